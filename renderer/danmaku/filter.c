@@ -1,0 +1,1 @@
+/* filter.c - placeholder, being written */

@@ -1,0 +1,1 @@
+/* layout.c - placeholder, being written */

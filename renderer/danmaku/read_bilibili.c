@@ -1,0 +1,1 @@
+/* read_bilibili.c - placeholder, being written */

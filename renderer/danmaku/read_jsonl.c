@@ -1,0 +1,1 @@
+/* read_jsonl.c - placeholder, being written */

@@ -1,0 +1,1 @@
+/* write.c - placeholder, being written */

@@ -1,0 +1,1 @@
+/* write_ass.c - placeholder, being written */
