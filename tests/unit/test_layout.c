@@ -1,0 +1,611 @@
+/*
+ * test_layout.c - the layout engine: the exact lane rule, stacking, policies,
+ * determinism, filters, merging, and a property test over thousands of
+ * random tracks checked by an overlap test written here independently of the
+ * engine's own arithmetic.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "danmaku.h"
+#include "testutil.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static void push(dm_track *t, int64_t ms, dm_mode mode, dm_size size, const char *text)
+{
+    dm_comment c = { 0 };
+
+    c.t_ms = ms;
+    c.mode = mode;
+    c.size = size;
+    c.color = 0xFFFFFF;
+    c.text = (char *)text;
+    c.weight = -1;
+    assert_int_equal(dm_track_push(t, &c), 0);
+}
+
+static double x_at(const dm_placed *p, double t)
+{
+    return p->x_start + (p->x_end - p->x_start) * (t - p->start_ms) / (double)(p->end_ms - p->start_ms);
+}
+
+/*
+ * Time at which a and b overlap by more than eps px, or NAN. Same method as
+ * the independent checker: both horizontal separations are linear in t.
+ */
+static double clash(const dm_placed *a, const dm_placed *b, double eps)
+{
+    double t0 = (double)(a->start_ms > b->start_ms ? a->start_ms : b->start_ms);
+    double t1 = (double)(a->end_ms < b->end_ms ? a->end_ms : b->end_ms);
+    double lo = t0, hi = t1;
+
+    if (t1 <= t0)
+        return NAN;
+    if (a->y + a->h <= b->y + eps || b->y + b->h <= a->y + eps)
+        return NAN;
+    for (int k = 0; k < 2; k++) {
+        const dm_placed *p = k ? a : b, *q = k ? b : a;
+        double f0 = x_at(p, t0) + p->w - x_at(q, t0) - eps;
+        double f1 = x_at(p, t1) + p->w - x_at(q, t1) - eps;
+        double cross;
+        if (f0 <= 0 && f1 <= 0)
+            return NAN;
+        if (f0 > 0 && f1 > 0)
+            continue;
+        cross = t0 + (t1 - t0) * f0 / (f0 - f1);
+        if (f0 > 0)
+            hi = hi < cross ? hi : cross;
+        else
+            lo = lo > cross ? lo : cross;
+    }
+    return hi - lo > 1e-6 ? lo : NAN;
+}
+
+/* Number of same-mode, same-layer overlapping pairs among shown comments. */
+static int count_overlaps(const dm_placed *p, size_t n)
+{
+    int overlaps = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!p[i].shown || p[i].mode == DM_MODE_POSITIONED)
+            continue;
+        for (size_t j = i + 1; j < n; j++) {
+            if (!p[j].shown || p[j].mode != p[i].mode || p[j].layer != p[i].layer)
+                continue;
+            if (!isnan(clash(&p[i], &p[j], 0.5)))
+                overlaps++;
+        }
+    }
+    return overlaps;
+}
+
+static dm_layout_opts opts_default(void)
+{
+    dm_layout_opts o = DM_LAYOUT_OPTS_DEFAULT;
+    return o;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_two_at_once_take_two_lanes(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+
+    (void)state;
+    dm_track_init(&t);
+    push(&t, 1000, DM_MODE_SCROLL, DM_SIZE_NORMAL, "first comment");
+    push(&t, 1000, DM_MODE_SCROLL, DM_SIZE_NORMAL, "second comment");
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    assert_true(p[0].shown && p[1].shown);
+    assert_int_equal(p[0].y, 0);
+    assert_true(p[1].y >= p[0].y + p[0].h);
+    assert_int_equal(p[0].start_ms, 1000);
+    assert_int_equal(p[0].x_start, 1920);
+    assert_int_equal(p[0].x_end, -p[0].w);
+    assert_int_equal(p[0].end_ms - p[0].start_ms, o.scroll_ms);
+    free(p);
+    dm_track_clear(&t);
+}
+
+/*
+ * A short comment followed by a long (faster) one: the exact catch-up rule
+ * must hold the long one back until its head can no longer reach the short
+ * one's tail, and not one millisecond longer than needed (+1 for rounding).
+ */
+static void test_catch_up_is_exact(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+    const char *longtext = "this is a much much longer comment that moves fast across the stage";
+    int ws, wl, h;
+    double need;
+
+    (void)state;
+    o.stage_h = 48;   /* one lane only */
+    o.max_delay_ms = 20000;
+    dm_track_init(&t);
+    push(&t, 0, DM_MODE_SCROLL, DM_SIZE_NORMAL, "hi");
+    push(&t, 100, DM_MODE_SCROLL, DM_SIZE_NORMAL, longtext);
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    dm_test_measure(NULL, "hi", 48, &ws, &h);
+    dm_test_measure(NULL, longtext, 48, &wl, &h);
+    /* head of the long one at t = scroll_ms must still be >= gap */
+    need = o.scroll_ms * (double)(wl + o.min_gap_px) / (o.stage_w + wl);
+    assert_true(p[1].shown);
+    assert_int_equal(p[1].y, 0);
+    assert_true(p[1].start_ms >= need);
+    assert_true(p[1].start_ms <= need + 2);
+    assert_int_equal(count_overlaps(p, 2), 0);
+    free(p);
+    dm_track_clear(&t);
+}
+
+static void test_top_and_bottom_stack(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+
+    (void)state;
+    dm_track_init(&t);
+    push(&t, 0, DM_MODE_TOP, DM_SIZE_NORMAL, "top one");
+    push(&t, 0, DM_MODE_TOP, DM_SIZE_NORMAL, "top two");
+    push(&t, 0, DM_MODE_BOTTOM, DM_SIZE_NORMAL, "bottom one");
+    push(&t, 0, DM_MODE_BOTTOM, DM_SIZE_NORMAL, "bottom two");
+    push(&t, 5000, DM_MODE_TOP, DM_SIZE_NORMAL, "top again");
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    assert_int_equal(p[0].y, 0);
+    assert_true(p[1].y >= p[0].h);
+    assert_int_equal(p[2].y + p[2].h, o.stage_h);
+    assert_true(p[3].y + p[3].h <= p[2].y);
+    assert_int_equal(p[4].y, 0);               /* the top freed after fixed_ms */
+    assert_int_equal(p[0].x_start, p[0].x_end);
+    assert_int_equal(p[0].x_start, (o.stage_w - p[0].w) / 2);
+    assert_int_equal(p[0].end_ms, o.fixed_ms);
+    free(p);
+    dm_track_clear(&t);
+}
+
+static void test_reverse_moves_left_to_right(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+
+    (void)state;
+    dm_track_init(&t);
+    push(&t, 0, DM_MODE_REVERSE, DM_SIZE_NORMAL, "reverse");
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    assert_true(p[0].shown);
+    assert_int_equal(p[0].x_start, -p[0].w);
+    assert_int_equal(p[0].x_end, o.stage_w);
+    free(p);
+    dm_track_clear(&t);
+}
+
+static void test_policies_on_a_full_stage(void **state)
+{
+    dm_layout_opts o = opts_default();
+    dm_track t;
+
+    (void)state;
+    o.stage_h = 96;   /* two lanes */
+    dm_track_init(&t);
+    for (int i = 0; i < 6; i++)
+        push(&t, 0, DM_MODE_SCROLL, DM_SIZE_NORMAL, "same time");
+    for (int policy = 0; policy < 3; policy++) {
+        dm_placed *p = NULL;
+        int shown = 0, delayed = 0, layer1 = 0;
+        o.overflow = (dm_overflow)policy;
+        assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+        for (int i = 0; i < 6; i++) {
+            shown += p[i].shown;
+            delayed += p[i].shown && p[i].start_ms > 0;
+            layer1 += p[i].shown && p[i].layer == 1;
+            if (!p[i].shown)
+                assert_int_equal(p[i].reason, DM_REASON_NO_LANE);
+            else
+                assert_true(p[i].start_ms - t.items[i].t_ms <= o.max_delay_ms);
+        }
+        if (o.overflow == DM_OVERFLOW_DROP) {
+            assert_int_equal(shown, 2);
+            assert_int_equal(delayed, 0);
+        } else if (o.overflow == DM_OVERFLOW_OVERLAY) {
+            assert_int_equal(shown, 4);
+            assert_int_equal(layer1, 2);
+            assert_int_equal(delayed, 0);
+        } else {
+            assert_true(shown > 2);
+            assert_int_equal(delayed, shown - 2);
+        }
+        assert_int_equal(count_overlaps(p, 6), 0);
+        free(p);
+    }
+    dm_track_clear(&t);
+}
+
+static void test_filters_and_invalid(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+    dm_filter *f = dm_filter_new();
+    dm_diag diag = { 0 };
+
+    (void)state;
+    assert_non_null(f);
+    assert_int_equal(dm_filter_add_keyword(f, "spam"), 0);
+    assert_int_equal(dm_filter_add_regex(f, "^buy\\s+now", &diag), 0);
+    assert_int_equal(dm_filter_add_user(f, "troll42"), 0);
+    assert_int_not_equal(dm_filter_add_regex(f, "(unclosed", &diag), 0);
+    assert_non_null(strstr(diag.error, "offset"));
+    dm_track_init(&t);
+    push(&t, 0, DM_MODE_SCROLL, DM_SIZE_NORMAL, "ＳＰＡＭ here");      /* full-width */
+    push(&t, 0, DM_MODE_SCROLL, DM_SIZE_NORMAL, "Buy   now cheap");
+    push(&t, 0, DM_MODE_SCROLL, DM_SIZE_NORMAL, "fine comment");
+    push(&t, 0, DM_MODE_SCROLL, DM_SIZE_NORMAL, "also fine");
+    t.items[3].author = strdup("troll42");
+    push(&t, -5, DM_MODE_SCROLL, DM_SIZE_NORMAL, "negative time");
+    push(&t, 0, DM_MODE_SCROLL, DM_SIZE_NORMAL, "s p a m with spaces");
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, f, &p, NULL, NULL), 0);
+    assert_int_equal(p[0].reason, DM_REASON_FILTERED);
+    assert_int_equal(p[1].reason, DM_REASON_FILTERED);
+    assert_true(p[2].shown);
+    assert_int_equal(p[3].reason, DM_REASON_FILTERED);
+    assert_int_equal(p[4].reason, DM_REASON_INVALID);
+    assert_int_equal(p[5].reason, DM_REASON_FILTERED);
+    free(p);
+    dm_track_clear(&t);
+    dm_filter_free(&f);
+    assert_null(f);
+}
+
+static void test_merge_duplicates(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+    char **texts = NULL;
+
+    (void)state;
+    o.merge_window_ms = 5000;
+    dm_track_init(&t);
+    push(&t, 0, DM_MODE_SCROLL, DM_SIZE_NORMAL, "233");
+    push(&t, 100, DM_MODE_SCROLL, DM_SIZE_NORMAL, "２３３");   /* full-width digits */
+    push(&t, 200, DM_MODE_SCROLL, DM_SIZE_NORMAL, "233 ");
+    push(&t, 6000, DM_MODE_SCROLL, DM_SIZE_NORMAL, "233");     /* outside the window */
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, &texts, NULL), 0);
+    assert_true(p[0].shown);
+    assert_string_equal(texts[0], "233 \xC3\x97" "3");
+    assert_int_equal(p[1].reason, DM_REASON_DUPLICATE);
+    assert_int_equal(p[2].reason, DM_REASON_DUPLICATE);
+    assert_true(p[3].shown);
+    assert_null(texts[3]);
+    dm_texts_free(texts, t.count);
+    free(p);
+    dm_track_clear(&t);
+}
+
+static void test_density_cap(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+    int shown = 0;
+
+    (void)state;
+    o.density_cap = 3;
+    dm_track_init(&t);
+    for (int i = 0; i < 10; i++)
+        push(&t, i * 10, DM_MODE_SCROLL, DM_SIZE_SMALL, "x");
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    for (int i = 0; i < 10; i++) {
+        shown += p[i].shown;
+        if (!p[i].shown)
+            assert_int_equal(p[i].reason, DM_REASON_DENSITY);
+    }
+    assert_int_equal(shown, 3);
+    free(p);
+    dm_track_clear(&t);
+}
+
+static void test_positioned_and_unsupported(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+    dm_positioned pos = { .x0 = 0.5, .y0 = 0.25, .x1 = 0.1, .y1 = 0.25, .alpha0 = 1, .alpha1 = 0,
+                          .life_ms = 3000, .move_ms = 1000, .move_delay_ms = 500 };
+    dm_timeline *tl;
+    dm_visible v[4];
+    size_t n;
+
+    (void)state;
+    dm_track_init(&t);
+    push(&t, 1000, DM_MODE_POSITIONED, DM_SIZE_NORMAL, "placed");
+    t.items[0].pos = malloc(sizeof pos);
+    *t.items[0].pos = pos;
+    push(&t, 1000, DM_MODE_SCROLL, DM_SIZE_NORMAL, "script");
+    t.items[1].bili_mode = 8;
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    assert_true(p[0].shown);
+    assert_int_equal(p[0].x_start, 960);
+    assert_int_equal(p[0].y, 270);
+    assert_int_equal(p[0].end_ms, 4000);
+    assert_int_equal(p[0].x_end, 192);
+    assert_int_equal(p[1].reason, DM_REASON_UNSUPPORTED);
+    tl = dm_timeline_new(&o);
+    assert_int_equal(dm_timeline_insert(tl, 0, &p[0], t.items[0].pos), 0);
+    n = dm_timeline_query(tl, 1000 + 500 + 500, v, 4, NULL);   /* half way through the motion */
+    assert_int_equal(n, 1);
+    assert_float_equal(v[0].x, (0.5 + (0.1 - 0.5) * 0.5) * 1920, 0.01);
+    assert_float_equal(v[0].alpha, 1.0 - 1000.0 / 3000.0, 0.001);
+    dm_timeline_free(&tl);
+    free(p);
+    dm_track_clear(&t);
+}
+
+/* Random text of 1..maxlen code points mixing scripts. */
+static void random_text(char *buf, size_t cap, int maxlen, unsigned *seed)
+{
+    static const char *const pieces[] = { "a", "W", "1", " ", "草", "前", "あ", "한", "😀", "!" };
+    int len = 1 + (int)(rand_r(seed) % (unsigned)maxlen);
+    size_t o = 0;
+
+    buf[0] = 0;
+    for (int i = 0; i < len; i++) {
+        const char *s = pieces[rand_r(seed) % 10];
+        size_t l = strlen(s);
+        if (o + l + 1 >= cap)
+            break;
+        memcpy(buf + o, s, l);
+        o += l;
+    }
+    if (o == 0 || buf[0] == ' ')
+        buf[o++] = 'x';
+    buf[o] = 0;
+}
+
+/*
+ * Property: thousands of random tracks (bursts, quiet spells, long and short
+ * texts, every mode and size), under every policy: no overlap within a layer,
+ * every comment accounted for (shown, or not shown with a reason), delays
+ * within the limit, and drop never delays.
+ */
+static void test_property_random_tracks(void **state)
+{
+    unsigned seed = 20261123;
+    const int tracks = 2000;
+    long total = 0, shown_total = 0;
+
+    (void)state;
+    for (int k = 0; k < tracks; k++) {
+        dm_track t;
+        dm_layout_opts o = opts_default();
+        int n = 20 + (int)(rand_r(&seed) % 120);
+        int64_t ms = 0;
+        char text[256];
+
+        o.stage_w = 320 + (int)(rand_r(&seed) % 1600);
+        o.stage_h = 120 + (int)(rand_r(&seed) % 960);
+        o.font_px = 16 + (int)(rand_r(&seed) % 48);
+        if (o.font_px * 2 > o.stage_h)
+            o.font_px = o.stage_h / 2;
+        o.scroll_ms = 2000 + (int)(rand_r(&seed) % 10000);
+        o.fixed_ms = 1000 + (int)(rand_r(&seed) % 5000);
+        o.min_gap_px = (int)(rand_r(&seed) % 20);
+        o.line_gap_px = (int)(rand_r(&seed) % 4);
+        o.area = 0.25 + (rand_r(&seed) % 76) / 100.0;
+        o.max_delay_ms = (int)(rand_r(&seed) % 6000);
+        dm_track_init(&t);
+        for (int i = 0; i < n; i++) {
+            unsigned r = rand_r(&seed) % 100;
+            dm_mode mode = r < 60 ? DM_MODE_SCROLL : r < 70 ? DM_MODE_REVERSE : r < 82 ? DM_MODE_TOP
+                                                    : r < 94 ? DM_MODE_BOTTOM : DM_MODE_POSITIONED;
+            /* bursts: often many comments within a few ms */
+            ms += rand_r(&seed) % 4 == 0 ? rand_r(&seed) % 3000 : rand_r(&seed) % 40;
+            random_text(text, sizeof text, rand_r(&seed) % 5 == 0 ? 60 : 12, &seed);
+            push(&t, ms, mode, (dm_size)(rand_r(&seed) % 3), text);
+            if (mode == DM_MODE_POSITIONED) {
+                dm_positioned *pos = calloc(1, sizeof *pos);
+                pos->x0 = 0.1;
+                pos->y0 = 0.2;
+                pos->x1 = 0.9;
+                pos->y1 = 0.2;
+                pos->alpha0 = pos->alpha1 = 1;
+                pos->life_ms = 2000;
+                t.items[t.count - 1].pos = pos;
+            }
+        }
+        for (int policy = 0; policy < 3; policy++) {
+            dm_placed *p = NULL;
+            o.overflow = (dm_overflow)policy;
+            assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+            for (int i = 0; i < n; i++) {
+                if (p[i].shown) {
+                    int64_t delay = p[i].start_ms - t.items[i].t_ms;
+                    assert_true(delay >= 0);
+                    assert_true(delay <= (policy == DM_OVERFLOW_DELAY ? o.max_delay_ms : 0));
+                    assert_true(p[i].end_ms > p[i].start_ms);
+                    if (p[i].mode != DM_MODE_POSITIONED) {
+                        assert_true(p[i].y >= 0);
+                        assert_true(p[i].y + p[i].h <= (int)floor(o.area * o.stage_h));
+                    }
+                    shown_total++;
+                } else {
+                    assert_int_not_equal(p[i].reason, DM_REASON_NONE);
+                }
+                assert_int_equal(p[i].mode, t.items[i].mode);
+            }
+            total += n;
+            if (count_overlaps(p, (size_t)n) != 0) {
+                fail_msg("track %d policy %s: overlap", k, dm_overflow_name(o.overflow));
+            }
+            free(p);
+        }
+        dm_track_clear(&t);
+    }
+    print_message("property: %ld comments laid out, %.1f %% shown, no overlap\n", total,
+                  100.0 * shown_total / total);
+}
+
+static int load_real(dm_track *t, const char *name)
+{
+    dm_diag diag = { 0 };
+    dm_track_init(t);
+    return dm_read_file(t, dm_test_track_path(name), DM_FORMAT_UNKNOWN, &diag);
+}
+
+/* Same input and settings: the same placements, byte for byte. */
+static void test_deterministic_on_real_track(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *a = NULL, *b = NULL;
+
+    (void)state;
+    assert_int_equal(load_real(&t, "bilibili-burst-111s.xml"), 0);
+    assert_true(t.count > 1000);
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &a, NULL, NULL), 0);
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &b, NULL, NULL), 0);
+    assert_memory_equal(a, b, t.count * sizeof *a);
+    assert_int_equal(count_overlaps(a, t.count), 0);
+    free(a);
+    free(b);
+    dm_track_clear(&t);
+}
+
+/* The timeline answers exactly what a full scan would, whatever was asked before. */
+static void test_timeline_matches_full_scan(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+    dm_timeline *tl = dm_timeline_new(&o), *fresh;
+    dm_visible *v = malloc(4096 * sizeof *v), *w = malloc(4096 * sizeof *w);
+    int changed;
+
+    (void)state;
+    assert_int_equal(load_real(&t, "bilibili-dense-180s.xml"), 0);
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    for (size_t i = 0; i < t.count; i++)
+        assert_int_equal(dm_timeline_insert(tl, (uint32_t)i, &p[i], t.items[i].pos), 0);
+    for (int64_t ms = 0; ms < 200000; ms += 777) {
+        size_t n = dm_timeline_query(tl, ms, v, 4096, &changed), k = 0;
+        for (size_t i = 0; i < t.count; i++) {
+            if (!p[i].shown || p[i].start_ms > ms || p[i].end_ms <= ms)
+                continue;
+            assert_true(k < n);
+            assert_int_equal(v[k].index, i);
+            if (p[i].mode != DM_MODE_POSITIONED) {
+                assert_float_equal(v[k].x, dm_placed_x_at(&p[i], ms), 0.01);
+                assert_float_equal(v[k].y, p[i].y, 0.01);
+            }
+            k++;
+        }
+        assert_int_equal(k, n);
+    }
+    /* seek consistency: a fresh timeline asked once gives the same answer */
+    fresh = dm_timeline_new(&o);
+    for (size_t i = 0; i < t.count; i++)
+        assert_int_equal(dm_timeline_insert(fresh, (uint32_t)i, &p[i], t.items[i].pos), 0);
+    for (int64_t ms = 90000; ms > 0; ms -= 13001) {
+        size_t n1 = dm_timeline_query(tl, ms, v, 4096, NULL);
+        size_t n2 = dm_timeline_query(fresh, ms, w, 4096, NULL);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(v, w, n1 * sizeof *v);
+    }
+    /* change flags: the same instant twice is no change; deleting is a content change */
+    dm_timeline_query(tl, 50000, v, 4096, &changed);
+    dm_timeline_query(tl, 50000, v, 4096, &changed);
+    assert_int_equal(changed, DM_CHANGED_NONE);
+    dm_timeline_query(tl, 50001, v, 4096, &changed);
+    assert_int_equal(changed, DM_CHANGED_POSITIONS);
+    assert_int_equal(dm_timeline_remove(tl, v[0].index), 1);
+    dm_timeline_query(tl, 50001, w, 4096, &changed);
+    assert_int_equal(changed, DM_CHANGED_CONTENT);
+    assert_int_not_equal(w[0].index, v[0].index);
+    dm_timeline_free(&tl);
+    dm_timeline_free(&fresh);
+    free(v);
+    free(w);
+    free(p);
+    dm_track_clear(&t);
+}
+
+/* Live: adding comments one by one gives the same layout as the whole track. */
+static void test_incremental_equals_batch(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *batch = NULL, one;
+    dm_layout *L;
+
+    (void)state;
+    assert_int_equal(load_real(&t, "bilibili-comment-506s.xml"), 0);
+    /* a recording is in time order: sort a copy so the batch order is the input order */
+    for (size_t i = 1; i < t.count; i++) {
+        for (size_t j = i; j > 0 && t.items[j - 1].t_ms > t.items[j].t_ms; j--) {
+            dm_comment tmp = t.items[j];
+            t.items[j] = t.items[j - 1];
+            t.items[j - 1] = tmp;
+        }
+    }
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &batch, NULL, NULL), 0);
+    L = dm_layout_new(&o, dm_test_measure, NULL, NULL, NULL);
+    assert_non_null(L);
+    for (size_t i = 0; i < t.count; i++) {
+        assert_int_equal(dm_layout_add(L, &t.items[i], NULL, &one), 0);
+        assert_memory_equal(&one, &batch[i], sizeof one);
+    }
+    dm_layout_free(&L);
+    free(batch);
+    dm_track_clear(&t);
+}
+
+static void test_bad_settings(void **state)
+{
+    dm_layout_opts o = opts_default();
+    dm_diag diag = { 0 };
+
+    (void)state;
+    o.area = 0;
+    assert_null(dm_layout_new(&o, dm_test_measure, NULL, NULL, &diag));
+    assert_non_null(strstr(diag.error, "area"));
+    o = opts_default();
+    o.stage_w = 0;
+    memset(&diag, 0, sizeof diag);
+    assert_int_equal(dm_layout_opts_check(&o, &diag), DM_EINVAL);
+    assert_non_null(strstr(diag.error, "stage"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_at_once_take_two_lanes),
+        cmocka_unit_test(test_catch_up_is_exact),
+        cmocka_unit_test(test_top_and_bottom_stack),
+        cmocka_unit_test(test_reverse_moves_left_to_right),
+        cmocka_unit_test(test_policies_on_a_full_stage),
+        cmocka_unit_test(test_filters_and_invalid),
+        cmocka_unit_test(test_merge_duplicates),
+        cmocka_unit_test(test_density_cap),
+        cmocka_unit_test(test_positioned_and_unsupported),
+        cmocka_unit_test(test_property_random_tracks),
+        cmocka_unit_test(test_deterministic_on_real_track),
+        cmocka_unit_test(test_timeline_matches_full_scan),
+        cmocka_unit_test(test_incremental_equals_batch),
+        cmocka_unit_test(test_bad_settings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bootstrap.sh - install every Debian package danmaku needs, then build it.
+# Safe to run again: packages already present are not fetched twice, and the
+# build is incremental. Extra CMake arguments come from $DM_CMAKE_ARGS.
+#
+#   tools/bootstrap.sh [BUILD_DIR]      (default: build)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+build_dir=${1:-build}
+
+packages=(
+  build-essential cmake pkg-config git python3
+  clang libclang-rt-14-dev
+  libexpat1-dev libcjson-dev libpcre2-dev libutf8proc-dev libcmocka-dev
+  libsdl2-dev libsdl2-ttf-dev libfontconfig-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
+  libwebsockets-dev libqrencode-dev
+  fonts-noto-cjk fonts-noto-color-emoji
+  xvfb xauth
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "bootstrap: installing ${missing[*]}"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# shellcheck disable=SC2086  # DM_CMAKE_ARGS is a list of arguments
+cmake -S . -B "$build_dir" ${DM_CMAKE_ARGS:-}
+cmake --build "$build_dir" -j"$(nproc)"

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# test.sh - set up (if needed), build and run the whole test suite.
+#
+#   tools/test.sh [BUILD_DIR]      (default: build)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+build_dir=${1:-build}
+tools/bootstrap.sh "$build_dir"
+ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)"
