@@ -1,0 +1,199 @@
+/*
+ * options.c - parsing the `danmaku` player's command line.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: danmaku [FILM] [--track FILE]... [options]\n"
+        "\n"
+        "Plays FILM with its comment tracks. With no FILM, plays the bundled demo.\n"
+        "\n"
+        "  --track FILE          comment track: Bilibili XML, dandanplay/niconico JSON, danmaku JSONL\n"
+        "                        (repeatable)\n"
+        "  --headless            render without a window or sound device\n"
+        "  --fast                headless, as fast as possible (no real-time pacing)\n"
+        "  --size WxH            output size (headless) or window size\n"
+        "  --start SECONDS       start at this film time\n"
+        "  --until SECONDS       stop at this film time\n"
+        "  --screenshot S:FILE   save the composed frame at film time S as PNG (repeatable)\n"
+        "  --fullscreen          start in fullscreen\n"
+        "  --font NAME|FILE      comment font (default: a CJK font found by fontconfig)\n"
+        "  --font-px N           box height of a normal comment (default: stage height / 22.5)\n"
+        "  --scroll SECONDS      time a scrolling comment takes to cross (default 8)\n"
+        "  --fixed SECONDS       time a top/bottom comment stays (default 4)\n"
+        "  --overflow POLICY     delay (default), drop or overlay\n"
+        "  --max-delay SECONDS   longest hold under 'delay' (default 4)\n"
+        "  --area FRACTION       share of the picture height comments may use (default 1)\n"
+        "  --density N           at most N comments on screen (default: no cap)\n"
+        "  --merge SECONDS       merge equal comments within this window (xN)\n"
+        "  --opacity F           comment opacity 0..1 (default 1)\n"
+        "  --no-comments         start with comments hidden (d shows them)\n"
+        "  --volume N            0..100 (default 100)\n"
+        "  --screenshot-dir DIR  where the s key saves screenshots (default: .)\n"
+        "  --log-frames FILE     log each presented frame: pts and master clock\n"
+        "  --stats               print playback statistics at exit\n"
+        "  -v, --verbose         more messages\n"
+        "  -h, --help            this help\n"
+        "\n"
+        "Keys: space pause, left/right seek 5 s, up/down seek 60 s, 9/0 volume, m mute,\n"
+        "f fullscreen, d comments on/off, [ ] speed, s screenshot, i statistics, q/Esc quit.\n");
+}
+
+__attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("danmaku: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return -1;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int player_parse_options(int argc, char **argv, player_options *o)
+{
+    enum { O_TRACK = 256, O_HEADLESS, O_FAST, O_SIZE, O_START, O_UNTIL, O_SHOT, O_FULL, O_FONT, O_FONTPX,
+           O_SCROLL, O_FIXED, O_OVERFLOW, O_MAXDELAY, O_AREA, O_DENSITY, O_MERGE, O_OPACITY, O_NOCOMM,
+           O_VOLUME, O_SHOTDIR, O_LOGFRAMES, O_STATS };
+    static const struct option longopts[] = {
+        { "track", required_argument, NULL, O_TRACK }, { "headless", no_argument, NULL, O_HEADLESS },
+        { "fast", no_argument, NULL, O_FAST }, { "size", required_argument, NULL, O_SIZE },
+        { "start", required_argument, NULL, O_START }, { "until", required_argument, NULL, O_UNTIL },
+        { "screenshot", required_argument, NULL, O_SHOT }, { "fullscreen", no_argument, NULL, O_FULL },
+        { "font", required_argument, NULL, O_FONT }, { "font-px", required_argument, NULL, O_FONTPX },
+        { "scroll", required_argument, NULL, O_SCROLL }, { "fixed", required_argument, NULL, O_FIXED },
+        { "overflow", required_argument, NULL, O_OVERFLOW },
+        { "max-delay", required_argument, NULL, O_MAXDELAY }, { "area", required_argument, NULL, O_AREA },
+        { "density", required_argument, NULL, O_DENSITY }, { "merge", required_argument, NULL, O_MERGE },
+        { "opacity", required_argument, NULL, O_OPACITY }, { "no-comments", no_argument, NULL, O_NOCOMM },
+        { "volume", required_argument, NULL, O_VOLUME },
+        { "screenshot-dir", required_argument, NULL, O_SHOTDIR },
+        { "log-frames", required_argument, NULL, O_LOGFRAMES }, { "stats", no_argument, NULL, O_STATS },
+        { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    dm_layout_opts defaults = DM_LAYOUT_OPTS_DEFAULT;
+    dm_diag diag = { 0 };
+    double d;
+    int c, n;
+
+    memset(o, 0, sizeof *o);
+    o->layout = defaults;
+    o->until = -1;
+    o->opacity = 1.0;
+    o->volume = 100;
+    o->screenshot_dir = ".";
+    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_TRACK:
+            if (o->track_count == DM_MAX_TRACKS)
+                return bad("at most %d --track files", DM_MAX_TRACKS);
+            o->tracks[o->track_count++] = optarg;
+            break;
+        case O_HEADLESS: o->headless = 1; break;
+        case O_FAST: o->fast = o->headless = 1; break;
+        case O_SIZE:
+            if (sscanf(optarg, "%dx%d%n", &o->size_w, &o->size_h, &n) != 2 || optarg[n] || o->size_w < 16 ||
+                o->size_h < 16 || o->size_w > 8192 || o->size_h > 8192)
+                return bad("--size wants WIDTHxHEIGHT (16..8192 each), got '%s'", optarg);
+            break;
+        case O_START:
+        case O_UNTIL:
+            if (parse_double(optarg, 0, 1e7, &d))
+                return bad("--%s wants seconds, got '%s'", c == O_START ? "start" : "until", optarg);
+            *(c == O_START ? &o->start : &o->until) = d;
+            break;
+        case O_SHOT: {
+            const char *colon = strchr(optarg, ':');
+            char num[64];
+            if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof num || !colon[1])
+                return bad("--screenshot wants SECONDS:FILE.png, got '%s'", optarg);
+            memcpy(num, optarg, (size_t)(colon - optarg));
+            num[colon - optarg] = 0;
+            if (parse_double(num, 0, 1e7, &d))
+                return bad("--screenshot: '%s' is not a time in seconds", num);
+            if (o->shot_count == DM_MAX_SCREENSHOTS)
+                return bad("at most %d --screenshot requests", DM_MAX_SCREENSHOTS);
+            o->shots[o->shot_count].at = d;
+            o->shots[o->shot_count++].path = colon + 1;
+            break;
+        }
+        case O_FULL: o->fullscreen = 1; break;
+        case O_FONT: o->font = optarg; break;
+        case O_FONTPX:
+            if (parse_double(optarg, 4, 4096, &d))
+                return bad("--font-px wants a size in px (4..4096), got '%s'", optarg);
+            o->font_px = (int)d;
+            break;
+        case O_SCROLL:
+        case O_FIXED:
+        case O_MAXDELAY:
+        case O_MERGE:
+            if (parse_double(optarg, 0, 600, &d))
+                return bad("a duration in seconds (0..600) was expected, got '%s'", optarg);
+            *(c == O_SCROLL ? &o->layout.scroll_ms : c == O_FIXED ? &o->layout.fixed_ms
+              : c == O_MAXDELAY ? &o->layout.max_delay_ms : &o->layout.merge_window_ms) = (int)lround(d * 1000);
+            break;
+        case O_OVERFLOW:
+            n = dm_overflow_from_name(optarg);
+            if (n < 0)
+                return bad("--overflow wants delay, drop or overlay, got '%s'", optarg);
+            o->layout.overflow = (dm_overflow)n;
+            break;
+        case O_AREA:
+            if (parse_double(optarg, 0.01, 1, &o->layout.area))
+                return bad("--area wants a fraction in (0, 1], got '%s'", optarg);
+            break;
+        case O_DENSITY:
+            if (parse_double(optarg, 0, 100000, &d))
+                return bad("--density wants a count, got '%s'", optarg);
+            o->layout.density_cap = (int)d;
+            break;
+        case O_OPACITY:
+            if (parse_double(optarg, 0, 1, &o->opacity))
+                return bad("--opacity wants 0..1, got '%s'", optarg);
+            break;
+        case O_NOCOMM: o->no_comments = 1; break;
+        case O_VOLUME:
+            if (parse_double(optarg, 0, 100, &o->volume))
+                return bad("--volume wants 0..100, got '%s'", optarg);
+            break;
+        case O_SHOTDIR: o->screenshot_dir = optarg; break;
+        case O_LOGFRAMES: o->log_frames = optarg; break;
+        case O_STATS: o->stats = 1; break;
+        case 'v': o->verbose = 1; break;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc)
+        o->film = argv[optind++];
+    if (optind < argc)
+        return bad("one film at a time ('%s' is extra); comment tracks go after --track", argv[optind]);
+    if (dm_layout_opts_check(&o->layout, &diag))
+        return bad("%s", diag.error);
+    return 0;
+}
