@@ -1,1 +1,603 @@
-/* read_bilibili.c - placeholder, being written */
+/* read_bilibili.c - reader of Bilibili XML comment tracks (<d p="...">text</d>)
+ * on expat, including positioned (mode 7) comments parsed with cJSON. */
+#include "danmaku.h"
+#include "internal_text.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <expat.h>
+#include <utf8proc.h>
+
+/* Bilibili's reference stage: positioned pixel coordinates are relative to it. */
+#define BILI_STAGE_W 672.0
+#define BILI_STAGE_H 438.0
+/* Times past this (about 115 days) are corrupt, not film times. */
+#define MAX_TIME_S 1e7
+/* Unix times past this are corrupt (year 33658). */
+#define MAX_SENT 1000000000000000LL
+#define DEFAULT_POS_LIFE_S 4.5
+#define MAX_POS_MS 3600000.0
+#define MAX_POS_FRACTION 100.0
+
+typedef struct bili_reader {
+    XML_Parser parser;
+    dm_track *track;
+    dm_diag *diag;
+    int err;                 /* fatal error raised inside a handler */
+    int root_seen;           /* the document element has started */
+    size_t bad_colors;       /* comments whose colour was not a number */
+    int d_depth;             /* depth inside the current <d>, 0 outside */
+    unsigned long d_line;    /* line of the current <d> */
+    char *p;                 /* its p attribute, NULL when missing */
+    char *text;              /* its text so far */
+    size_t text_len, text_cap;
+} bili_reader;
+
+/* ---------------------------------------------------------------- pre-filter */
+
+/* 1 for a code point that XML 1.0 does not allow anywhere in a document. */
+static int xml_forbidden(unsigned long cp)
+{
+    if (cp < 0x20)
+        return cp != 0x9 && cp != 0xA && cp != 0xD;
+    return (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF || cp > 0x10FFFF;
+}
+
+/*
+ * Length of a character reference "&#...;" at s whose value XML forbids,
+ * else 0. Such references (&#1; and friends) occur in real Bilibili files and
+ * would make expat reject the whole document.
+ */
+static size_t forbidden_char_ref(const char *s, size_t len)
+{
+    size_t i = 2;
+    unsigned long cp = 0;
+    int hex = 0, digits = 0;
+
+    if (len < 4 || s[0] != '&' || s[1] != '#')
+        return 0;
+    if (s[2] == 'x' || s[2] == 'X') {
+        hex = 1;
+        i++;
+    }
+    for (; i < len && digits < 12; i++, digits++) {
+        int c = (unsigned char)s[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (hex && c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (hex && c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            break;
+        if (cp <= 0x110000)
+            cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+    }
+    if (!digits || i >= len || s[i] != ';')
+        return 0;
+    return xml_forbidden(cp) ? i + 1 : 0;
+}
+
+/*
+ * Copy buf without the control characters XML forbids (raw bytes and
+ * character references) and with invalid UTF-8 replaced by U+FFFD, as real
+ * players do, so that expat accepts the files that exist in the wild.
+ * Newlines are kept, so line numbers in messages stay right.
+ */
+static int prefilter(const char *buf, size_t len, char **out, size_t *out_len, dm_diag *diag)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    size_t removed = 0, replaced = 0, o = 0;
+    char *dst;
+
+    if (len > (SIZE_MAX - 1) / 3)
+        return DM_ENOMEM;
+    dst = malloc(len * 3 + 1);
+    if (!dst)
+        return DM_ENOMEM;
+    for (size_t i = 0; i < len;) {
+        unsigned char b = s[i];
+        if (b < 0x80) {
+            size_t ref = b == '&' ? forbidden_char_ref(buf + i, len - i) : 0;
+            if (ref) {
+                removed++;
+                i += ref;
+            } else if (xml_forbidden(b)) {
+                removed++;
+                i++;
+            } else {
+                dst[o++] = (char)b;
+                i++;
+            }
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0 || xml_forbidden((unsigned long)cp)) {
+            memcpy(dst + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            replaced++;
+            i += n > 0 ? (size_t)n : 1;
+            continue;
+        }
+        memcpy(dst + o, s + i, (size_t)n);
+        o += (size_t)n;
+        i += (size_t)n;
+    }
+    dst[o] = 0;
+    if (removed)
+        dm_diag_warn(diag, "removed %zu control character%s that XML does not allow", removed,
+                     removed == 1 ? "" : "s");
+    if (replaced)
+        dm_diag_warn(diag, "replaced %zu invalid UTF-8 sequence%s with U+FFFD", replaced,
+                     replaced == 1 ? "" : "s");
+    *out = dst;
+    *out_len = o;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+/* Parse all of s (spaces around allowed) as a finite double. */
+static int parse_double(const char *s, double *v)
+{
+    char *end;
+
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return -1;
+    errno = 0;
+    *v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    if (*end || errno == ERANGE || !isfinite(*v))
+        return -1;
+    return 0;
+}
+
+/* Parse all of s as an integer in [lo, hi]. */
+static int parse_int(const char *s, long long lo, long long hi, long long *v)
+{
+    char *end;
+
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return -1;
+    errno = 0;
+    *v = strtoll(s, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (*end || errno == ERANGE || *v < lo || *v > hi)
+        return -1;
+    return 0;
+}
+
+/* Bilibili font size (18/25/36, others seen) to the nearest size class. */
+static dm_size size_class(long long px)
+{
+    if (px <= 21)
+        return DM_SIZE_SMALL;
+    if (px <= 30)
+        return DM_SIZE_NORMAL;
+    return DM_SIZE_LARGE;
+}
+
+static dm_mode mode_from_bili(int bili)
+{
+    switch (bili) {
+    case 4: return DM_MODE_BOTTOM;
+    case 5: return DM_MODE_TOP;
+    case 6: return DM_MODE_REVERSE;
+    case 7: return DM_MODE_POSITIONED;
+    default: return DM_MODE_SCROLL;  /* 1-3; 8 and 9 are marked unsupported by bili_mode */
+    }
+}
+
+/* ---------------------------------------------------------------- mode 7 */
+
+static double clamp(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A number, or a string holding one (Bilibili writes both). */
+static int json_number(const cJSON *item, double *v)
+{
+    if (cJSON_IsNumber(item)) {
+        *v = item->valuedouble;
+        return isfinite(*v) ? 0 : -1;
+    }
+    if (cJSON_IsString(item))
+        return parse_double(item->valuestring, v);
+    return -1;
+}
+
+/*
+ * A positioned coordinate as a fraction of the stage. A value written with a
+ * decimal point and at most 1 is already a fraction; anything else is in
+ * pixels of the 672x438 reference stage.
+ */
+static int json_coord(const cJSON *item, double ref, double *v)
+{
+    double x;
+    int fraction;
+
+    if (json_number(item, &x))
+        return -1;
+    if (cJSON_IsString(item))
+        fraction = strchr(item->valuestring, '.') != NULL && x <= 1.0;
+    else
+        fraction = x != floor(x) && x <= 1.0;
+    /* Far off the stage is as invisible as just off it: keep numbers tame. */
+    *v = clamp(fraction ? x : x / ref, -MAX_POS_FRACTION, MAX_POS_FRACTION);
+    return 0;
+}
+
+/* "a0-a1" opacity range; a single number means constant opacity. */
+static void parse_alpha(const cJSON *item, double *a0, double *a1)
+{
+    *a0 = *a1 = 1.0;
+    if (cJSON_IsString(item)) {
+        const char *s = item->valuestring;
+        char *end;
+        double x = strtod(s, &end);
+        if (end == s || !isfinite(x))
+            return;
+        *a0 = *a1 = clamp(x, 0, 1);
+        if (*end == '-') {
+            const char *t = end + 1;
+            double y = strtod(t, &end);
+            if (end != t && isfinite(y))
+                *a1 = clamp(y, 0, 1);
+        }
+    } else if (cJSON_IsNumber(item) && isfinite(item->valuedouble)) {
+        *a0 = *a1 = clamp(item->valuedouble, 0, 1);
+    }
+}
+
+static int json_flag(const cJSON *item, int dflt)
+{
+    if (cJSON_IsBool(item))
+        return cJSON_IsTrue(item);
+    if (cJSON_IsNumber(item))
+        return item->valuedouble != 0;
+    if (cJSON_IsString(item))
+        return strcmp(item->valuestring, "false") && strcmp(item->valuestring, "0");
+    return dflt;
+}
+
+static int json_ms(const cJSON *item, double scale, int32_t dflt)
+{
+    double v;
+
+    if (json_number(item, &v) || v < 0)
+        return dflt;
+    return (int32_t)llround(clamp(v * scale, 0, MAX_POS_MS));
+}
+
+/*
+ * Parse the JSON array of a positioned comment into pos. On success
+ * *root owns the parsed array and *text points at its displayed text.
+ * Returns 0, or -1 with *why set.
+ */
+static int parse_positioned(const char *json, size_t len, dm_positioned *pos, cJSON **root,
+                            const char **text, const char **why)
+{
+    cJSON *a = cJSON_ParseWithLength(json, len);
+    const cJSON *t;
+    double life;
+
+    *root = NULL;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 5) {
+        *why = "positioned comment is not a JSON array of at least 5 elements";
+        cJSON_Delete(a);
+        return -1;
+    }
+    t = cJSON_GetArrayItem(a, 4);
+    if (!cJSON_IsString(t)) {
+        *why = "positioned comment has no text (element 4 is not a string)";
+        cJSON_Delete(a);
+        return -1;
+    }
+    memset(pos, 0, sizeof *pos);
+    if (json_coord(cJSON_GetArrayItem(a, 0), BILI_STAGE_W, &pos->x0))
+        pos->x0 = 0;
+    if (json_coord(cJSON_GetArrayItem(a, 1), BILI_STAGE_H, &pos->y0))
+        pos->y0 = 0;
+    parse_alpha(cJSON_GetArrayItem(a, 2), &pos->alpha0, &pos->alpha1);
+    if (json_number(cJSON_GetArrayItem(a, 3), &life) || life <= 0)
+        life = DEFAULT_POS_LIFE_S;
+    pos->life_ms = (int32_t)llround(clamp(life * 1000.0, 1, MAX_POS_MS));
+    if (json_number(cJSON_GetArrayItem(a, 5), &pos->rotate_z))
+        pos->rotate_z = 0;
+    if (json_number(cJSON_GetArrayItem(a, 6), &pos->rotate_y))
+        pos->rotate_y = 0;
+    pos->rotate_z = fmod(pos->rotate_z, 360.0);
+    pos->rotate_y = fmod(pos->rotate_y, 360.0);
+    if (json_coord(cJSON_GetArrayItem(a, 7), BILI_STAGE_W, &pos->x1))
+        pos->x1 = pos->x0;
+    if (json_coord(cJSON_GetArrayItem(a, 8), BILI_STAGE_H, &pos->y1))
+        pos->y1 = pos->y0;
+    pos->move_ms = json_ms(cJSON_GetArrayItem(a, 9), 1.0, 0);
+    pos->move_delay_ms = json_ms(cJSON_GetArrayItem(a, 10), 1.0, 0);
+    pos->outline = json_flag(cJSON_GetArrayItem(a, 11), 1);
+    *root = a;
+    *text = t->valuestring;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- comments */
+
+/* Split p at commas into at most `max` NUL-terminated fields. */
+static int split_fields(char *p, char **fields, int max)
+{
+    int n = 0;
+
+    fields[n++] = p;
+    for (char *c = p; *c && n < max; c++) {
+        if (*c == ',') {
+            *c = 0;
+            fields[n++] = c + 1;
+        }
+    }
+    return n;
+}
+
+/* Fill c from the numeric fields of p; NULL, or why they are malformed. */
+static const char *parse_p_fields(char **f, int n, dm_comment *c, int *bad_color)
+{
+    double t;
+    long long v;
+
+    if (parse_double(f[0], &t) || t < 0 || t > MAX_TIME_S)
+        return "time is not a number of seconds in range";
+    c->t_ms = llround(t * 1000.0);
+    if (parse_int(f[1], 1, 9, &v))
+        return "mode is not 1-9";
+    c->bili_mode = (int)v;
+    c->mode = mode_from_bili(c->bili_mode);
+    if (parse_int(f[2], 1, 1000, &v))
+        return "size is not a number in 1-1000";
+    c->size = size_class(v);
+    /* Real files carry "undefined" colours (a web client's bug): such a
+     * comment is still worth showing, in white; the caller counts them. */
+    c->color = 0xFFFFFF;
+    if (parse_int(f[3], 0, 0xFFFFFF, &v))
+        *bad_color = 1;
+    else
+        c->color = (uint32_t)v;
+    if (parse_int(f[4], 0, MAX_SENT, &v))
+        return "send time is not a Unix time";
+    c->sent = v;
+    if (parse_int(f[5], 0, 1000, &v))
+        return "pool is not a small number";
+    c->pool = (int)v;
+    if (n == 9) {
+        if (parse_int(f[8], 0, 100, &v))
+            return "weight is not a number in 0-100";
+        c->weight = (int)v;
+    }
+    return NULL;
+}
+
+/* Turn the finished <d> into a comment (or a warning). */
+static int finish_comment(bili_reader *r)
+{
+    char where[48], *f[10];
+    const char *why = NULL;
+    dm_comment c = { .weight = -1, .count = 1 };
+    dm_positioned pos;
+    cJSON *root = NULL;
+    const char *text = r->text ? r->text : "";
+    size_t text_len = r->text_len;
+    int n, err, bad_color = 0;
+    char *p;
+
+    snprintf(where, sizeof where, "line %lu", r->d_line);
+    if (!r->p) {
+        dm_diag_warn(r->diag, "%s: <d> without a p attribute, comment skipped", where);
+        return 0;
+    }
+    p = r->p;
+    n = split_fields(p, f, 10);
+    if (n < 8 || n > 9) {
+        /* n == 10 means "more than 9": the rest stays in the last field */
+        dm_diag_warn(r->diag, "%s: malformed p attribute: %d fields, expected 8 or 9 "
+                     "(time,mode,size,color,sent,pool,user,id[,weight]), comment skipped",
+                     where, n);
+        return 0;
+    }
+    why = parse_p_fields(f, n, &c, &bad_color);
+    if (why) {
+        dm_diag_warn(r->diag, "%s: malformed p attribute: %s, comment skipped", where, why);
+        return 0;
+    }
+    r->bad_colors += bad_color;
+    c.author = f[6][0] ? f[6] : NULL;
+    c.id = f[7][0] ? f[7] : NULL;
+    if (c.bili_mode == 7) {
+        if (parse_positioned(text, text_len, &pos, &root, &text, &why)) {
+            dm_diag_warn(r->diag, "%s: %s, comment skipped", where, why);
+            return 0;
+        }
+        text_len = strlen(text);
+        c.pos = &pos;
+    }
+    err = dm_push_comment(r->track, &c, text, text_len, r->diag, where);
+    cJSON_Delete(root);
+    return err;
+}
+
+/* ---------------------------------------------------------------- expat */
+
+static void fail(bili_reader *r, int err)
+{
+    if (!r->err)
+        r->err = err;
+    XML_StopParser(r->parser, XML_FALSE);
+}
+
+static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+    bili_reader *r = ud;
+
+    r->root_seen = 1;
+    if (r->d_depth) {
+        r->d_depth++;  /* markup inside a comment: keep collecting its text */
+        return;
+    }
+    if (strcmp(name, "d"))
+        return;
+    r->d_depth = 1;
+    r->d_line = (unsigned long)XML_GetCurrentLineNumber(r->parser);
+    r->text_len = 0;
+    free(r->p);
+    r->p = NULL;
+    for (int i = 0; attrs[i]; i += 2) {
+        if (!strcmp(attrs[i], "p")) {
+            r->p = strdup(attrs[i + 1]);
+            if (!r->p)
+                fail(r, DM_ENOMEM);
+            break;
+        }
+    }
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+{
+    bili_reader *r = ud;
+
+    if (!r->d_depth || len <= 0)
+        return;
+    if (r->text_len + (size_t)len + 1 > r->text_cap) {
+        size_t cap = r->text_cap ? r->text_cap : 256;
+        char *t;
+        while (cap < r->text_len + (size_t)len + 1)
+            cap *= 2;
+        t = realloc(r->text, cap);
+        if (!t) {
+            fail(r, DM_ENOMEM);
+            return;
+        }
+        r->text = t;
+        r->text_cap = cap;
+    }
+    memcpy(r->text + r->text_len, s, (size_t)len);
+    r->text_len += (size_t)len;
+    r->text[r->text_len] = 0;
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name)
+{
+    bili_reader *r = ud;
+    int err;
+
+    (void)name;
+    if (!r->d_depth || --r->d_depth)
+        return;
+    err = finish_comment(r);
+    free(r->p);
+    r->p = NULL;
+    r->text_len = 0;
+    if (err)
+        fail(r, err);
+}
+
+static int only_space(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
+}
+
+int dm_read_bilibili_xml(dm_track *track, const char *buf, size_t len, dm_diag *diag)
+{
+    bili_reader r = { .track = track, .diag = diag };
+    char *clean = NULL;
+    size_t clean_len = 0;
+    int utf16, err = 0;
+
+    if (!track || (!buf && len)) {
+        dm_diag_error(diag, "dm_read_bilibili_xml: no track or no buffer");
+        return DM_EINVAL;
+    }
+    if (!buf)
+        buf = "";
+    if (len > DM_TRACK_MAX_BYTES || len > INT_MAX) {
+        dm_diag_error(diag, "input of %zu bytes is over the track size limit", len);
+        return DM_ETOOBIG;
+    }
+    if (only_space(buf, len)) {
+        dm_diag_error(diag, "the input is empty: no XML document in it");
+        return DM_EPARSE;
+    }
+    /* A UTF-16 file (byte order mark) is left to expat as it is. */
+    utf16 = len >= 2 && (((unsigned char)buf[0] == 0xFF && (unsigned char)buf[1] == 0xFE) ||
+                         ((unsigned char)buf[0] == 0xFE && (unsigned char)buf[1] == 0xFF));
+    if (!utf16) {
+        err = prefilter(buf, len, &clean, &clean_len, diag);
+        if (err) {
+            dm_diag_error(diag, "out of memory reading Bilibili XML");
+            return err;
+        }
+    }
+    /* The pre-filter produced valid UTF-8: parse it as such whatever the
+     * declaration says. */
+    r.parser = XML_ParserCreate(utf16 ? NULL : "UTF-8");
+    if (!r.parser) {
+        free(clean);
+        dm_diag_error(diag, "out of memory creating the XML parser");
+        return DM_ENOMEM;
+    }
+    XML_SetUserData(r.parser, &r);
+    XML_SetElementHandler(r.parser, on_start, on_end);
+    XML_SetCharacterDataHandler(r.parser, on_text);
+
+    /* Parse everything as not final first: an error then is a real syntax
+     * error, while a failure of the final empty call means the input stopped
+     * inside the document (a truncated download). */
+    if (XML_Parse(r.parser, utf16 ? buf : clean, (int)(utf16 ? len : clean_len), XML_FALSE) ==
+        XML_STATUS_ERROR) {
+        if (r.err) {
+            err = r.err;
+            dm_diag_error(diag, "%s", dm_strerror(err));
+        } else {
+            err = DM_EPARSE;
+            dm_diag_error(diag, "line %lu, column %lu: %s",
+                          (unsigned long)XML_GetCurrentLineNumber(r.parser),
+                          (unsigned long)XML_GetCurrentColumnNumber(r.parser) + 1,
+                          XML_ErrorString(XML_GetErrorCode(r.parser)));
+        }
+    } else if (XML_Parse(r.parser, NULL, 0, XML_TRUE) == XML_STATUS_ERROR) {
+        if (r.err) {
+            err = r.err;
+            dm_diag_error(diag, "%s", dm_strerror(err));
+        } else if (!r.root_seen) {
+            err = DM_EPARSE;
+            dm_diag_error(diag, "line %lu, column %lu: %s (no document element)",
+                          (unsigned long)XML_GetCurrentLineNumber(r.parser),
+                          (unsigned long)XML_GetCurrentColumnNumber(r.parser) + 1,
+                          XML_ErrorString(XML_GetErrorCode(r.parser)));
+        } else {
+            dm_diag_warn(diag, "truncated at line %lu: the input ends inside the document; "
+                         "kept the comments read so far",
+                         (unsigned long)XML_GetCurrentLineNumber(r.parser));
+        }
+    }
+    if (r.bad_colors)
+        dm_diag_warn(diag, "%zu comment%s had no valid colour (such as \"undefined\"); "
+                     "shown in white", r.bad_colors, r.bad_colors == 1 ? "" : "s");
+    XML_ParserFree(r.parser);
+    free(r.p);
+    free(r.text);
+    free(clean);
+    return err;
+}

@@ -40,7 +40,8 @@ static void usage(FILE *f)
         "  --no-comments         start with comments hidden (d shows them)\n"
         "  --volume N            0..100 (default 100)\n"
         "  --screenshot-dir DIR  where the s key saves screenshots (default: .)\n"
-        "  --log-frames FILE     log each presented frame: pts and master clock\n"
+        "  --script FILE         key presses and screenshots at film times (see docs)\n"
+        "  --log-frames FILE     log each presented frame (pts, master clock) and audio chunk\n"
         "  --stats               print playback statistics at exit\n"
         "  -v, --verbose         more messages\n"
         "  -h, --help            this help\n"
@@ -78,7 +79,7 @@ int player_parse_options(int argc, char **argv, player_options *o)
 {
     enum { O_TRACK = 256, O_HEADLESS, O_FAST, O_SIZE, O_START, O_UNTIL, O_SHOT, O_FULL, O_FONT, O_FONTPX,
            O_SCROLL, O_FIXED, O_OVERFLOW, O_MAXDELAY, O_AREA, O_DENSITY, O_MERGE, O_OPACITY, O_NOCOMM,
-           O_VOLUME, O_SHOTDIR, O_LOGFRAMES, O_STATS };
+           O_VOLUME, O_SHOTDIR, O_LOGFRAMES, O_STATS, O_SCRIPT };
     static const struct option longopts[] = {
         { "track", required_argument, NULL, O_TRACK }, { "headless", no_argument, NULL, O_HEADLESS },
         { "fast", no_argument, NULL, O_FAST }, { "size", required_argument, NULL, O_SIZE },
@@ -92,7 +93,7 @@ int player_parse_options(int argc, char **argv, player_options *o)
         { "opacity", required_argument, NULL, O_OPACITY }, { "no-comments", no_argument, NULL, O_NOCOMM },
         { "volume", required_argument, NULL, O_VOLUME },
         { "screenshot-dir", required_argument, NULL, O_SHOTDIR },
-        { "log-frames", required_argument, NULL, O_LOGFRAMES }, { "stats", no_argument, NULL, O_STATS },
+        { "log-frames", required_argument, NULL, O_LOGFRAMES }, { "script", required_argument, NULL, O_SCRIPT }, { "stats", no_argument, NULL, O_STATS },
         { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     dm_layout_opts defaults = DM_LAYOUT_OPTS_DEFAULT;
@@ -183,6 +184,7 @@ int player_parse_options(int argc, char **argv, player_options *o)
             break;
         case O_SHOTDIR: o->screenshot_dir = optarg; break;
         case O_LOGFRAMES: o->log_frames = optarg; break;
+        case O_SCRIPT: o->script = optarg; break;
         case O_STATS: o->stats = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h': usage(stdout); return 1;

@@ -35,6 +35,7 @@ typedef struct player_options {
     int fullscreen;                         /* --fullscreen */
     int no_comments;                        /* --no-comments: start with comments hidden */
     double volume;                          /* --volume 0..100 */
+    const char *script;                     /* --script FILE: keys and screenshots at film times */
     const char *log_frames;                 /* --log-frames FILE: one line per presented frame */
     const char *screenshot_dir;             /* where the s key writes */
     int stats;                              /* --stats: print statistics at exit */

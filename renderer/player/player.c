@@ -28,6 +28,7 @@
 #include "danmaku.h"
 #include "media.h"
 #include "options.h"
+#include "script.h"
 #include "stage.h"
 #include "text.h"
 
@@ -85,7 +86,10 @@ typedef struct player {
     double frame_ms[FRAME_TIMES]; /* compose + present time of recent frames */
     unsigned frame_count;         /* frames presented */
     double started;               /* wall seconds at start */
-    FILE *frame_log;              /* --log-frames */
+    FILE *frame_log;              /* --log-frames; written by the main and the audio thread */
+    double frame_luma;            /* mean luma of the frame on screen (with --log-frames) */
+    dm_script script;             /* --script commands */
+    int seeked;                   /* a seek happened since the loop last looked */
     unsigned shots_taken;         /* s key counter */
 } player;
 
@@ -177,6 +181,14 @@ static void audio_callback(void *ud, Uint8 *stream, int len)
     float *s = (float *)(void *)stream;
 
     dm_media_audio_pull(p->media, stream, len, latency);
+    if (p->frame_log) {
+        /* when this chunk will be heard, and how loud it is */
+        double sum = 0;
+        for (int i = 0; i < len / (int)sizeof(float); i++)
+            sum += (double)s[i] * s[i];
+        fprintf(p->frame_log, "audio %.6f %.6f\n", wall_now() + latency,
+                sqrt(sum / (len / (int)sizeof(float) + 1e-9)));
+    }
     if (p->volume_gain < 0.999f)
         for (int i = 0; i < len / (int)sizeof(float); i++)
             s[i] *= p->volume_gain;
@@ -225,6 +237,18 @@ static void open_audio(player *p, dm_media_output *out)
 
 /* ------------------------------------------------------------ video */
 
+/* Mean of a grid of luma samples: enough to tell a flash from black. */
+static double mean_luma(const AVFrame *f)
+{
+    double sum = 0;
+    int n = 0;
+
+    for (int y = 0; y < f->height; y += 8)
+        for (int x = 0; x < f->width; x += 8, n++)
+            sum += f->data[0][(size_t)y * f->linesize[0] + x];
+    return n ? sum / n : 0;
+}
+
 static int upload_frame(player *p, const AVFrame *f)
 {
     dm_picture pic = { 0 };
@@ -244,6 +268,8 @@ static int upload_frame(player *p, const AVFrame *f)
         pic.pitch[i] = f->linesize[i];
     }
     p->new_frame = 1;
+    if (p->frame_log)
+        p->frame_luma = mean_luma(f);
     return dm_stage_upload(p->stage, &pic);
 }
 
@@ -362,7 +388,8 @@ static int present(player *p, double began)
     p->frame_ms[p->frame_count % FRAME_TIMES] = (wall_now() - began) * 1000.0;
     p->frame_count++;
     if (p->new_frame && p->frame_log)
-        fprintf(p->frame_log, "%.6f %.6f\n", p->frame_pts, p->opt.fast ? p->t : dm_media_clock(p->media));
+        fprintf(p->frame_log, "video %.6f %.6f %.6f %.2f\n", p->frame_pts,
+                p->opt.fast ? p->t : dm_media_clock(p->media), wall_now(), p->frame_luma);
     p->new_frame = 0;
     for (int i = 0; i < p->opt.shot_count; i++) {
         dm_screenshot_req *s = &p->opt.shots[i];
@@ -387,6 +414,7 @@ static void seek_by(player *p, double delta)
         target = p->info->duration;
     dm_media_seek(p->media, target);
     p->t = target;
+    p->seeked = 1;
 }
 
 static void handle_key(player *p, SDL_Keycode key)
@@ -468,6 +496,29 @@ static void handle_events(player *p)
 
 /* ------------------------------------------------------------ loops */
 
+/* Script keys due at the current time run before drawing. */
+static void run_script_keys(player *p)
+{
+    const dm_script_cmd *c;
+
+    while ((c = dm_script_due(&p->script, p->t)) != NULL && c->kind == DM_SCRIPT_KEY) {
+        p->script.next++;
+        handle_key(p, c->key);
+    }
+}
+
+/* Script screenshots due at the current time run after presenting. */
+static int run_script_shots(player *p)
+{
+    const dm_script_cmd *c = dm_script_due(&p->script, p->t);
+
+    if (c && c->kind == DM_SCRIPT_SCREENSHOT) {
+        p->script.next++;
+        return save_png(p, c->path);
+    }
+    return 0;
+}
+
 static int at_end(player *p, double t)
 {
     if (p->opt.until >= 0 && t >= p->opt.until)
@@ -500,9 +551,11 @@ static int run_realtime(player *p)
             }
         }
         clk = dm_media_clock(p->media);
-        if (!isnan(clk))
+        if (!isnan(clk) && !p->seeked)
             p->t = clk;
-        if (compose(p) || present(p, began))
+        p->seeked = 0;
+        run_script_keys(p);
+        if (compose(p) || present(p, began) || run_script_shots(p))
             return -1;
         if (at_end(p, p->t))
             break;
@@ -537,6 +590,16 @@ static int run_fast(player *p)
         double began = wall_now(), step = t + 1.0 / REFRESH_HZ;
 
         handle_events(p);
+        p->t = t;
+        run_script_keys(p);
+        if (p->seeked) {
+            /* show the first frame at the new position at once */
+            p->seeked = 0;
+            t = p->t;
+            have_next = p->info->has_video && dm_media_video_peek(p->media, &next, 1) == DM_MEDIA_OK;
+            if (have_next && next.pts < t + 1.0)
+                next.pts = t;
+        }
         while (have_next && next.pts <= t + 1e-6) {
             av_frame_unref(p->frame);
             if (dm_media_video_take(p->media, p->frame, &next, 1) != DM_MEDIA_OK)
@@ -547,14 +610,16 @@ static int run_fast(player *p)
             have_next = dm_media_video_peek(p->media, &next, 1) == DM_MEDIA_OK;
         }
         p->t = t;
-        if (compose(p) || present(p, began))
+        if (compose(p) || present(p, began) || run_script_shots(p))
             return -1;
         if (t >= end - 1e-9 || (end <= 0 && !have_next))
             break;
-        /* land exactly on requested screenshot times */
+        /* land exactly on requested screenshot and script times */
         for (int i = 0; i < p->opt.shot_count; i++)
             if (!p->opt.shots[i].done && p->opt.shots[i].at > t && p->opt.shots[i].at < step)
                 step = p->opt.shots[i].at;
+        if (dm_script_next_time(&p->script) > t && dm_script_next_time(&p->script) < step)
+            step = dm_script_next_time(&p->script);
         t = step < end ? step : end;
     }
     return 0;
@@ -674,6 +739,7 @@ static void cleanup(player *p)
         SDL_FreeSurface(p->canvas);
     if (p->frame_log)
         fclose(p->frame_log);
+    dm_script_free(&p->script);
     SDL_Quit();
 }
 
@@ -710,6 +776,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if (load_tracks(&p))
+        goto done;
+    if (p.opt.script && dm_script_load(&p.script, p.opt.script))
         goto done;
     mo.log = log_media;
     mo.log_ud = &p;

@@ -1,0 +1,102 @@
+/* sanitize.c - text sanitising shared by every track reader, so that the
+ * layout and the renderer only ever see valid UTF-8 without control codes. */
+#include "internal_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+int dm_text_sanitize(const char *in, size_t len, char **out, unsigned *fixes)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    unsigned flags = 0;
+    size_t o = 0;
+    char *buf;
+
+    /* Each input byte yields at most 3 output bytes (U+FFFD). */
+    if (len > (SIZE_MAX - 1) / 3)
+        return DM_ENOMEM;
+    buf = malloc(len * 3 + 1);
+    if (!buf)
+        return DM_ENOMEM;
+    for (size_t i = 0; i < len;) {
+        unsigned char b = s[i];
+        if (b < 0x80) {
+            i++;
+            if (b == '\r') {
+                if (i < len && s[i] == '\n')
+                    i++;
+                buf[o++] = '\n';
+            } else if (b == '\t') {
+                buf[o++] = ' ';  /* a tab separates words: keep the gap */
+            } else if (b < 0x20 && b != '\n') {
+                flags |= DM_TEXT_REMOVED_CONTROLS;
+            } else {
+                buf[o++] = (char)b;
+            }
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0) {
+            /* Replace one byte at a time, as browsers do, so that one bad
+             * byte never swallows the valid characters after it. */
+            memcpy(buf + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            flags |= DM_TEXT_FIXED_UTF8;
+            i++;
+            continue;
+        }
+        memcpy(buf + o, s + i, (size_t)n);
+        o += (size_t)n;
+        i += (size_t)n;
+    }
+    buf[o] = 0;
+    *out = buf;
+    if (fixes)
+        *fixes = flags;
+    return 0;
+}
+
+int dm_push_comment(dm_track *track, dm_comment *c, const char *text, size_t len,
+                    dm_diag *diag, const char *where)
+{
+    unsigned fixes = 0;
+    char *clean = NULL;
+    int err = dm_text_sanitize(text ? text : "", text ? len : 0, &clean, &fixes);
+
+    if (err)
+        return err;
+    if (fixes & DM_TEXT_FIXED_UTF8)
+        dm_diag_warn(diag, "%s: invalid UTF-8 in the text replaced by U+FFFD", where);
+    if (!clean[0]) {
+        dm_diag_warn(diag, "%s: empty text, comment skipped", where);
+        free(clean);
+        return 0;
+    }
+    c->text = clean;
+    err = dm_track_push(track, c);
+    c->text = NULL;
+    free(clean);
+    return err;
+}
+
+void dm_text_line_col(const char *buf, size_t len, size_t offset, unsigned long *line,
+                      unsigned long *col)
+{
+    unsigned long l = 1, c = 1;
+
+    if (offset > len)
+        offset = len;
+    for (size_t i = 0; i < offset; i++) {
+        if (buf[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}

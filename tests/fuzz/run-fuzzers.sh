@@ -1,0 +1,40 @@
+#!/bin/sh
+# run-fuzzers.sh BUILD_DIR SECONDS - run every libFuzzer target of a build
+# configured with -DDM_FUZZ=ON for SECONDS each, starting from its seeds in
+# tests/fuzz/seeds/<target>/. Exits non-zero if any target finds a crash, a
+# leak or a timeout; the reproducer is left in the current directory.
+set -u
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 BUILD_DIR SECONDS" >&2
+    exit 2
+fi
+build=$1
+seconds=$2
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/dm-fuzz.XXXXXX") || exit 2
+trap 'rm -rf "$work"' EXIT INT TERM
+
+status=0
+for target in bilibili_xml dandanplay_json niconico_json jsonl; do
+    bin=$(find "$build" -type f -name "fuzz_$target" -perm -u+x | head -n 1)
+    if [ -z "$bin" ]; then
+        echo "run-fuzzers: fuzz_$target not found under $build (configure with -DDM_FUZZ=ON)" >&2
+        status=1
+        continue
+    fi
+    # libFuzzer writes new inputs into the corpus: never into the seeds.
+    corpus="$work/$target"
+    mkdir -p "$corpus"
+    cp "$here/seeds/$target"/* "$corpus"/ 2>/dev/null || true
+    echo "run-fuzzers: fuzz_$target for $seconds s"
+    if ! "$bin" -max_total_time="$seconds" -max_len=1048576 -timeout=10 -rss_limit_mb=2048 \
+            -print_final_stats=1 "$corpus" >"$work/$target.log" 2>&1; then
+        tail -n 40 "$work/$target.log" >&2
+        echo "run-fuzzers: fuzz_$target FAILED" >&2
+        status=1
+    else
+        grep -E "^(stat::number_of_executed_units|#[0-9]+ *DONE)" "$work/$target.log" | tail -n 2
+    fi
+done
+exit $status
