@@ -20,9 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <SDL.h>
 #include <libavutil/frame.h>
+#include <libavutil/log.h>
 #include <libswscale/swscale.h>
 
 #include "danmaku.h"
@@ -51,7 +53,9 @@ typedef struct player {
     SDL_AudioDeviceID audio;      /* 0 when no sound device */
     SDL_AudioSpec aspec;          /* what the device gave us */
     /* audio callback reads these under SDL_LockAudioDevice */
-    float volume_gain;            /* 0..1, 0 when muted */
+    SDL_atomic_t gain_milli;      /* volume 0..1000 (0 when muted); read by the audio thread */
+    SDL_Thread *null_audio;       /* headless: the thread that plays audio into nothing */
+    SDL_atomic_t null_audio_stop; /* tells it to end */
     /* media */
     dm_media *media;              /* the film */
     const dm_media_info *info;    /* its streams */
@@ -183,26 +187,58 @@ static void audio_callback(void *ud, Uint8 *stream, int len)
     dm_media_audio_pull(p->media, stream, len, latency);
     if (p->frame_log) {
         /* when this chunk will be heard, and how loud it is */
-        double sum = 0;
-        for (int i = 0; i < len / (int)sizeof(float); i++)
+        double sum = 0, onset = -1;
+        for (int i = 0; i < len / (int)sizeof(float); i++) {
             sum += (double)s[i] * s[i];
-        fprintf(p->frame_log, "audio %.6f %.6f\n", wall_now() + latency,
-                sqrt(sum / (len / (int)sizeof(float) + 1e-9)));
+            if (onset < 0 && fabsf(s[i]) > 0.2f)
+                onset = (double)(i / p->aspec.channels) / p->aspec.freq;
+        }
+        /* the media clock's model: the end of this chunk is heard `latency` from now */
+        fprintf(p->frame_log, "audio %.6f %.6f %.6f\n",
+                wall_now() + latency - (double)len / sizeof(float) / p->aspec.channels / p->aspec.freq,
+                sqrt(sum / (len / (int)sizeof(float) + 1e-9)), onset);
     }
-    if (p->volume_gain < 0.999f)
+    if (SDL_AtomicGet(&p->gain_milli) < 1000) {
+        float gain = (float)SDL_AtomicGet(&p->gain_milli) / 1000.0f;
         for (int i = 0; i < len / (int)sizeof(float); i++)
-            s[i] *= p->volume_gain;
+            s[i] *= gain;
+    }
 }
 
 static void set_volume(player *p)
 {
-    float gain = p->muted ? 0.0f : (float)(p->volume / 100.0);
+    SDL_AtomicSet(&p->gain_milli, p->muted ? 0 : (int)lround(p->volume * 10.0));
+}
 
-    if (p->audio)
-        SDL_LockAudioDevice(p->audio);
-    p->volume_gain = gain;
-    if (p->audio)
-        SDL_UnlockAudioDevice(p->audio);
+/*
+ * Headless sound: a thread that consumes audio at exactly the real-time rate,
+ * on absolute deadlines like a sound card's clock. SDL's dummy driver sleeps
+ * whole milliseconds per buffer and drifts by several per cent, which would
+ * make the audio master clock run slow.
+ */
+static int null_audio_thread(void *ud)
+{
+    player *p = ud;
+    int bytes = p->aspec.samples * p->aspec.channels * (int)sizeof(float);
+    uint8_t *buf = malloc((size_t)bytes);
+    struct timespec next;
+    long period_ns = (long)(1e9 * p->aspec.samples / p->aspec.freq);
+
+    if (!buf)
+        return -1;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!SDL_AtomicGet(&p->null_audio_stop)) {
+        audio_callback(p, buf, bytes);
+        next.tv_nsec += period_ns;
+        while (next.tv_nsec >= 1000000000L) {
+            next.tv_nsec -= 1000000000L;
+            next.tv_sec++;
+        }
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+            ;
+    }
+    free(buf);
+    return 0;
 }
 
 static void open_audio(player *p, dm_media_output *out)
@@ -212,6 +248,15 @@ static void open_audio(player *p, dm_media_output *out)
     out->audio_rate = 0;
     if (!p->info->has_audio || p->opt.fast)
         return;
+    if (p->opt.headless) {
+        p->aspec.freq = p->info->audio_rate > 0 ? p->info->audio_rate : 48000;
+        p->aspec.channels = (Uint8)(p->info->audio_channels >= 2 ? 2 : 1);
+        p->aspec.samples = (Uint16)(p->aspec.freq / 50);
+        out->audio_rate = p->aspec.freq;
+        out->audio_channels = p->aspec.channels;
+        out->audio_format = DM_AUDIO_F32;
+        return;
+    }
     if (SDL_InitSubSystem(SDL_INIT_AUDIO)) {
         fprintf(stderr, "danmaku: no sound (%s); playing on the wall clock\n", SDL_GetError());
         return;
@@ -220,7 +265,9 @@ static void open_audio(player *p, dm_media_output *out)
     want.format = AUDIO_F32SYS;
     want.channels = (Uint8)(p->info->audio_channels > 2 ? 2 : p->info->audio_channels < 1 ? 1
                                                                                       : p->info->audio_channels);
-    want.samples = 1024;
+    /* 20 ms buffers: a whole number of milliseconds, so drivers that pace by
+     * sleeping (the dummy one) keep real time */
+    want.samples = (Uint16)(want.freq / 50);
     want.callback = audio_callback;
     want.userdata = p;
     p->audio = SDL_OpenAudioDevice(NULL, 0, &want, &p->aspec,
@@ -324,7 +371,7 @@ static void draw_hud(player *p)
 static int compose(player *p)
 {
     dm_stage_comments c = { 0 };
-    int64_t t_ms = (int64_t)floor(p->t * 1000.0);
+    int64_t t_ms = (int64_t)llround(p->t * 1000.0);
     size_t n = 0;
 
     if (p->show_comments && p->timeline) {
@@ -535,6 +582,8 @@ static int run_realtime(player *p)
         dm_media_seek(p->media, p->opt.start);
     if (p->audio)
         SDL_PauseAudioDevice(p->audio, 0);
+    else if (p->opt.headless && p->aspec.freq > 0)
+        p->null_audio = SDL_CreateThread(null_audio_thread, "null-audio", p);
     while (!p->quit) {
         double remaining = 1.0 / REFRESH_HZ, began, clk, wait;
         int r = DM_MEDIA_AGAIN;
@@ -720,6 +769,10 @@ static void cleanup(player *p)
 {
     if (p->audio)
         SDL_CloseAudioDevice(p->audio);
+    if (p->null_audio) {
+        SDL_AtomicSet(&p->null_audio_stop, 1);
+        SDL_WaitThread(p->null_audio, NULL);
+    }
     dm_media_close(&p->media);
     av_frame_free(&p->frame);
     av_frame_free(&p->converted);
@@ -769,8 +822,6 @@ int main(int argc, char **argv)
     p.volume = p.opt.volume;
     p.speed = 1.0;
     p.frame_pts = NAN;
-    if (p.opt.headless)
-        SDL_SetHint(SDL_HINT_AUDIODRIVER, "dummy");
     if (SDL_Init(SDL_INIT_EVENTS)) {
         fprintf(stderr, "danmaku: cannot start SDL: %s\n", SDL_GetError());
         return 1;
@@ -779,6 +830,8 @@ int main(int argc, char **argv)
         goto done;
     if (p.opt.script && dm_script_load(&p.script, p.opt.script))
         goto done;
+    /* libav's own chatter would repeat per packet; dm_media reports each problem once */
+    av_log_set_level(p.opt.verbose ? AV_LOG_WARNING : AV_LOG_QUIET);
     mo.log = log_media;
     mo.log_ud = &p;
     if (dm_media_open(&p.media, p.opt.film, &mo, err, sizeof err)) {
