@@ -9,7 +9,9 @@
  * Video frames are uploaded as they are (YUV420P through SDL_UpdateYUVTexture,
  * NV12 through SDL_UpdateNVTexture) and only when a new frame is due. Each
  * comment is rasterised once into the sprite cache; drawing it again is one
- * SDL_RenderCopy (SDL batches them).
+ * SDL_RenderCopy (SDL batches them), or, on a software canvas, one SIMD blend.
+ * The sprite cache grows past its budget when one screen of comments needs
+ * more (up to 1 GiB): re-rasterising every frame would be far worse.
  *
  * Thread-safety: SDL's main thread only.
  */
@@ -82,6 +84,14 @@ void dm_stage_clear_picture(dm_stage *stage);
  * DM_E* code (a comment that cannot be rasterised is skipped, not an error).
  */
 int dm_stage_draw(dm_stage *stage, const SDL_Rect *display, const dm_stage_comments *comments);
+
+/*
+ * Software rendering: `canvas` is the ARGB8888 (or RGB888) surface the
+ * software renderer draws into. Comments are then blended straight into it
+ * with the SIMD blender (much faster than SDL's generic blitter); pass NULL
+ * to go back to SDL_RenderCopy.
+ */
+void dm_stage_set_canvas(dm_stage *stage, SDL_Surface *canvas);
 
 /* Forget every cached sprite (after a relayout changes sizes). */
 void dm_stage_flush_sprites(dm_stage *stage);

@@ -28,6 +28,7 @@
 #include <libswscale/swscale.h>
 
 #include "danmaku.h"
+#include "live.h"
 #include "media.h"
 #include "options.h"
 #include "script.h"
@@ -67,7 +68,9 @@ typedef struct player {
     /* comments */
     dm_text *text;                /* fonts */
     dm_stage *stage;              /* drawing */
-    dm_track track;               /* every comment of every --track */
+    dm_track track;               /* every comment of every --track, then the live ones */
+    size_t recorded_count;        /* comments from --track files; live ones follow */
+    dm_live *live;                /* --listen: the live feed, else NULL */
     dm_layout_opts layout;        /* settings of the current layout */
     dm_placed *placed;            /* where each comment goes */
     char **texts;                 /* merged "xN" texts */
@@ -123,6 +126,7 @@ static int load_tracks(player *p)
         if (diag.warnings && p->opt.verbose)
             fprintf(stderr, "danmaku: %s: %u comments skipped or repaired\n", p->opt.tracks[i], diag.warnings);
     }
+    p->recorded_count = p->track.count;
     return 0;
 }
 
@@ -133,7 +137,9 @@ static int relayout(player *p, int stage_w, int stage_h)
     dm_diag diag = { 0 };
     dm_placed *placed = NULL;
     char **texts = NULL;
+    dm_track recorded = p->track;
 
+    recorded.count = p->recorded_count;   /* live comments keep their arrival-order layout (live.c) */
     lo.stage_w = stage_w < 16 ? 16 : stage_w;
     lo.stage_h = stage_h < 16 ? 16 : stage_h;
     lo.font_px = p->opt.font_px ? p->opt.font_px : (int)lround(lo.stage_h / 22.5);
@@ -144,7 +150,7 @@ static int relayout(player *p, int stage_w, int stage_h)
     if (p->placed && lo.stage_w == p->layout.stage_w && lo.stage_h == p->layout.stage_h &&
         lo.font_px == p->layout.font_px)
         return 0;
-    if (dm_layout_track(&p->track, &lo, dm_text_measure, p->text, NULL, &placed, &texts, &diag)) {
+    if (dm_layout_track(&recorded, &lo, dm_text_measure, p->text, NULL, &placed, &texts, &diag)) {
         fprintf(stderr, "danmaku: cannot lay out the comments: %s\n", diag.error);
         return -1;
     }
@@ -157,9 +163,11 @@ static int relayout(player *p, int stage_w, int stage_h)
     p->timeline = dm_timeline_new(&lo);
     if (!p->timeline)
         return -1;
-    for (size_t i = 0; i < p->track.count; i++)
+    for (size_t i = 0; i < p->recorded_count; i++)
         if (dm_timeline_insert(p->timeline, (uint32_t)i, &placed[i], p->track.items[i].pos))
             return -1;
+    if (p->live && dm_live_relayout(p->live, &p->track, &p->placed, &p->texts, p->timeline, &p->layout))
+        return -1;
     dm_stage_flush_sprites(p->stage);
     return 0;
 }
@@ -374,6 +382,9 @@ static int compose(player *p)
     int64_t t_ms = (int64_t)llround(p->t * 1000.0);
     size_t n = 0;
 
+    if (p->live && dm_live_drain(p->live, t_ms, dm_media_is_paused(p->media), &p->track, &p->placed, &p->texts,
+                                 p->timeline, &p->layout))
+        return -1;
     if (p->show_comments && p->timeline) {
         n = dm_timeline_query(p->timeline, t_ms, p->visible, p->visible_cap, NULL);
         if (n > p->visible_cap) {
@@ -395,6 +406,8 @@ static int compose(player *p)
     p->on_screen = n;
     if (dm_stage_draw(p->stage, &p->display, p->show_comments ? &c : NULL))
         return -1;
+    if (p->live)
+        dm_live_draw(p->live, p->renderer, &p->display);
     if (p->hud)
         draw_hud(p);
     if (p->osd[0] && wall_now() < p->osd_until)
@@ -432,6 +445,8 @@ static int save_png(player *p, const char *path)
 static int present(player *p, double began)
 {
     SDL_RenderPresent(p->renderer);
+    if (p->live)
+        dm_live_presented(p->live);
     p->frame_ms[p->frame_count % FRAME_TIMES] = (wall_now() - began) * 1000.0;
     p->frame_count++;
     if (p->new_frame && p->frame_log)
@@ -521,6 +536,10 @@ static void handle_key(player *p, SDL_Keycode key)
         break;
     }
     case SDLK_i: p->hud = !p->hud; break;
+    case SDLK_c:
+        if (p->live)
+            dm_live_toggle_qr(p->live);
+        break;
     case SDLK_q:
     case SDLK_ESCAPE: p->quit = 1; break;
     default: break;
@@ -773,6 +792,7 @@ static void cleanup(player *p)
         SDL_AtomicSet(&p->null_audio_stop, 1);
         SDL_WaitThread(p->null_audio, NULL);
     }
+    dm_live_stop(&p->live);
     dm_media_close(&p->media);
     av_frame_free(&p->frame);
     av_frame_free(&p->converted);
@@ -852,6 +872,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "danmaku: %s\n", err);
         goto done;
     }
+    if (p.canvas)
+        dm_stage_set_canvas(p.stage, p.canvas);   /* software: the SIMD blender on two cores */
+    if (p.opt.listen && dm_live_start(&p.live, &p.opt, p.text, p.recorded_count))
+        goto done;
     if (update_geometry(&p))
         goto done;
     if (p.opt.log_frames)
@@ -869,6 +893,9 @@ int main(int argc, char **argv)
     p.started = wall_now();
     if ((p.opt.fast ? run_fast(&p) : run_realtime(&p)) == 0)
         rc = 0;
+    if (p.live && dm_live_finish(p.live, (int64_t)floor(p.t * 1000.0), &p.track, &p.placed, &p.texts, p.timeline,
+                                 &p.layout, dm_text_family(p.text), dm_text_outline(p.text)))
+        rc = 1;
     if (p.opt.stats) {
         dm_media_stats ms;
         dm_media_get_stats(p.media, &ms);
