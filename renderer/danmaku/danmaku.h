@@ -217,9 +217,10 @@ typedef struct dm_layout_opts {
     int fixed_ms;             /* time a top/bottom comment stays */
     double area;              /* fraction of the stage height used by scroll/top/bottom, (0,1] */
     int line_gap_px;          /* vertical space between stacked lines */
-    int min_gap_px;           /* horizontal gap kept between comments in a lane */
+    int min_gap_px;           /* horizontal gap kept between comments in a lane; -1: font_px / 3 */
     dm_overflow overflow;     /* what to do when no lane is free */
-    int max_delay_ms;         /* longest hold under DM_OVERFLOW_DELAY */
+    int max_delay_ms;         /* longest hold under DM_OVERFLOW_DELAY (default 1 s: a comment
+                                 much later than its moment loses its context) */
     int density_cap;          /* most comments on screen at once, 0 = no cap */
     int merge_window_ms;      /* merge equal texts within this window, 0 = off */
 } dm_layout_opts;
@@ -227,7 +228,7 @@ typedef struct dm_layout_opts {
 #define DM_LAYOUT_OPTS_DEFAULT { \
     .stage_w = 1920, .stage_h = 1080, .font_px = 48, \
     .scroll_ms = 8000, .fixed_ms = 4000, .area = 1.0, .line_gap_px = 0, \
-    .min_gap_px = 8, .overflow = DM_OVERFLOW_DELAY, .max_delay_ms = 4000, \
+    .min_gap_px = -1, .overflow = DM_OVERFLOW_DELAY, .max_delay_ms = 1000, \
     .density_cap = 0, .merge_window_ms = 0 }
 
 /* Check settings; 0 or DM_EINVAL with the reason in diag. */
@@ -294,6 +295,22 @@ double dm_placed_x_at(const dm_placed *p, int64_t t_ms);
 
 /* Box height of a size class for the given settings. */
 int dm_layout_height_px(const dm_layout_opts *opts, dm_size size);
+
+/* The horizontal gap in effect (min_gap_px, or font_px / 3 when it is -1). */
+int dm_layout_gap_px(const dm_layout_opts *opts);
+
+/* Normal-size comment lines per stage height when no font size is given. */
+#define DM_STAGE_LINES 22.5
+
+/*
+ * Layout settings for a stage of stage_w x stage_h px (the film's display
+ * rectangle): `base` with the stage size set and font_px = `font_px` when it
+ * is > 0, else round(stage_h / DM_STAGE_LINES), clamped to [12, stage_h].
+ * Every program that draws comments uses this rule, so the player and the
+ * burn-in lay out the same track identically.
+ * Example: 1280x720, font_px 0 -> font_px 32.
+ */
+dm_layout_opts dm_layout_opts_for_stage(const dm_layout_opts *base, int stage_w, int stage_h, int font_px);
 
 /* ---------------------------------------------------------------- filters */
 

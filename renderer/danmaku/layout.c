@@ -104,7 +104,7 @@ int dm_layout_opts_check(const dm_layout_opts *o, dm_diag *diag)
         dm_diag_error(diag, "display area must be a fraction in (0, 1], got %g", o->area);
         return DM_EINVAL;
     }
-    if (o->line_gap_px < 0 || o->line_gap_px > o->stage_h || o->min_gap_px < 0 ||
+    if (o->line_gap_px < 0 || o->line_gap_px > o->stage_h || o->min_gap_px < -1 ||
         o->min_gap_px > o->stage_w) {
         dm_diag_error(diag, "gaps must be between 0 and the stage size");
         return DM_EINVAL;
@@ -123,6 +123,11 @@ int dm_layout_opts_check(const dm_layout_opts *o, dm_diag *diag)
 int dm_layout_height_px(const dm_layout_opts *o, dm_size size)
 {
     return (int)lround(o->font_px * dm_size_scale(size));
+}
+
+int dm_layout_gap_px(const dm_layout_opts *o)
+{
+    return o->min_gap_px >= 0 ? o->min_gap_px : o->font_px / 3;
 }
 
 dm_layout *dm_layout_new(const dm_layout_opts *opts, dm_measure_fn measure, void *measure_ud,
@@ -233,7 +238,7 @@ static int heap_push(dm_layout *L, int64_t end)
 /* f(x) = (x + g) / (W + x) scaled by D: the headway a width needs, in ms. */
 static double headway_ms(const dm_layout *L, int w)
 {
-    return (double)L->o.scroll_ms * (w + L->o.min_gap_px) / ((double)L->o.stage_w + w);
+    return (double)L->o.scroll_ms * (w + dm_layout_gap_px(&L->o)) / ((double)L->o.stage_w + w);
 }
 
 /* Earliest start in each unit for a comment of the given set and headway. */

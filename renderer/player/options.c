@@ -32,7 +32,7 @@ static void usage(FILE *f)
         "  --scroll SECONDS      time a scrolling comment takes to cross (default 8)\n"
         "  --fixed SECONDS       time a top/bottom comment stays (default 4)\n"
         "  --overflow POLICY     delay (default), drop or overlay\n"
-        "  --max-delay SECONDS   longest hold under 'delay' (default 4)\n"
+        "  --max-delay SECONDS   longest hold under 'delay' (default 1)\n"
         "  --area FRACTION       share of the picture height comments may use (default 1)\n"
         "  --density N           at most N comments on screen (default: no cap)\n"
         "  --merge SECONDS       merge equal comments within this window (xN)\n"
@@ -43,11 +43,22 @@ static void usage(FILE *f)
         "  --script FILE         key presses and screenshots at film times (see docs)\n"
         "  --log-frames FILE     log each presented frame (pts, master clock) and audio chunk\n"
         "  --stats               print playback statistics at exit\n"
+        "  --listen [ADDR:]PORT  live screening: serve the audience page and take comments\n"
+        "                        over WebSocket on this port (0: any free port)\n"
+        "  --record FILE         append each accepted live comment to FILE (JSONL track)\n"
+        "  --public-url URL      join URL for the QR code (default: http://LAN-ADDRESS:PORT/)\n"
+        "  --allow-origin ORIGIN also accept WebSockets from pages at ORIGIN (repeatable)\n"
+        "  --live-rate N         comments per second one client may send (default 1)\n"
+        "  --live-burst N        comments one client may send at once (default 5)\n"
+        "  --live-per-address N  connections from one address (default 16)\n"
+        "  --live-max-connections N  connections in all (default 2048)\n"
+        "  --dump-layout FILE    write the live comments' layout at exit (LAYOUT-DUMP.md)\n"
         "  -v, --verbose         more messages\n"
         "  -h, --help            this help\n"
         "\n"
         "Keys: space pause, left/right seek 5 s, up/down seek 60 s, 9/0 volume, m mute,\n"
-        "f fullscreen, d comments on/off, [ ] speed, s screenshot, i statistics, q/Esc quit.\n");
+        "f fullscreen, d comments on/off, [ ] speed, s screenshot, i statistics, c join QR code,\n"
+        "q/Esc quit.\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
@@ -79,7 +90,8 @@ int player_parse_options(int argc, char **argv, player_options *o)
 {
     enum { O_TRACK = 256, O_HEADLESS, O_FAST, O_SIZE, O_START, O_UNTIL, O_SHOT, O_FULL, O_FONT, O_FONTPX,
            O_SCROLL, O_FIXED, O_OVERFLOW, O_MAXDELAY, O_AREA, O_DENSITY, O_MERGE, O_OPACITY, O_NOCOMM,
-           O_VOLUME, O_SHOTDIR, O_LOGFRAMES, O_STATS, O_SCRIPT };
+           O_VOLUME, O_SHOTDIR, O_LOGFRAMES, O_STATS, O_SCRIPT, O_LISTEN, O_RECORD, O_PUBURL, O_ORIGIN,
+           O_DUMPLAYOUT, O_LIVERATE, O_LIVEBURST, O_LIVEPERADDR, O_LIVEMAXCONN };
     static const struct option longopts[] = {
         { "track", required_argument, NULL, O_TRACK }, { "headless", no_argument, NULL, O_HEADLESS },
         { "fast", no_argument, NULL, O_FAST }, { "size", required_argument, NULL, O_SIZE },
@@ -94,6 +106,12 @@ int player_parse_options(int argc, char **argv, player_options *o)
         { "volume", required_argument, NULL, O_VOLUME },
         { "screenshot-dir", required_argument, NULL, O_SHOTDIR },
         { "log-frames", required_argument, NULL, O_LOGFRAMES }, { "script", required_argument, NULL, O_SCRIPT }, { "stats", no_argument, NULL, O_STATS },
+        { "listen", required_argument, NULL, O_LISTEN }, { "record", required_argument, NULL, O_RECORD },
+        { "public-url", required_argument, NULL, O_PUBURL }, { "allow-origin", required_argument, NULL, O_ORIGIN },
+        { "dump-layout", required_argument, NULL, O_DUMPLAYOUT },
+        { "live-rate", required_argument, NULL, O_LIVERATE }, { "live-burst", required_argument, NULL, O_LIVEBURST },
+        { "live-per-address", required_argument, NULL, O_LIVEPERADDR },
+        { "live-max-connections", required_argument, NULL, O_LIVEMAXCONN },
         { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     dm_layout_opts defaults = DM_LAYOUT_OPTS_DEFAULT;
@@ -186,6 +204,28 @@ int player_parse_options(int argc, char **argv, player_options *o)
         case O_LOGFRAMES: o->log_frames = optarg; break;
         case O_SCRIPT: o->script = optarg; break;
         case O_STATS: o->stats = 1; break;
+        case O_LISTEN: o->listen = optarg; break;
+        case O_RECORD: o->record = optarg; break;
+        case O_PUBURL: o->public_url = optarg; break;
+        case O_ORIGIN:
+            if (o->allow_origin_count == DM_MAX_TRACKS)
+                return bad("at most %d --allow-origin", DM_MAX_TRACKS);
+            o->allow_origins[o->allow_origin_count++] = optarg;
+            break;
+        case O_DUMPLAYOUT: o->dump_layout = optarg; break;
+        case O_LIVERATE:
+        case O_LIVEBURST:
+            if (parse_double(optarg, 0.001, 100000, &d))
+                return bad("--%s wants a positive number, got '%s'", c == O_LIVERATE ? "live-rate" : "live-burst",
+                           optarg);
+            *(c == O_LIVERATE ? &o->live_rate : &o->live_burst) = d;
+            break;
+        case O_LIVEPERADDR:
+        case O_LIVEMAXCONN:
+            if (parse_double(optarg, 1, 100000, &d))
+                return bad("a connection count (1..100000) was expected, got '%s'", optarg);
+            *(c == O_LIVEPERADDR ? &o->live_per_address : &o->live_max_connections) = (int)d;
+            break;
         case 'v': o->verbose = 1; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
@@ -195,6 +235,8 @@ int player_parse_options(int argc, char **argv, player_options *o)
         o->film = argv[optind++];
     if (optind < argc)
         return bad("one film at a time ('%s' is extra); comment tracks go after --track", argv[optind]);
+    if ((o->record || o->dump_layout || o->public_url || o->allow_origin_count) && !o->listen)
+        return bad("--record, --dump-layout, --public-url and --allow-origin need --listen");
     if (dm_layout_opts_check(&o->layout, &diag))
         return bad("%s", diag.error);
     return 0;

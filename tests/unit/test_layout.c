@@ -140,7 +140,7 @@ static void test_catch_up_is_exact(void **state)
     dm_test_measure(NULL, "hi", 48, &ws, &h);
     dm_test_measure(NULL, longtext, 48, &wl, &h);
     /* head of the long one at t = scroll_ms must still be >= gap */
-    need = o.scroll_ms * (double)(wl + o.min_gap_px) / (o.stage_w + wl);
+    need = o.scroll_ms * (double)(wl + dm_layout_gap_px(&o)) / (o.stage_w + wl);
     assert_true(p[1].shown);
     assert_int_equal(p[1].y, 0);
     assert_true(p[1].start_ms >= need);
@@ -403,7 +403,7 @@ static void test_property_random_tracks(void **state)
             o.font_px = o.stage_h / 2;
         o.scroll_ms = 2000 + (int)(rand_r(&seed) % 10000);
         o.fixed_ms = 1000 + (int)(rand_r(&seed) % 5000);
-        o.min_gap_px = (int)(rand_r(&seed) % 20);
+        o.min_gap_px = (int)(rand_r(&seed) % 21) - 1;   /* -1: the default, font_px / 3 */
         o.line_gap_px = (int)(rand_r(&seed) % 4);
         o.area = 0.25 + (rand_r(&seed) % 76) / 100.0;
         o.max_delay_ms = (int)(rand_r(&seed) % 6000);
