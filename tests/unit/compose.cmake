@@ -2,8 +2,3 @@
 # fonts the project depends on: fonts-noto-cjk and fonts-noto-color-emoji.
 dm_add_unit_test(test_text SOURCES unit/test_text.c LIBS dm_compose LABELS compose)
 dm_add_unit_test(test_sprite_cache SOURCES unit/test_sprite_cache.c LIBS dm_compose LABELS compose)
-if(DM_SANITIZE)
-  # fontconfig leaks a little at FcInit; see tests/lsan.supp.
-  set_property(TEST test_text APPEND PROPERTY ENVIRONMENT
-    "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/lsan.supp:print_suppressions=0")
-endif()
