@@ -915,6 +915,8 @@ double dm_media_set_speed(dm_media *m, double speed)
 int dm_media_seek(dm_media *m, double seconds)
 {
     int serial;
+    if (!m || !m->started)
+        return AVERROR(EINVAL);
     if (!(seconds >= 0))
         seconds = 0;
     if (m->info.duration > 0 && seconds > m->info.duration)
@@ -1143,7 +1145,7 @@ static int audio_finished(void *ud)
 
 static int audio_setup_resampler(dm_media *m, const AVFrame *f, int serial)
 {
-    AVChannelLayout in_layout;
+    AVChannelLayout in_layout = {0};
     int ret;
     if (m->swr && f->format == m->swr_fmt && f->sample_rate == m->swr_rate && serial == m->swr_serial
         && !av_channel_layout_compare(&f->ch_layout, &m->swr_layout))
@@ -1273,8 +1275,22 @@ static void audio_drop_stale_buffer(dm_media *m)
 static void audio_discard_until(dm_media *m, double t, double now)
 {
     m->abuf_index = m->abuf_size;
-    if (isnan(t))
-        return;
+    if (isnan(t)) {
+        /* Nothing has set the wall clock yet (audio-only film, or just after
+         * a seek): start it at the first audio frame, or nothing would ever
+         * be discarded and the queues would stall. */
+        dm_frame_slot *slot = dm_frameq_peek(&m->sampq);
+        while (slot && slot->serial != atomic_load(&m->audioq.serial)) {
+            dm_frameq_next(&m->sampq);
+            slot = dm_frameq_peek(&m->sampq);
+        }
+        if (!slot || isnan(slot->pts))
+            return;
+        t = slot->pts;
+        pthread_mutex_lock(&m->clock_lock);
+        dm_clock_set(&m->extclk, t, m->extclk.serial, now);
+        pthread_mutex_unlock(&m->clock_lock);
+    }
     for (;;) {
         dm_frame_slot *slot = dm_frameq_peek(&m->sampq);
         if (!slot)

@@ -102,8 +102,9 @@ void dm_clock_sync_to_slave(dm_clock *c, int c_queue_serial, const dm_clock *sla
 
 /*
  * How long the frame `pts` stays on screen: the distance to the next frame
- * when both belong to the same serial and the distance is sane (positive and
- * at most max_frame_duration), otherwise its own nominal `duration`.
+ * when the distance is sane (positive and at most max_frame_duration),
+ * otherwise its own nominal `duration`; 0 when the next frame belongs to
+ * another serial (after a seek the new frame is due at once).
  */
 double dm_sync_frame_duration(double pts, double duration, int serial, double next_pts,
                               int next_serial, double max_frame_duration);
@@ -260,7 +261,8 @@ int dm_media_audio_read(dm_media *m, uint8_t *buf, int len);
  * to the key frame before the target and the decoders drop every frame (and
  * audio sample) before it, so the first frame out has pts >= target (within
  * one millisecond of rounding). Returns at once; frames from before the seek
- * are stale from this moment on and never come out. Returns the new serial.
+ * are stale from this moment on and never come out. Returns the new serial
+ * (> 0), or AVERROR(EINVAL) before dm_media_start().
  */
 int dm_media_seek(dm_media *m, double seconds);
 

@@ -66,13 +66,15 @@ void dm_clock_sync_to_slave(dm_clock *c, int c_queue_serial, const dm_clock *sla
 double dm_sync_frame_duration(double pts, double duration, int serial, double next_pts,
                               int next_serial, double max_frame_duration)
 {
-    if (serial == next_serial && !isnan(pts) && !isnan(next_pts)) {
-        double d = next_pts - pts;
-        if (d <= 0 || d > max_frame_duration)
-            return duration;
-        return d;
-    }
-    return duration;
+    double d;
+    /* Across a seek the old frame has no duration: the first new frame is
+     * due at once. */
+    if (serial != next_serial)
+        return 0.0;
+    d = next_pts - pts;
+    if (isnan(d) || d <= 0 || d > max_frame_duration)
+        return duration;
+    return d;
 }
 
 double dm_sync_target_delay(double delay, double diff, double max_frame_duration)

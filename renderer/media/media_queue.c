@@ -223,8 +223,7 @@ dm_frame_slot *dm_frameq_peek_writable(dm_frameq *f)
 
 void dm_frameq_push(dm_frameq *f)
 {
-    if (++f->windex == f->max_size)
-        f->windex = 0;
+    f->windex = (f->windex + 1) % f->max_size;
     pthread_mutex_lock(&f->lock);
     f->size++;
     pthread_cond_broadcast(&f->cond);
@@ -246,8 +245,7 @@ dm_frame_slot *dm_frameq_peek_next(dm_frameq *f)
 void dm_frameq_next(dm_frameq *f)
 {
     av_frame_unref(f->slots[f->rindex].frame);
-    if (++f->rindex == f->max_size)
-        f->rindex = 0;
+    f->rindex = (f->rindex + 1) % f->max_size;
     pthread_mutex_lock(&f->lock);
     f->size--;
     pthread_cond_broadcast(&f->cond);

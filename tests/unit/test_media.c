@@ -353,6 +353,7 @@ static void test_info(void **state)
     assert_int_equal(info->audio_channels, 2);
     assert_string_equal(info->video_codec, "h264");
     assert_int_equal(info->pix_fmt, AV_PIX_FMT_YUV420P);
+    assert_true(dm_media_seek(m, 1.0) < 0);   /* not started yet */
     /* Closing a film that never started is fine. */
     dm_media_close(&m);
     assert_null(m);
@@ -616,6 +617,14 @@ static void test_refresh_paused_and_seek(void **state)
     assert_int_equal(dm_media_video_refresh(m, &remaining), DM_MEDIA_AGAIN);
     dm_media_set_paused(m, 0);
     assert_false(dm_media_is_paused(m));
+    /* Playing: the first frame after a seek is due at once, whatever the
+     * frame before it was (a new serial carries no delay over). */
+    serial = dm_media_seek(m, 0.5);
+    assert_int_equal(dm_media_video_peek(m, NULL, 1), DM_MEDIA_OK);
+    assert_int_equal(dm_media_video_refresh(m, &remaining), DM_MEDIA_OK);
+    assert_non_null(dm_media_video_current(m, &info));
+    assert_int_equal(info.serial, serial);
+    assert_float_equal(info.pts, 0.5, 0.001);
     dm_media_close(&m);
 }
 

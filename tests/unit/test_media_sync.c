@@ -68,8 +68,9 @@ static void test_frame_duration(void **state)
     (void)state;
     /* Same serial: the distance to the next frame. */
     assert_float_equal(dm_sync_frame_duration(1.0, 0.04, 1, 1.05, 1, 10.0), 0.05, EPS);
-    /* Across a seek, going backwards, or a jump: the nominal duration. */
-    assert_float_equal(dm_sync_frame_duration(1.0, 0.04, 1, 1.05, 2, 10.0), 0.04, EPS);
+    /* Across a seek: nothing, the new frame is due at once. */
+    assert_float_equal(dm_sync_frame_duration(1.0, 0.04, 1, 1.05, 2, 10.0), 0.0, EPS);
+    /* Going backwards, or a jump: the nominal duration. */
     assert_float_equal(dm_sync_frame_duration(1.0, 0.04, 1, 0.90, 1, 10.0), 0.04, EPS);
     assert_float_equal(dm_sync_frame_duration(1.0, 0.04, 1, 30.0, 1, 10.0), 0.04, EPS);
     assert_float_equal(dm_sync_frame_duration(NAN, 0.04, 1, 1.0, 1, 10.0), 0.04, EPS);
