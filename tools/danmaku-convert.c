@@ -9,7 +9,6 @@
  * Widths come from the real font (SDL_ttf, with fontconfig fallback), never
  * from a character count.
  */
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -243,76 +242,6 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* One layout dump line for comment i (LAYOUT-DUMP.md). */
-static int dump_comment(FILE *out, const dm_comment *c, size_t i, const dm_placed *p, const char *text)
-{
-    cJSON *o = cJSON_CreateObject();
-    char idbuf[32];
-    char *s;
-    int err = 0;
-
-    if (!o)
-        return DM_ENOMEM;
-    snprintf(idbuf, sizeof idbuf, "%zu", i);
-    cJSON_AddStringToObject(o, "type", "comment");
-    cJSON_AddStringToObject(o, "id", c->id ? c->id : idbuf);
-    cJSON_AddNumberToObject(o, "t_ms", (double)c->t_ms);
-    cJSON_AddStringToObject(o, "mode", dm_mode_name(c->mode));
-    cJSON_AddStringToObject(o, "text", text);
-    cJSON_AddBoolToObject(o, "shown", p->shown);
-    if (p->shown) {
-        cJSON_AddNumberToObject(o, "start_ms", (double)p->start_ms);
-        cJSON_AddNumberToObject(o, "end_ms", (double)p->end_ms);
-        cJSON_AddNumberToObject(o, "y", p->y);
-        cJSON_AddNumberToObject(o, "w", p->w);
-        cJSON_AddNumberToObject(o, "h", p->h);
-        cJSON_AddNumberToObject(o, "x_start", p->x_start);
-        cJSON_AddNumberToObject(o, "x_end", p->x_end);
-        cJSON_AddStringToObject(o, "size", dm_size_name(c->size));
-        if (p->layer)
-            cJSON_AddNumberToObject(o, "layer", p->layer);
-    } else {
-        cJSON_AddStringToObject(o, "reason", dm_reason_name((dm_reason)p->reason));
-    }
-    s = cJSON_PrintUnformatted(o);
-    if (!s || fprintf(out, "%s\n", s) < 0)
-        err = DM_EIO;
-    free(s);
-    cJSON_Delete(o);
-    return err;
-}
-
-static int write_dump(FILE *out, const options *o, const dm_track *t, const dm_placed *p, char **texts,
-                      const char *family)
-{
-    cJSON *stage = cJSON_CreateObject();
-    char *s;
-    int err = 0;
-
-    if (!stage)
-        return DM_ENOMEM;
-    cJSON_AddStringToObject(stage, "type", "stage");
-    cJSON_AddNumberToObject(stage, "width", o->layout.stage_w);
-    cJSON_AddNumberToObject(stage, "height", o->layout.stage_h);
-    cJSON_AddNumberToObject(stage, "scroll_ms", o->layout.scroll_ms);
-    cJSON_AddNumberToObject(stage, "fixed_ms", o->layout.fixed_ms);
-    cJSON_AddStringToObject(stage, "font", family);
-    cJSON_AddNumberToObject(stage, "input_count", (double)t->count);
-    cJSON_AddNumberToObject(stage, "font_px", o->layout.font_px);
-    cJSON_AddNumberToObject(stage, "outline_px", o->outline_px);
-    cJSON_AddNumberToObject(stage, "area", o->layout.area);
-    cJSON_AddStringToObject(stage, "overflow", dm_overflow_name(o->layout.overflow));
-    cJSON_AddNumberToObject(stage, "max_delay_ms", o->layout.max_delay_ms);
-    s = cJSON_PrintUnformatted(stage);
-    if (!s || fprintf(out, "%s\n", s) < 0)
-        err = DM_EIO;
-    free(s);
-    cJSON_Delete(stage);
-    for (size_t i = 0; i < t->count && !err; i++)
-        err = dump_comment(out, &t->items[i], i, &p[i], texts && texts[i] ? texts[i] : t->items[i].text);
-    return err;
-}
-
 int main(int argc, char **argv)
 {
     options o = { 0 };
@@ -359,7 +288,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if (o.dump) {
-        e = write_dump(out, &o, &track, placed, texts, dm_text_family(text));
+        e = dm_layout_dump_write(out, &track, placed, texts, &o.layout, dm_text_family(text), o.outline_px);
     } else if (o.to == DM_FORMAT_ASS) {
         dm_ass_opts a = { .font_name = dm_text_family(text), .outline_px = o.outline_px, .opacity = o.opacity };
         for (int s = 0; s < DM_SIZE_COUNT; s++)

@@ -312,6 +312,20 @@ int dm_layout_gap_px(const dm_layout_opts *opts);
  */
 dm_layout_opts dm_layout_opts_for_stage(const dm_layout_opts *base, int stage_w, int stage_h, int font_px);
 
+/* ---------------------------------------------------------------- layout dump */
+
+/*
+ * The layout dump of ../shared/LAYOUT-DUMP.md. Each function returns one
+ * line without the newline, malloc'd (NULL when out of memory). `index` is
+ * the comment's position in its track (its id when it has none); `text` the
+ * text it displays (NULL: its own).
+ */
+char *dm_layout_dump_stage(const dm_layout_opts *opts, const char *font, size_t input_count, int outline_px);
+char *dm_layout_dump_comment(const dm_comment *c, size_t index, const dm_placed *p, const char *text);
+/* The whole dump of a laid-out track; 0, DM_EIO or DM_ENOMEM. */
+int dm_layout_dump_write(FILE *out, const dm_track *track, const dm_placed *placed, char *const *texts,
+                         const dm_layout_opts *opts, const char *font, int outline_px);
+
 /* ---------------------------------------------------------------- filters */
 
 /*
