@@ -52,6 +52,12 @@ extern "C" {
 /* A frame longer than this is not doubled to catch up; its delay is
  * stretched by the error instead, so slideshows do not stall for seconds. */
 #define AV_SYNC_FRAMEDUP_THRESHOLD 0.1
+/* Within the threshold ffplay leaves any steady offset alone (one left by
+ * start-up, when the first frame shows before the sound device has played
+ * anything, stays for the whole film). We take back this share of the error
+ * on every frame instead: an offset decays within a second, by steps of a
+ * few milliseconds nobody can see. */
+#define DM_SYNC_FINE_GAIN 0.1
 /* Clocks further apart than this are considered unrelated (a timestamp
  * jump, a broken file): no correction is done, the slave clock is reset. */
 #define AV_NOSYNC_THRESHOLD 10.0

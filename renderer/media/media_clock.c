@@ -90,7 +90,7 @@ double dm_sync_target_delay(double delay, double diff, double max_frame_duration
         return delay + diff;
     if (diff >= sync_threshold)
         return 2.0 * delay;
-    return delay;
+    return fmax(0.0, delay + DM_SYNC_FINE_GAIN * diff);
 }
 
 dm_sync_action dm_sync_decide(double *frame_timer, double now, double delay,

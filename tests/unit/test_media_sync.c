@@ -82,7 +82,9 @@ static void test_target_delay(void **state)
     (void)state;
     /* In sync (or unknown): the nominal delay. */
     assert_float_equal(dm_sync_target_delay(d, 0.0, 10.0), d, EPS);
-    assert_float_equal(dm_sync_target_delay(d, 0.03, 10.0), d, EPS);
+    /* Within the threshold: a small share of the error is taken back. */
+    assert_float_equal(dm_sync_target_delay(d, 0.03, 10.0), d + DM_SYNC_FINE_GAIN * 0.03, EPS);
+    assert_float_equal(dm_sync_target_delay(d, -0.03, 10.0), d - DM_SYNC_FINE_GAIN * 0.03, EPS);
     assert_float_equal(dm_sync_target_delay(d, NAN, 10.0), d, EPS);
     /* Video late by 100 ms: show the next frame at once. */
     assert_float_equal(dm_sync_target_delay(d, -0.1, 10.0), 0.0, EPS);
