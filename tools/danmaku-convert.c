@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "danmaku.h"
+#include "layout_cli.h"
 #include "text.h"
 
 #define PROG "danmaku-convert"
@@ -45,29 +46,21 @@ static void usage(FILE *f)
         "niconico, read only, detected from the content), jsonl (danmaku track), ass (write only;\n"
         "carries the computed layout).\n"
         "\n"
-        "  -o, --output FILE       output file ('-' for standard output)\n"
-        "      --from FMT          input format: xml, dandanplay, niconico, jsonl\n"
-        "      --to FMT            output format: xml, jsonl, ass\n"
-        "      --layout            write the layout dump (one JSON line per comment)\n"
-        "      --stage WxH         stage size in px (default 1920x1080)\n"
-        "      --font-px N         box height of a normal comment in px (default 48)\n"
-        "      --scroll SECONDS    time a scrolling comment takes to cross (default 8)\n"
-        "      --fixed SECONDS     time a top/bottom comment stays (default 4)\n"
-        "      --overflow POLICY   delay (default), drop or overlay\n"
-        "      --max-delay SECONDS longest hold under 'delay' (default 1)\n"
-        "      --area FRACTION     share of the stage height comments may use (default 1)\n"
-        "      --gap PX            horizontal gap between comments in a lane (default: font-px / 3)\n"
-        "      --line-gap PX       vertical gap between lines (default 0)\n"
-        "      --density N         at most N comments on screen (default: no cap)\n"
-        "      --merge SECONDS     merge equal comments within this window into one with xN\n"
-        "      --block WORD        hide comments containing WORD (repeatable; NFKC, any case)\n"
-        "      --block-regex RE    hide comments matching RE (repeatable; PCRE2)\n"
-        "      --block-user HASH   hide comments by this author (repeatable)\n"
-        "      --font NAME|FILE    font family or file (default: a CJK font found by fontconfig)\n"
-        "      --outline PX        outline width (default 2)\n"
-        "      --opacity F         ASS opacity 0..1 (default 1)\n"
-        "  -q, --quiet             no warnings\n"
-        "  -h, --help              this help\n");
+        "  -o, --output FILE     output file ('-' for standard output)\n"
+        "  --from FMT            input format: xml, dandanplay, niconico, jsonl\n"
+        "  --to FMT              output format: xml, jsonl, ass\n"
+        "  --layout              write the layout dump (one JSON line per comment)\n"
+        "  --stage WxH           stage size in px (default 1920x1080)\n"
+        "  --block WORD          hide comments containing WORD (repeatable; NFKC, any case)\n"
+        "  --block-regex RE      hide comments matching RE (repeatable; PCRE2)\n"
+        "  --block-user HASH     hide comments by this author (repeatable)\n"
+        "  --font NAME|FILE      font family or file (default: a CJK font found by fontconfig)\n"
+        "  --outline PX          outline width (default 2)\n"
+        "  --opacity F           ASS opacity 0..1 (default 1)\n"
+        "  -q, --quiet           no warnings\n"
+        "  -h, --help            this help\n"
+        "Layout (--font-px defaults to 48 here):\n");
+    dm_layout_cli_help(f);
 }
 
 __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
@@ -80,19 +73,6 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return 1;
-}
-
-static int parse_seconds_ms(const char *s, int *ms)
-{
-    char *end;
-    double v;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 3600)
-        return -1;
-    *ms = (int)lround(v * 1000);
-    return 0;
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -121,36 +101,46 @@ static void print_warning(void *ud, const char *msg)
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    enum { O_FROM = 256, O_TO, O_LAYOUT, O_STAGE, O_FONTPX, O_SCROLL, O_FIXED, O_OVERFLOW, O_MAXDELAY,
-           O_AREA, O_GAP, O_LINEGAP, O_DENSITY, O_MERGE, O_BLOCK, O_BLOCKRE, O_BLOCKUSER, O_FONT,
-           O_OUTLINE, O_OPACITY };
-    static const struct option longopts[] = {
+    enum { O_FROM = 256, O_TO, O_LAYOUT, O_STAGE, O_BLOCK, O_BLOCKRE, O_BLOCKUSER, O_FONT, O_OUTLINE,
+           O_OPACITY };
+    static const struct option own[] = {
         { "output", required_argument, NULL, 'o' }, { "from", required_argument, NULL, O_FROM },
         { "to", required_argument, NULL, O_TO }, { "layout", no_argument, NULL, O_LAYOUT },
-        { "stage", required_argument, NULL, O_STAGE }, { "font-px", required_argument, NULL, O_FONTPX },
-        { "scroll", required_argument, NULL, O_SCROLL }, { "fixed", required_argument, NULL, O_FIXED },
-        { "overflow", required_argument, NULL, O_OVERFLOW },
-        { "max-delay", required_argument, NULL, O_MAXDELAY }, { "area", required_argument, NULL, O_AREA },
-        { "gap", required_argument, NULL, O_GAP }, { "line-gap", required_argument, NULL, O_LINEGAP },
-        { "density", required_argument, NULL, O_DENSITY }, { "merge", required_argument, NULL, O_MERGE },
+        { "stage", required_argument, NULL, O_STAGE },
         { "block", required_argument, NULL, O_BLOCK }, { "block-regex", required_argument, NULL, O_BLOCKRE },
         { "block-user", required_argument, NULL, O_BLOCKUSER }, { "font", required_argument, NULL, O_FONT },
         { "outline", required_argument, NULL, O_OUTLINE }, { "opacity", required_argument, NULL, O_OPACITY },
         { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
+    struct option *longopts = dm_layout_cli_merge(own);
     dm_diag diag = { 0 };
-    int c, v;
+    char err[256];
+    int c, v, rc = 0;
 
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    if (!longopts)
+        return fail("out of memory");
+    while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        int applied = dm_layout_cli_apply(&o->layout, c, optarg, err, sizeof err);
+        if (applied < 0) {
+            rc = fail("%s", err);
+            break;
+        }
+        if (applied > 0)
+            continue;
         switch (c) {
         case 'o': o->out = optarg; break;
         case 'q': o->quiet = 1; break;
-        case 'h': usage(stdout); exit(0);
+        case 'h':
+            usage(stdout);
+            free(longopts);
+            exit(0);
         case O_FROM:
         case O_TO: {
             dm_format f = dm_format_from_name(optarg);
-            if (f == DM_FORMAT_UNKNOWN)
-                return fail("unknown format '%s' (use xml, dandanplay, niconico, jsonl or ass)", optarg);
+            if (f == DM_FORMAT_UNKNOWN) {
+                rc = fail("unknown format '%s' (use xml, dandanplay, niconico, jsonl or ass)", optarg);
+                break;
+            }
             if (c == O_FROM)
                 o->from = f;
             else
@@ -160,38 +150,7 @@ static int parse_args(int argc, char **argv, options *o)
         case O_LAYOUT: o->dump = 1; break;
         case O_STAGE:
             if (sscanf(optarg, "%dx%d%n", &o->layout.stage_w, &o->layout.stage_h, &v) != 2 || optarg[v])
-                return fail("--stage wants WIDTHxHEIGHT, got '%s'", optarg);
-            break;
-        case O_FONTPX:
-            if (parse_int(optarg, 4, 4096, &o->layout.font_px))
-                return fail("--font-px wants a size in px (4..4096), got '%s'", optarg);
-            break;
-        case O_SCROLL:
-        case O_FIXED:
-        case O_MAXDELAY:
-        case O_MERGE: {
-            int *dst = c == O_SCROLL ? &o->layout.scroll_ms : c == O_FIXED ? &o->layout.fixed_ms
-                     : c == O_MAXDELAY ? &o->layout.max_delay_ms : &o->layout.merge_window_ms;
-            if (parse_seconds_ms(optarg, dst))
-                return fail("a duration in seconds (0..3600) was expected, got '%s'", optarg);
-            break;
-        }
-        case O_OVERFLOW:
-            v = dm_overflow_from_name(optarg);
-            if (v < 0)
-                return fail("--overflow wants delay, drop or overlay, got '%s'", optarg);
-            o->layout.overflow = (dm_overflow)v;
-            break;
-        case O_AREA:
-            o->layout.area = atof(optarg);
-            break;
-        case O_GAP:
-        case O_LINEGAP:
-        case O_DENSITY:
-            if (parse_int(optarg, 0, 100000, &v))
-                return fail("a whole number was expected, got '%s'", optarg);
-            *(c == O_GAP ? &o->layout.min_gap_px : c == O_LINEGAP ? &o->layout.line_gap_px
-                                                                  : &o->layout.density_cap) = v;
+                rc = fail("--stage wants WIDTHxHEIGHT, got '%s'", optarg);
             break;
         case O_BLOCK:
         case O_BLOCKRE:
@@ -199,29 +158,33 @@ static int parse_args(int argc, char **argv, options *o)
             if (!o->filter)
                 o->filter = dm_filter_new();
             if (!o->filter)
-                return fail("out of memory");
-            if (c == O_BLOCK && dm_filter_add_keyword(o->filter, optarg))
-                return fail("--block: '%s' is empty or not valid UTF-8", optarg);
-            if (c == O_BLOCKRE && dm_filter_add_regex(o->filter, optarg, &diag))
-                return fail("--block-regex: %s", diag.error);
-            if (c == O_BLOCKUSER && dm_filter_add_user(o->filter, optarg))
-                return fail("--block-user: cannot add '%s'", optarg);
+                rc = fail("out of memory");
+            else if (c == O_BLOCK && dm_filter_add_keyword(o->filter, optarg))
+                rc = fail("--block: '%s' is empty or not valid UTF-8", optarg);
+            else if (c == O_BLOCKRE && dm_filter_add_regex(o->filter, optarg, &diag))
+                rc = fail("--block-regex: %s", diag.error);
+            else if (c == O_BLOCKUSER && dm_filter_add_user(o->filter, optarg))
+                rc = fail("--block-user: cannot add '%s'", optarg);
             break;
         case O_FONT: o->font = optarg; break;
         case O_OUTLINE:
             if (parse_int(optarg, 0, 16, &o->outline_px))
-                return fail("--outline wants 0..16 px, got '%s'", optarg);
+                rc = fail("--outline wants 0..16 px, got '%s'", optarg);
             break;
         case O_OPACITY:
             o->opacity = atof(optarg);
             if (!(o->opacity >= 0 && o->opacity <= 1))
-                return fail("--opacity wants a number from 0 to 1, got '%s'", optarg);
+                rc = fail("--opacity wants a number from 0 to 1, got '%s'", optarg);
             break;
         default:
             usage(stderr);
-            return 1;
+            rc = 1;
+            break;
         }
     }
+    free(longopts);
+    if (rc)
+        return rc;
     if (optind != argc - 1) {
         usage(stderr);
         return fail("exactly one input file is needed");

@@ -1,0 +1,49 @@
+/*
+ * layout_cli.h - the layout settings on the command line, shared by every
+ * program that lays comments out (danmaku, danmaku-convert, danmaku-render),
+ * so an option means the same everywhere and its help is written once.
+ *
+ *     struct option *opts = dm_layout_cli_merge(my_options);
+ *     while ((c = getopt_long(argc, argv, "...", opts, NULL)) != -1) {
+ *         int r = dm_layout_cli_apply(&layout, c, optarg, err, sizeof err);
+ *         if (r < 0) fail(err); else if (r > 0) continue;
+ *         switch (c) { ... my own options ... }
+ *     }
+ */
+#ifndef DM_LAYOUT_CLI_H
+#define DM_LAYOUT_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "danmaku.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* getopt_long values of the layout options; programs use values below this. */
+#define DM_LAYOUT_CLI_FIRST 0x4C00
+
+/*
+ * A getopt_long table: the program's own entries (terminated by an all-zero
+ * entry) followed by the layout options. malloc'd; NULL when out of memory.
+ */
+struct option *dm_layout_cli_merge(const struct option *own);
+
+/*
+ * Apply option `code` with `value` to `opts`: 1 when it was a layout option,
+ * 0 when it is not one (the program handles it), -1 when the value is bad
+ * (a sentence naming the option in err). --font-px 0 is refused; programs
+ * that size the font from the stage leave opts->font_px at 0 until set.
+ */
+int dm_layout_cli_apply(dm_layout_opts *opts, int code, const char *value, char *err, size_t errlen);
+
+/* Print the help lines of the layout options, in the programs' style. */
+void dm_layout_cli_help(FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
