@@ -269,8 +269,9 @@ static size_t draw_with_renderer(dm_stage *s, const SDL_Rect *display, const dm_
                 continue;
             SDL_SetTextureBlendMode(sp->texture, SDL_BLENDMODE_BLEND);
         }
-        dst.x = (float)display->x + v->x;
-        dst.y = (float)display->y + v->y;
+        /* whole pixels, rounded as on the software canvas and in burn-in */
+        dst.x = (float)(display->x + (int)lroundf(v->x));
+        dst.y = (float)(display->y + (int)lroundf(v->y));
         dst.w = (float)sp->surface->w;
         dst.h = (float)sp->surface->h;
         SDL_SetTextureAlphaMod(sp->texture, (Uint8)lroundf(v->alpha * 255.0f));
