@@ -253,6 +253,16 @@ int dm_mod_is_banned(const dm_moderation *m, const char *author, const char *add
     return ban_index(m, author) >= 0 || ban_index(m, address) >= 0;
 }
 
+size_t dm_mod_ban_count(const dm_moderation *m)
+{
+    return m->ban_count;
+}
+
+const char *dm_mod_ban_at(const dm_moderation *m, size_t i)
+{
+    return i < m->ban_count ? m->bans[i] : NULL;
+}
+
 /* ------------------------------------------------------------ slow mode */
 
 static uint64_t hash_str(const char *s)

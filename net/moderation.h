@@ -111,6 +111,9 @@ int dm_mod_preview(dm_moderation *m, int is_regex, const char *pattern, const ch
 int dm_mod_ban(dm_moderation *m, const char *who);
 int dm_mod_unban(dm_moderation *m, const char *who);            /* 0 or DM_EINVAL */
 int dm_mod_is_banned(const dm_moderation *m, const char *author, const char *address);
+/* The bans in force, for the console's list. */
+size_t dm_mod_ban_count(const dm_moderation *m);
+const char *dm_mod_ban_at(const dm_moderation *m, size_t i);
 
 /* Settings. slow mode 0 = off; rate cap 0 = off. */
 void dm_mod_set_slow_mode(dm_moderation *m, double seconds);

@@ -15,7 +15,8 @@ packages=(
   libexpat1-dev libcjson-dev libpcre2-dev libutf8proc-dev libcmocka-dev
   libsdl2-dev libsdl2-ttf-dev libfontconfig-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
-  libwebsockets-dev libqrencode-dev
+  libwebsockets-dev libqrencode-dev libev-dev
+  nodejs npm chromium
   fonts-noto-cjk fonts-noto-color-emoji
   xvfb xauth
 )
@@ -30,6 +31,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing ${missing[*]}"
   $sudo apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# The live feed's end-to-end tests drive the server with independent clients:
+# the npm packages ws and playwright-core, pinned by package-lock.json.
+# Installed again only when the lock file changed.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
 fi
 
 # shellcheck disable=SC2086  # DM_CMAKE_ARGS is a list of arguments

@@ -52,13 +52,16 @@ static void usage(FILE *f)
         "  --live-burst N        comments one client may send at once (default 5)\n"
         "  --live-per-address N  connections from one address (default 16)\n"
         "  --live-max-connections N  connections in all (default 2048)\n"
+        "  --live-idle SECONDS   ping a silent client after this long, drop it after twice (default 30)\n"
         "  --dump-layout FILE    write the live comments' layout at exit (LAYOUT-DUMP.md)\n"
+        "  --host-token TOKEN    the host console's token (default: a random one, printed)\n"
+        "  --moderation FILE     moderation settings to start with (docs/moderation.md)\n"
         "  -v, --verbose         more messages\n"
         "  -h, --help            this help\n"
         "\n"
         "Keys: space pause, left/right seek 5 s, up/down seek 60 s, 9/0 volume, m mute,\n"
         "f fullscreen, d comments on/off, [ ] speed, s screenshot, i statistics, c join QR code,\n"
-        "q/Esc quit.\n");
+        "x clear the screen, p pause/resume the live feed, q/Esc quit.\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
@@ -91,7 +94,8 @@ int player_parse_options(int argc, char **argv, player_options *o)
     enum { O_TRACK = 256, O_HEADLESS, O_FAST, O_SIZE, O_START, O_UNTIL, O_SHOT, O_FULL, O_FONT, O_FONTPX,
            O_SCROLL, O_FIXED, O_OVERFLOW, O_MAXDELAY, O_AREA, O_DENSITY, O_MERGE, O_OPACITY, O_NOCOMM,
            O_VOLUME, O_SHOTDIR, O_LOGFRAMES, O_STATS, O_SCRIPT, O_LISTEN, O_RECORD, O_PUBURL, O_ORIGIN,
-           O_DUMPLAYOUT, O_LIVERATE, O_LIVEBURST, O_LIVEPERADDR, O_LIVEMAXCONN };
+           O_DUMPLAYOUT, O_LIVERATE, O_LIVEBURST, O_LIVEPERADDR, O_LIVEMAXCONN, O_LIVEIDLE,
+           O_HOSTTOKEN, O_MODERATION };
     static const struct option longopts[] = {
         { "track", required_argument, NULL, O_TRACK }, { "headless", no_argument, NULL, O_HEADLESS },
         { "fast", no_argument, NULL, O_FAST }, { "size", required_argument, NULL, O_SIZE },
@@ -112,6 +116,9 @@ int player_parse_options(int argc, char **argv, player_options *o)
         { "live-rate", required_argument, NULL, O_LIVERATE }, { "live-burst", required_argument, NULL, O_LIVEBURST },
         { "live-per-address", required_argument, NULL, O_LIVEPERADDR },
         { "live-max-connections", required_argument, NULL, O_LIVEMAXCONN },
+        { "live-idle", required_argument, NULL, O_LIVEIDLE },
+        { "host-token", required_argument, NULL, O_HOSTTOKEN },
+        { "moderation", required_argument, NULL, O_MODERATION },
         { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     dm_layout_opts defaults = DM_LAYOUT_OPTS_DEFAULT;
@@ -226,6 +233,19 @@ int player_parse_options(int argc, char **argv, player_options *o)
                 return bad("a connection count (1..100000) was expected, got '%s'", optarg);
             *(c == O_LIVEPERADDR ? &o->live_per_address : &o->live_max_connections) = (int)d;
             break;
+        case O_LIVEIDLE:
+            if (parse_double(optarg, 1, 3600, &d))
+                return bad("--live-idle wants seconds (1..3600), got '%s'", optarg);
+            o->live_idle = (int)d;
+            break;
+        case O_HOSTTOKEN:
+            n = (int)strlen(optarg);
+            if (n < 8 || n > 100 || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                   "0123456789-._~") != (size_t)n)
+                return bad("--host-token wants 8 to 100 letters, digits or -._~ (a short one can be guessed)");
+            o->host_token = optarg;
+            break;
+        case O_MODERATION: o->moderation = optarg; break;
         case 'v': o->verbose = 1; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
@@ -237,6 +257,8 @@ int player_parse_options(int argc, char **argv, player_options *o)
         return bad("one film at a time ('%s' is extra); comment tracks go after --track", argv[optind]);
     if ((o->record || o->dump_layout || o->public_url || o->allow_origin_count) && !o->listen)
         return bad("--record, --dump-layout, --public-url and --allow-origin need --listen");
+    if ((o->host_token || o->moderation) && !o->listen)
+        return bad("--host-token and --moderation need --listen");
     if (dm_layout_opts_check(&o->layout, &diag))
         return bad("%s", diag.error);
     return 0;

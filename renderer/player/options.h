@@ -40,6 +40,20 @@ typedef struct player_options {
     const char *screenshot_dir;             /* where the s key writes */
     int stats;                              /* --stats: print statistics at exit */
     int verbose;                            /* -v */
+    /* live screening (live.c) */
+    const char *listen;                     /* --listen [ADDR:]PORT, NULL = no live feed */
+    const char *record;                     /* --record FILE: append accepted comments (JSONL) */
+    const char *public_url;                 /* --public-url: join URL shown in the QR code */
+    const char *allow_origins[DM_MAX_TRACKS]; /* --allow-origin, repeatable */
+    int allow_origin_count;
+    const char *dump_layout;                /* --dump-layout FILE: the live layout at exit */
+    double live_rate;                       /* --live-rate: comments per second per client, 0 = default */
+    double live_burst;                      /* --live-burst: token bucket size, 0 = default */
+    int live_per_address;                   /* --live-per-address: connections per address, 0 = default */
+    int live_max_connections;               /* --live-max-connections, 0 = default */
+    int live_idle;                          /* --live-idle: ping a silent client after N s, 0 = default */
+    const char *host_token;                 /* --host-token: the host console's token, NULL = random */
+    const char *moderation;                 /* --moderation FILE: settings loaded at start */
 } player_options;
 
 /* Parse argv into o; 0 to go on, 1 to exit successfully (--help), -1 on error

@@ -133,20 +133,13 @@ static int load_tracks(player *p)
 /* Lay the comments out again for a new stage size (window resized). */
 static int relayout(player *p, int stage_w, int stage_h)
 {
-    dm_layout_opts lo = p->opt.layout;
+    dm_layout_opts lo = dm_layout_opts_for_stage(&p->opt.layout, stage_w, stage_h, p->opt.font_px);
     dm_diag diag = { 0 };
     dm_placed *placed = NULL;
     char **texts = NULL;
     dm_track recorded = p->track;
 
     recorded.count = p->recorded_count;   /* live comments keep their arrival-order layout (live.c) */
-    lo.stage_w = stage_w < 16 ? 16 : stage_w;
-    lo.stage_h = stage_h < 16 ? 16 : stage_h;
-    lo.font_px = p->opt.font_px ? p->opt.font_px : (int)lround(lo.stage_h / 22.5);
-    if (lo.font_px < 12)
-        lo.font_px = 12;
-    if (lo.font_px > lo.stage_h)
-        lo.font_px = lo.stage_h;
     if (p->placed && lo.stage_w == p->layout.stage_w && lo.stage_h == p->layout.stage_h &&
         lo.font_px == p->layout.font_px)
         return 0;
@@ -404,6 +397,8 @@ static int compose(player *p)
         c.opacity = p->opt.opacity;
     }
     p->on_screen = n;
+    if (p->live)
+        dm_live_screen_stats(p->live, n);
     if (dm_stage_draw(p->stage, &p->display, p->show_comments ? &c : NULL))
         return -1;
     if (p->live)
@@ -539,6 +534,14 @@ static void handle_key(player *p, SDL_Keycode key)
     case SDLK_c:
         if (p->live)
             dm_live_toggle_qr(p->live);
+        break;
+    case SDLK_x:
+        if (dm_live_clear_screen(p->live, &p->track, p->timeline, (int64_t)llround(p->t * 1000.0)) >= 0)
+            osd(p, "Screen cleared");
+        break;
+    case SDLK_p:
+        if (p->live)
+            osd(p, dm_live_toggle_feed(p->live) ? "Live feed paused" : "Live feed resumed");
         break;
     case SDLK_q:
     case SDLK_ESCAPE: p->quit = 1; break;

@@ -1,0 +1,476 @@
+/*
+ * host.c - the host console's token, sessions, commands, comment log and
+ * counters (see host.h); no sockets, so server.c stays about transport.
+ */
+#include "host.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#define MAX_SESSIONS 32          /* consoles logged in at once; the oldest is forgotten */
+#define PENDING_CAP 4096         /* comments waiting for the host at most */
+#define TEXT_CAP_BYTES 512       /* a pattern longer than this is not a rule anyone typed */
+
+struct dm_host_auth {
+    char token[128];                              /* the host token */
+    char sessions[MAX_SESSIONS][DM_HOST_SID_LEN + 1]; /* issued session ids, "" = free */
+    unsigned next;                                /* slot the next login takes */
+};
+
+dm_host_auth *dm_host_auth_new(const char *token)
+{
+    dm_host_auth *a = calloc(1, sizeof *a);
+
+    if (!a)
+        return NULL;
+    if (token && token[0]) {
+        snprintf(a->token, sizeof a->token, "%s", token);
+    } else if (dm_mod_token_new(a->token, DM_HOST_TOKEN_LEN + 1)) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void dm_host_auth_free(dm_host_auth **a)
+{
+    if (*a)
+        memset(*a, 0, sizeof **a);   /* secrets do not linger in freed memory */
+    free(*a);
+    *a = NULL;
+}
+
+const char *dm_host_auth_token(const dm_host_auth *a)
+{
+    return a->token;
+}
+
+int dm_host_auth_bearer(const dm_host_auth *a, const char *header)
+{
+    if (!header || strncmp(header, "Bearer ", 7))
+        return 0;
+    return dm_mod_token_equal(header + 7, a->token);
+}
+
+/* Every issued session is compared, whatever matched, so the time says nothing. */
+static int session_known(const dm_host_auth *a, const char *sid, size_t len)
+{
+    char given[DM_HOST_SID_LEN + 1];
+    int found = 0;
+
+    if (len != DM_HOST_SID_LEN)
+        return 0;
+    memcpy(given, sid, len);
+    given[len] = 0;
+    for (int i = 0; i < MAX_SESSIONS; i++)
+        if (a->sessions[i][0])
+            found |= dm_mod_token_equal(given, a->sessions[i]);
+    return found;
+}
+
+int dm_host_auth_cookie(const dm_host_auth *a, const char *header)
+{
+    const size_t nlen = strlen(DM_HOST_COOKIE);
+    const char *p = header;
+    int ok = 0;
+
+    while (p && *p) {
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        if (len > nlen && !strncmp(p, DM_HOST_COOKIE, nlen) && p[nlen] == '=')
+            ok |= session_known(a, p + nlen + 1, len - nlen - 1);
+        p = end ? end + 1 : NULL;
+    }
+    return ok;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The value of `name` in an urlencoded form, decoded into out; 0 or -1. */
+static int form_value(const char *body, size_t len, const char *name, char *out, size_t cap)
+{
+    size_t nlen = strlen(name), i = 0;
+
+    while (i < len) {
+        size_t j = i, k = 0;
+        while (j < len && body[j] != '&')
+            j++;
+        if (j - i > nlen && !strncmp(body + i, name, nlen) && body[i + nlen] == '=') {
+            for (size_t x = i + nlen + 1; x < j; x++) {
+                char ch = body[x];
+                if (ch == '+') {
+                    ch = ' ';
+                } else if (ch == '%' && x + 2 < j + 1 && hexval(body[x + 1]) >= 0 && hexval(body[x + 2]) >= 0) {
+                    ch = (char)(hexval(body[x + 1]) * 16 + hexval(body[x + 2]));
+                    x += 2;
+                }
+                if (k + 1 >= cap)
+                    return -1;
+                out[k++] = ch;
+            }
+            out[k] = 0;
+            return 0;
+        }
+        i = j + 1;
+    }
+    return -1;
+}
+
+int dm_host_auth_login(dm_host_auth *a, const char *body, size_t len, char *sid)
+{
+    char given[128];
+
+    if (form_value(body, len, "token", given, sizeof given) || !dm_mod_token_equal(given, a->token))
+        return 0;
+    if (dm_mod_token_new(sid, DM_HOST_SID_LEN + 1))
+        return 0;
+    memcpy(a->sessions[a->next], sid, DM_HOST_SID_LEN + 1);
+    a->next = (a->next + 1) % MAX_SESSIONS;
+    return 1;
+}
+
+/* ------------------------------------------------------------ commands */
+
+static const struct {
+    const char *name;
+    dm_host_cmd_kind kind;
+} cmd_names[] = {
+    { "approval", DM_HOST_APPROVAL }, { "approve", DM_HOST_APPROVE }, { "reject", DM_HOST_REJECT },
+    { "delete", DM_HOST_DELETE }, { "ban", DM_HOST_BAN }, { "unban", DM_HOST_UNBAN },
+    { "slow_mode", DM_HOST_SLOW_MODE }, { "rate_cap", DM_HOST_RATE_CAP }, { "add_rule", DM_HOST_ADD_RULE },
+    { "remove_rule", DM_HOST_REMOVE_RULE }, { "preview", DM_HOST_PREVIEW }, { "pause", DM_HOST_PAUSE },
+    { "resume", DM_HOST_RESUME }, { "clear", DM_HOST_CLEAR }, { "ping", DM_HOST_PING },
+};
+
+static int copy_string(const cJSON *o, const char *key, char *out, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= cap)
+        return -1;
+    memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
+    return 0;
+}
+
+int dm_host_parse(const char *buf, size_t len, dm_host_cmd *cmd, const char **code, const char **message)
+{
+    cJSON *o = cJSON_ParseWithLength(buf, len);
+    const cJSON *type, *v;
+    int rc = -1;
+
+    memset(cmd, 0, sizeof *cmd);
+    *code = "bad_message";
+    *message = "A field is missing or has the wrong type.";
+    if (!cJSON_IsObject(o)) {
+        *code = "bad_json";
+        *message = "Not a JSON object.";
+        cJSON_Delete(o);
+        return -1;
+    }
+    type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    if (!cJSON_IsString(type))
+        goto done;
+    *code = "unknown_type";
+    *message = "Unknown message type.";
+    for (size_t i = 0; i < sizeof cmd_names / sizeof cmd_names[0]; i++)
+        if (!strcmp(type->valuestring, cmd_names[i].name)) {
+            cmd->kind = cmd_names[i].kind;
+            *code = "bad_message";
+            *message = "A field is missing or has the wrong type.";
+            rc = 0;
+            break;
+        }
+    if (rc)
+        goto done;
+    switch (cmd->kind) {
+    case DM_HOST_APPROVAL:
+        v = cJSON_GetObjectItemCaseSensitive(o, "on");
+        rc = cJSON_IsBool(v) ? 0 : -1;
+        cmd->on = cJSON_IsTrue(v);
+        break;
+    case DM_HOST_APPROVE:
+    case DM_HOST_REJECT:
+    case DM_HOST_DELETE:
+        rc = copy_string(o, "id", cmd->id, sizeof cmd->id);
+        break;
+    case DM_HOST_BAN:
+    case DM_HOST_UNBAN:
+        rc = copy_string(o, "who", cmd->who, sizeof cmd->who);
+        break;
+    case DM_HOST_SLOW_MODE:
+    case DM_HOST_RATE_CAP:
+        v = cJSON_GetObjectItemCaseSensitive(o, cmd->kind == DM_HOST_SLOW_MODE ? "seconds" : "per_minute");
+        rc = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e6 && isfinite(v->valuedouble) ? 0 : -1;
+        cmd->value = rc ? 0 : v->valuedouble;
+        break;
+    case DM_HOST_ADD_RULE:
+    case DM_HOST_PREVIEW:
+        v = cJSON_GetObjectItemCaseSensitive(o, "kind");
+        rc = -1;
+        if (cJSON_IsString(v) && (!strcmp(v->valuestring, "keyword") || !strcmp(v->valuestring, "regex"))) {
+            cmd->is_regex = !strcmp(v->valuestring, "regex");
+            v = cJSON_GetObjectItemCaseSensitive(o, "pattern");
+            if (cJSON_IsString(v) && strlen(v->valuestring) < TEXT_CAP_BYTES) {
+                cmd->pattern = strdup(v->valuestring);
+                rc = cmd->pattern ? 0 : -1;
+            }
+        }
+        break;
+    case DM_HOST_REMOVE_RULE:
+        v = cJSON_GetObjectItemCaseSensitive(o, "rule");
+        rc = cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 4294967296.0 ? 0 : -1;
+        cmd->rule = rc ? 0 : (uint32_t)v->valuedouble;
+        break;
+    default:
+        rc = 0;
+        break;
+    }
+done:
+    cJSON_Delete(o);
+    return rc;
+}
+
+char *dm_host_error_json(const char *code, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *s;
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "type", "error");
+    cJSON_AddStringToObject(o, "code", code);
+    cJSON_AddStringToObject(o, "message", message);
+    s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+/* ------------------------------------------------------------ log */
+
+static const char *const status_names[] = { "shown", "held", "waiting", "rejected", "deleted" };
+
+const char *dm_host_status_name(dm_host_status s)
+{
+    return (unsigned)s < sizeof status_names / sizeof status_names[0] ? status_names[s] : "?";
+}
+
+struct dm_host_log {
+    dm_host_entry *ring;      /* oldest at head */
+    size_t head, count, cap;
+};
+
+dm_host_log *dm_host_log_new(size_t cap)
+{
+    dm_host_log *l = calloc(1, sizeof *l);
+
+    if (!l)
+        return NULL;
+    l->ring = calloc(cap ? cap : 1, sizeof *l->ring);
+    if (!l->ring) {
+        free(l);
+        return NULL;
+    }
+    l->cap = cap ? cap : 1;
+    return l;
+}
+
+void dm_host_log_free(dm_host_log **pl)
+{
+    dm_host_log *l = *pl;
+
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->cap; i++)
+        free(l->ring[i].text);
+    free(l->ring);
+    free(l);
+    *pl = NULL;
+}
+
+dm_host_entry *dm_host_log_add(dm_host_log *l, const dm_host_entry *e)
+{
+    char *text = strdup(e->text ? e->text : "");
+    dm_host_entry *slot;
+
+    if (!text)
+        return NULL;
+    if (l->count == l->cap) {
+        /* the oldest goes; a held one that old has been waiting for a very long time */
+        free(l->ring[l->head].text);
+        l->head = (l->head + 1) % l->cap;
+        l->count--;
+    }
+    slot = &l->ring[(l->head + l->count) % l->cap];
+    *slot = *e;
+    slot->text = text;
+    l->count++;
+    return slot;
+}
+
+dm_host_entry *dm_host_log_at(dm_host_log *l, size_t i)
+{
+    return i < l->count ? &l->ring[(l->head + i) % l->cap] : NULL;
+}
+
+size_t dm_host_log_count(const dm_host_log *l)
+{
+    return l->count;
+}
+
+dm_host_entry *dm_host_log_find(dm_host_log *l, const char *id)
+{
+    for (size_t i = l->count; i-- > 0;) {
+        dm_host_entry *e = dm_host_log_at(l, i);
+        if (!strcmp(e->id, id))
+            return e;
+    }
+    return NULL;
+}
+
+void dm_host_log_forget_owner(dm_host_log *l, const void *owner)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        dm_host_entry *e = dm_host_log_at(l, i);
+        if (e->owner == owner)
+            e->owner = NULL;
+    }
+}
+
+char *dm_host_entry_json(const dm_host_entry *e, int full)
+{
+    cJSON *o = cJSON_CreateObject();
+    char color[8], *s;
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "type", full ? "comment" : "status");
+    cJSON_AddStringToObject(o, "id", e->id);
+    cJSON_AddStringToObject(o, "status", dm_host_status_name(e->status));
+    cJSON_AddNumberToObject(o, "t_ms", (double)e->t_ms);
+    if (e->status == DM_HOST_REJECTED && e->reason >= 0)
+        cJSON_AddStringToObject(o, "reason", dm_mod_reason_code((dm_mod_reason)e->reason));
+    if (full) {
+        snprintf(color, sizeof color, "#%06X", (unsigned)e->color);
+        cJSON_AddStringToObject(o, "author", e->author);
+        cJSON_AddStringToObject(o, "address", e->address);
+        cJSON_AddStringToObject(o, "text", e->text);
+        cJSON_AddStringToObject(o, "color", color);
+        cJSON_AddStringToObject(o, "mode", dm_mode_name(e->mode));
+        cJSON_AddStringToObject(o, "size", dm_size_name(e->size));
+    }
+    s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+/* ------------------------------------------------------------ pending */
+
+int dm_host_pending_push(dm_host_pending *p, const char *id)
+{
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        char (*ids)[DM_HOST_ID_LEN];
+        if (cap > PENDING_CAP)
+            return -1;
+        ids = realloc(p->ids, cap * sizeof *ids);
+        if (!ids)
+            return -1;
+        p->ids = ids;
+        p->cap = cap;
+    }
+    snprintf(p->ids[p->count++], DM_HOST_ID_LEN, "%s", id);
+    return 0;
+}
+
+int dm_host_pending_remove(dm_host_pending *p, const char *id)
+{
+    for (size_t i = 0; i < p->count; i++)
+        if (!strcmp(p->ids[i], id)) {
+            memmove(p->ids[i], p->ids[i + 1], (p->count - i - 1) * sizeof p->ids[0]);
+            p->count--;
+            return 1;
+        }
+    return 0;
+}
+
+void dm_host_pending_free(dm_host_pending *p)
+{
+    free(p->ids);
+    memset(p, 0, sizeof *p);
+}
+
+/* ------------------------------------------------------------ rate */
+
+void dm_host_rate_add(dm_host_rate *r, double now)
+{
+    int64_t sec = (int64_t)floor(now);
+    size_t i = (size_t)(sec % 60);
+
+    if (r->second[i] != sec) {
+        r->second[i] = sec;
+        r->buckets[i] = 0;
+    }
+    r->buckets[i]++;
+}
+
+unsigned dm_host_rate_per_minute(const dm_host_rate *r, double now)
+{
+    int64_t sec = (int64_t)floor(now);
+    unsigned n = 0;
+
+    for (size_t i = 0; i < 60; i++)
+        if (r->second[i] > sec - 60 && r->second[i] <= sec)
+            n += r->buckets[i];
+    return n;
+}
+
+char *dm_host_state_json(dm_moderation *m, size_t held, size_t waiting)
+{
+    cJSON *o = cJSON_CreateObject(), *rules, *bans;
+    char *s;
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "type", "state");
+    cJSON_AddBoolToObject(o, "approval", dm_mod_approval(m));
+    cJSON_AddBoolToObject(o, "paused", dm_mod_paused(m));
+    cJSON_AddNumberToObject(o, "slow_mode_s", dm_mod_slow_mode(m));
+    cJSON_AddNumberToObject(o, "rate_per_min", dm_mod_rate_cap(m));
+    cJSON_AddNumberToObject(o, "held", (double)held);
+    cJSON_AddNumberToObject(o, "waiting", (double)waiting);
+    rules = cJSON_AddArrayToObject(o, "rules");
+    for (size_t i = 0; rules && i < dm_mod_rule_count(m); i++) {
+        const dm_mod_rule *r = dm_mod_rule_at(m, i);
+        cJSON *j = cJSON_CreateObject();
+        if (!j)
+            break;
+        cJSON_AddNumberToObject(j, "id", r->id);
+        cJSON_AddStringToObject(j, "kind", r->is_regex ? "regex" : "keyword");
+        cJSON_AddStringToObject(j, "pattern", r->pattern);
+        cJSON_AddNumberToObject(j, "hits", (double)r->hits);
+        cJSON_AddItemToArray(rules, j);
+    }
+    bans = cJSON_AddArrayToObject(o, "bans");
+    for (size_t i = 0; bans && i < dm_mod_ban_count(m); i++)
+        cJSON_AddItemToArray(bans, cJSON_CreateString(dm_mod_ban_at(m, i)));
+    s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}

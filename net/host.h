@@ -1,0 +1,153 @@
+/*
+ * host.h - the host console's pieces that need no socket (dm_net internal):
+ * the host token and login sessions, the console's JSON commands, the
+ * console's log of recent comments with their status, comments waiting for
+ * approval or for a paused feed to resume, and the comments-per-minute
+ * counter. server.c wires them to libwebsockets; docs/protocol.md ("Host
+ * console") documents the messages.
+ *
+ * Thread-safety: none; the service thread only.
+ */
+#ifndef DM_NET_HOST_H
+#define DM_NET_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "danmaku.h"
+#include "moderation.h"
+#include "net_validate.h"
+
+#define DM_HOST_TOKEN_LEN 24          /* characters of a generated token */
+#define DM_HOST_SID_LEN 32            /* characters of a session id */
+#define DM_HOST_COOKIE "dm_host"      /* the session cookie's name */
+#define DM_HOST_ID_LEN 48             /* comment ids ("6b04ce86-17") */
+#define DM_HOST_WHO_LEN 16            /* author and address hashes */
+
+/* ------------------------------------------------------------ auth */
+
+typedef struct dm_host_auth dm_host_auth;
+
+/* `token` NULL or empty: a random one. NULL when out of memory or no randomness. */
+dm_host_auth *dm_host_auth_new(const char *token);
+void dm_host_auth_free(dm_host_auth **a);
+const char *dm_host_auth_token(const dm_host_auth *a);
+
+/* 1 if the Authorization header value is "Bearer TOKEN" with the right token. */
+int dm_host_auth_bearer(const dm_host_auth *a, const char *header);
+/* 1 if the Cookie header value carries a session this run issued. */
+int dm_host_auth_cookie(const dm_host_auth *a, const char *header);
+/*
+ * A login form's body ("token=..." urlencoded): with the right token, a new
+ * session whose id goes to sid (DM_HOST_SID_LEN + 1 bytes) and 1; else 0.
+ * The oldest session makes room when the table is full.
+ */
+int dm_host_auth_login(dm_host_auth *a, const char *body, size_t len, char *sid);
+
+/* ------------------------------------------------------------ commands */
+
+typedef enum dm_host_cmd_kind {
+    DM_HOST_APPROVAL,        /* {"type":"approval","on":bool} */
+    DM_HOST_APPROVE,         /* {"type":"approve","id"} */
+    DM_HOST_REJECT,          /* {"type":"reject","id"} */
+    DM_HOST_DELETE,          /* {"type":"delete","id"} */
+    DM_HOST_BAN,             /* {"type":"ban","who"} */
+    DM_HOST_UNBAN,           /* {"type":"unban","who"} */
+    DM_HOST_SLOW_MODE,       /* {"type":"slow_mode","seconds":N} */
+    DM_HOST_RATE_CAP,        /* {"type":"rate_cap","per_minute":N} */
+    DM_HOST_ADD_RULE,        /* {"type":"add_rule","kind":"keyword"|"regex","pattern"} */
+    DM_HOST_REMOVE_RULE,     /* {"type":"remove_rule","rule":N} */
+    DM_HOST_PREVIEW,         /* {"type":"preview","kind","pattern"} */
+    DM_HOST_PAUSE,           /* {"type":"pause"} */
+    DM_HOST_RESUME,          /* {"type":"resume"} */
+    DM_HOST_CLEAR,           /* {"type":"clear"} */
+    DM_HOST_PING,            /* {"type":"ping"} */
+} dm_host_cmd_kind;
+
+typedef struct dm_host_cmd {
+    dm_host_cmd_kind kind;
+    char id[DM_HOST_ID_LEN];  /* approve, reject, delete */
+    char who[DM_HOST_WHO_LEN];/* ban, unban */
+    int on;                   /* approval */
+    double value;             /* slow_mode seconds, rate_cap per minute */
+    int is_regex;             /* add_rule, preview */
+    char *pattern;            /* add_rule, preview: malloc'd, the caller frees */
+    uint32_t rule;            /* remove_rule */
+} dm_host_cmd;
+
+/* Parse one console message. 0, or -1 with a code ("bad_json", "unknown_type",
+ * "bad_message") and a sentence. */
+int dm_host_parse(const char *buf, size_t len, dm_host_cmd *cmd, const char **code, const char **message);
+
+/* {"type":"error","code":...,"message":...}; malloc'd. */
+char *dm_host_error_json(const char *code, const char *message);
+
+/* ------------------------------------------------------------ log */
+
+typedef enum dm_host_status {
+    DM_HOST_SHOWN,           /* accepted and sent to the screen */
+    DM_HOST_HELD,            /* waiting for approval */
+    DM_HOST_WAITING,         /* waiting for the feed to resume */
+    DM_HOST_REJECTED,        /* refused (reason says why) */
+    DM_HOST_DELETED,         /* deleted by the host after it was shown */
+} dm_host_status;
+
+const char *dm_host_status_name(dm_host_status s);
+
+/* One incoming comment as the console lists it. */
+typedef struct dm_host_entry {
+    char id[DM_HOST_ID_LEN];
+    char author[DM_HOST_WHO_LEN];   /* connection identity */
+    char address[DM_HOST_WHO_LEN];  /* address hash (the recording's author) */
+    int64_t t_ms;                   /* film time: arrival, or acceptance once shown */
+    char *text;                     /* owned */
+    uint32_t color;
+    dm_mode mode;
+    dm_size size;
+    dm_host_status status;
+    int reason;                     /* dm_mod_reason when rejected, -1 otherwise */
+    void *owner;                    /* held/waiting: the sender's connection, NULL once it left */
+} dm_host_entry;
+
+typedef struct dm_host_log dm_host_log;
+
+dm_host_log *dm_host_log_new(size_t cap);
+void dm_host_log_free(dm_host_log **l);
+/* Append (the oldest entry goes when full); text is copied. NULL when out of memory. */
+dm_host_entry *dm_host_log_add(dm_host_log *l, const dm_host_entry *e);
+dm_host_entry *dm_host_log_find(dm_host_log *l, const char *id);
+size_t dm_host_log_count(const dm_host_log *l);
+dm_host_entry *dm_host_log_at(dm_host_log *l, size_t i);      /* 0 = oldest */
+/* A connection left: its waiting comments are no longer answered. */
+void dm_host_log_forget_owner(dm_host_log *l, const void *owner);
+
+/* {"type":"comment",...} or {"type":"status",...} for the console; malloc'd. */
+char *dm_host_entry_json(const dm_host_entry *e, int full);
+
+/* ------------------------------------------------------------ pending */
+
+/* Held or waiting comments, in arrival order (ids of log entries). */
+typedef struct dm_host_pending {
+    char (*ids)[DM_HOST_ID_LEN];
+    size_t count, cap;
+} dm_host_pending;
+
+int dm_host_pending_push(dm_host_pending *p, const char *id);   /* 0 or -1 when full (cap) */
+int dm_host_pending_remove(dm_host_pending *p, const char *id); /* 1 if it was there */
+void dm_host_pending_free(dm_host_pending *p);
+
+/* ------------------------------------------------------------ rate */
+
+/* Comments in the last 60 s, by second. */
+typedef struct dm_host_rate {
+    uint32_t buckets[60];
+    int64_t second[60];
+} dm_host_rate;
+
+void dm_host_rate_add(dm_host_rate *r, double now);
+unsigned dm_host_rate_per_minute(const dm_host_rate *r, double now);
+
+/* {"type":"state",...}: the settings in force, rules with hits, bans. malloc'd. */
+char *dm_host_state_json(dm_moderation *m, size_t held, size_t waiting);
+
+#endif

@@ -1,0 +1,78 @@
+// Helpers for the host console's end-to-end tests: plain HTTP requests, the
+// console's WebSocket (/host/ws) as an independent client, and waits on the
+// console's statistics (film time, comments on screen). Every wait is bounded.
+'use strict';
+
+const http = require('http');
+const WebSocket = require('ws');
+const L = require('../live/lib');
+
+// One HTTP request on loopback; resolves { status, headers, body }.
+function request(port, method, path, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers: headers || {} }, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
+    });
+    req.setTimeout(10000, () => req.destroy(new Error('HTTP request timed out')));
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+// The token the player printed on stderr.
+function hostToken(player) {
+  const m = /host console: (\S+)\s+token: (\S+)/.exec(player.stderr());
+  return m ? { url: m[1], token: m[2] } : null;
+}
+
+// Log in through the form; resolves the session cookie ("dm_host=...") and the raw Set-Cookie.
+async function login(port, token) {
+  const r = await request(port, 'POST', '/host/login', { 'Content-Type': 'application/x-www-form-urlencoded' },
+    'token=' + encodeURIComponent(token));
+  const set = (r.headers['set-cookie'] || [])[0] || '';
+  return { status: r.status, setCookie: set, cookie: set.split(';')[0], location: r.headers.location };
+}
+
+// A console client: like lib.connect, on /host/ws, with the latest state and stats kept.
+function hostConnect(port, headers, path) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket('ws://127.0.0.1:' + port + (path || '/host/ws'), { headers: headers || {} });
+    const c = { ws, messages: [], closed: null, opened: false, error: null, waiters: [], state: null, stats: null,
+      comments: new Map() };
+    const notify = () => { for (const w of c.waiters.splice(0)) w(); };
+    ws.on('open', () => { c.opened = true; resolve(c); });
+    ws.on('message', (m) => {
+      const msg = JSON.parse(String(m));
+      c.messages.push(msg);
+      if (msg.type === 'state') c.state = msg;
+      else if (msg.type === 'stats') c.stats = msg;
+      else if (msg.type === 'comment') c.comments.set(msg.id, msg);
+      else if (msg.type === 'status' && c.comments.has(msg.id)) Object.assign(c.comments.get(msg.id), msg);
+      notify();
+    });
+    ws.on('close', (code, reason) => { c.closed = { code, reason: String(reason) }; notify(); resolve(c); });
+    ws.on('error', (e) => { c.error = e; notify(); resolve(c); });
+    ws.on('unexpected-response', (req, res) => { c.error = new Error('HTTP ' + res.statusCode); c.closed = { code: -res.statusCode }; notify(); resolve(c); });
+  });
+}
+
+// Wait for a stats message (they come every second) that satisfies pred; returns it or fails.
+async function waitStats(c, pred, what, seconds) {
+  const before = c.messages.length;
+  const ok = await L.until(c, (x) => x.messages.slice(before).some((m) => m.type === 'stats' && pred(m)), seconds || 30);
+  if (!ok) L.fail('console statistics never showed: ' + what + ' (last: ' + JSON.stringify(c.stats) + ')');
+  return c.messages.slice(before).find((m) => m.type === 'stats' && pred(m));
+}
+
+// The comment whose text is `text`, once the console lists it with `status`.
+async function waitComment(c, text, status, seconds) {
+  const find = () => [...c.comments.values()].reverse().find((m) => m.text === text && (!status || m.status === status));
+  const ok = await L.until(c, () => !!find(), seconds || 20);
+  if (!ok) L.fail('the console never listed "' + text + '" as ' + status);
+  return find();
+}
+
+module.exports = { request, hostToken, login, hostConnect, waitStats, waitComment };

@@ -1,0 +1,14 @@
+# The live feed's input checks (pure C, no sockets) and QR helper.
+if(TARGET dm_net)
+  dm_add_unit_test(test_net_validate SOURCES unit/test_net_validate.c LIBS dm_net LABELS net)
+endif()
+
+# libFuzzer target for the message check (configure with -DDM_FUZZ=ON and
+# clang, as for tests/fuzz): run it with the seeds in tests/fuzz/seeds/net_message.
+if(DM_FUZZ AND TARGET dm_net AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  add_executable(fuzz_net_message fuzz/fuzz_net_message.c)
+  target_compile_options(fuzz_net_message PRIVATE -fsanitize=fuzzer)
+  target_link_options(fuzz_net_message PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(fuzz_net_message PRIVATE dm_net dm_warnings)
+  set_target_properties(fuzz_net_message PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz)
+endif()
