@@ -16,7 +16,7 @@ packages=(
   libsdl2-dev libsdl2-ttf-dev libfontconfig-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
   libwebsockets-dev libqrencode-dev libev-dev
-  nodejs npm chromium
+  chromium
   fonts-noto-cjk fonts-noto-color-emoji
   xvfb xauth
 )
@@ -25,6 +25,11 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from elsewhere than Debian (its npm then conflicts with
+# Debian's): install Debian's only when there is no node and npm at all.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

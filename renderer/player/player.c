@@ -638,8 +638,14 @@ static int run_realtime(player *p)
         wait = next_tick - wall_now();
         if (remaining < wait)
             wait = remaining;
-        if (wait > 0.0005)
-            SDL_Delay((Uint32)(wait * 1000.0));
+        /* sleep until the next refresh or frame, but wake for an event: a
+         * live comment then reaches the screen at once rather than at the
+         * next tick (at most twice the refresh rate, to bound the work) */
+        if (wait > 0.0005 && SDL_WaitEventTimeout(NULL, (int)(wait * 1000.0)) == 1) {
+            double early = began + 0.5 / REFRESH_HZ - wall_now();
+            if (early > 0.0005)
+                SDL_Delay((Uint32)(early * 1000.0));
+        }
     }
     return 0;
 }
