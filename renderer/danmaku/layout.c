@@ -50,6 +50,9 @@ struct dm_layout {
     int units;                   /* units in the usable height */
     slot *slots[2][SET_COUNT];   /* [layer][set] -> units slots */
     int64_t *earliest;           /* scratch: earliest start per unit */
+    int64_t min_free[2][SET_COUNT]; /* earliest start in any unit for no width (lane_possible) */
+    uint8_t stale[2][SET_COUNT]; /* min_free needs computing again */
+    uint8_t saturated[SET_COUNT]; /* the last comment of the set found no lane */
     int64_t last_t;              /* latest comment time seen */
     int64_t *heap;               /* density cap: min-heap of end times on screen */
     size_t heap_n, heap_cap;
@@ -156,6 +159,7 @@ dm_layout *dm_layout_new(const dm_layout_opts *opts, dm_measure_fn measure, void
     if (L->units < 1)
         L->units = 1;
     L->last_t = INT64_MIN;
+    memset(L->stale, 1, sizeof L->stale);
     for (int layer = 0; layer < 2; layer++) {
         for (int s = 0; s < SET_COUNT; s++) {
             L->slots[layer][s] = malloc((size_t)L->units * sizeof(slot));
@@ -347,9 +351,41 @@ static void place_positioned(const dm_layout *L, const dm_comment *c, int64_t t,
     out->x_end = (int32_t)lround(x_end * L->o.stage_w);
 }
 
+/*
+ * Could a comment of this mode be placed by film time `limit`, whatever its
+ * text? A lower bound: no width (the least headway) and a single unit. When
+ * even that fails, the comment cannot be placed and its text need not be
+ * measured at all, which is most comments in a flood of live ones.
+ */
+static int set_of(dm_mode mode)
+{
+    return mode == DM_MODE_SCROLL ? SET_SCROLL : mode == DM_MODE_REVERSE ? SET_REVERSE : SET_FIXED;
+}
+
+static int lane_possible(dm_layout *L, dm_mode mode, int64_t limit)
+{
+    int set = set_of(mode);
+    int layers = L->o.overflow == DM_OVERFLOW_OVERLAY ? 2 : 1;
+
+    for (int layer = 0; layer < layers; layer++) {
+        /* the bound only changes when a comment is placed: cache it */
+        if (L->stale[layer][set]) {
+            int64_t m = INT64_MAX;
+            fill_earliest(L, L->slots[layer][set], set, set == SET_FIXED ? 0 : headway_ms(L, 0));
+            for (int u = 0; u < L->units; u++)
+                m = L->earliest[u] < m ? L->earliest[u] : m;
+            L->min_free[layer][set] = m;
+            L->stale[layer][set] = 0;
+        }
+        if (L->min_free[layer][set] <= limit)
+            return 1;
+    }
+    return 0;
+}
+
 static int place_in_lanes(dm_layout *L, dm_mode mode, int64_t t, dm_placed *out)
 {
-    int set = mode == DM_MODE_SCROLL ? SET_SCROLL : mode == DM_MODE_REVERSE ? SET_REVERSE : SET_FIXED;
+    int set = set_of(mode);
     int from_bottom = mode == DM_MODE_BOTTOM;
     int n = (out->h + L->o.line_gap_px + L->unit - 1) / L->unit;
     int max_k = (L->area_h - out->h) / L->unit;   /* last top unit whose box fits */
@@ -392,6 +428,7 @@ static int place_in_lanes(dm_layout *L, dm_mode mode, int64_t t, dm_placed *out)
         out->x_end = mode == DM_MODE_SCROLL ? -out->w : L->o.stage_w;
     }
     occupy(L, L->slots[layer][set], set, k, n, start, out->w);
+    L->stale[layer][set] = 1;
     out->shown = 1;
     return 1;
 }
@@ -424,13 +461,6 @@ int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, 
     if (t < L->last_t)
         t = L->last_t;   /* lanes only move forward in time */
     L->last_t = t;
-    if (L->measure(L->measure_ud, text, dm_layout_height_px(&L->o, c->size), &w, &h) < 0 || w <= 0 ||
-        h <= 0) {
-        out->reason = DM_REASON_INVALID;
-        return 0;
-    }
-    out->w = w;
-    out->h = h;
     if (L->o.density_cap > 0) {
         heap_pop_until(L, t);
         if (L->heap_n >= (size_t)L->o.density_cap) {
@@ -438,10 +468,27 @@ int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, 
             return 0;
         }
     }
-    if (c->mode == DM_MODE_POSITIONED)
-        place_positioned(L, c, t, out);
-    else if (!place_in_lanes(L, c->mode, t, out))
+    /* while lanes are full, skip measuring comments that cannot fit anyway
+     * (the result is the same either way; only the work differs) */
+    if (c->mode != DM_MODE_POSITIONED && L->saturated[set_of(c->mode)] &&
+        !lane_possible(L, c->mode, L->o.overflow == DM_OVERFLOW_DELAY ? t + L->o.max_delay_ms : t)) {
         out->reason = DM_REASON_NO_LANE;
+        return 0;
+    }
+    if (L->measure(L->measure_ud, text, dm_layout_height_px(&L->o, c->size), &w, &h) < 0 || w <= 0 ||
+        h <= 0) {
+        out->reason = DM_REASON_INVALID;
+        return 0;
+    }
+    out->w = w;
+    out->h = h;
+    if (c->mode == DM_MODE_POSITIONED) {
+        place_positioned(L, c, t, out);
+    } else {
+        L->saturated[set_of(c->mode)] = !place_in_lanes(L, c->mode, t, out);
+        if (!out->shown)
+            out->reason = DM_REASON_NO_LANE;
+    }
     if (out->shown && L->o.density_cap > 0 && heap_push(L, out->end_ms))
         return DM_ENOMEM;
     return 0;
