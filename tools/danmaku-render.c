@@ -99,19 +99,6 @@ __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
     return -1;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* "4M", "2500k", "800000" -> bits per second. */
 static int parse_rate(const char *s, int64_t *out)
 {
@@ -196,7 +183,7 @@ static int parse_options(int argc, char **argv, cli *c)
         case O_FORMAT: c->o.format = optarg; break;
         case O_CODEC: c->o.codec = optarg; break;
         case O_CRF:
-            if (parse_double(optarg, 0, 63, &d))
+            if (dm_parse_number(optarg, 0, 63, &d))
                 rc = bad("--crf wants a number 0..63, got '%s'", optarg);
             else
                 c->o.crf = (int)d;
@@ -213,7 +200,7 @@ static int parse_options(int argc, char **argv, cli *c)
             break;
         case O_START:
         case O_END:
-            if (parse_double(optarg, 0, 1e7, &d))
+            if (dm_parse_number(optarg, 0, 1e7, &d))
                 rc = bad("--%s wants seconds, got '%s'", ch == O_START ? "start" : "end", optarg);
             else
                 *(ch == O_START ? &c->o.start : &c->o.end) = d;
@@ -221,13 +208,13 @@ static int parse_options(int argc, char **argv, cli *c)
         case O_NOAUDIO: c->o.audio = 0; break;
         case O_FONT: c->o.font = optarg; break;
         case O_OPACITY:
-            if (parse_double(optarg, 0, 1, &c->o.opacity))
+            if (dm_parse_number(optarg, 0, 1, &c->o.opacity))
                 rc = bad("--opacity wants 0..1, got '%s'", optarg);
             break;
         case O_STATS: c->stats = 1; break;
         case O_INTERRUPT:
             /* not in --help: lets tests reach the Ctrl-C path at an exact frame */
-            if (parse_double(optarg, 1, 1e9, &d))
+            if (dm_parse_number(optarg, 1, 1e9, &d))
                 rc = bad("--interrupt-after wants a frame count, got '%s'", optarg);
             else
                 c->interrupt_after = (long)d;

@@ -114,20 +114,6 @@ struct dm_text {
 
 /* ---------------------------------------------------------------- helpers */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     size_t ncap = *cap ? *cap : 16;
@@ -255,12 +241,12 @@ static int face_probe_bitmap(text_face *f, char *err, size_t errlen)
     int h12, h48;
 
     if (!font) {
-        set_err(err, errlen, "cannot open font %s: %s", f->path, TTF_GetError());
+        dm_set_err(err, errlen, "cannot open font %s: %s", f->path, TTF_GetError());
         return DM_EIO;
     }
     h12 = TTF_FontHeight(font);
     if (TTF_SetFontSize(font, 48) < 0) {
-        set_err(err, errlen, "cannot size font %s: %s", f->path, TTF_GetError());
+        dm_set_err(err, errlen, "cannot size font %s: %s", f->path, TTF_GetError());
         TTF_CloseFont(font);
         return DM_EIO;
     }
@@ -285,7 +271,7 @@ static int face_add(dm_text *t, FcPattern *pat, int *out, char *err, size_t errl
 
     if (FcPatternGetString(pat, FC_FILE, 0, &file) != FcResultMatch ||
         FcPatternGetCharSet(pat, FC_CHARSET, 0, &cs) != FcResultMatch) {
-        set_err(err, errlen, "fontconfig returned a font without a file or character set");
+        dm_set_err(err, errlen, "fontconfig returned a font without a file or character set");
         return DM_EIO;
     }
     FcPatternGetInteger(pat, FC_INDEX, 0, &index);
@@ -296,7 +282,7 @@ static int face_add(dm_text *t, FcPattern *pat, int *out, char *err, size_t errl
         }
     }
     if (t->nfaces == MAX_FACES) {
-        set_err(err, errlen, "more than %d fonts needed", MAX_FACES);
+        dm_set_err(err, errlen, "more than %d fonts needed", MAX_FACES);
         return DM_ETOOBIG;
     }
     f = &t->faces[t->nfaces];
@@ -862,7 +848,7 @@ static int open_primary(dm_text *t, const char *font, char *err, size_t errlen)
         int count = 0;
         pat = FcFreeTypeQuery((const FcChar8 *)font, 0, NULL, &count);
         if (!pat) {
-            set_err(err, errlen, "cannot read font file %s (missing, unreadable or not a font)", font);
+            dm_set_err(err, errlen, "cannot read font file %s (missing, unreadable or not a font)", font);
             return DM_EIO;
         }
         rc = face_add(t, pat, &face, err, errlen);
@@ -895,7 +881,7 @@ static int open_primary(dm_text *t, const char *font, char *err, size_t errlen)
             fam = NULL;
             if (match)
                 FcPatternGetString(match, FC_FAMILY, 0, &fam);
-            set_err(err, errlen,
+            dm_set_err(err, errlen,
                     "font family \"%s\" is not installed (closest: \"%s\"); `fc-list : family` lists them",
                     font, fam ? (const char *)fam : "none");
             if (match)
@@ -924,7 +910,7 @@ static int open_primary(dm_text *t, const char *font, char *err, size_t errlen)
         FcPatternDestroy(pat);
     }
     if (rc == 0 && face < 0) {
-        set_err(err, errlen, "no installed font covers Chinese text (U+4E2D); install fonts-noto-cjk "
+        dm_set_err(err, errlen, "no installed font covers Chinese text (U+4E2D); install fonts-noto-cjk "
                              "or pass a font file");
         return DM_EINVAL;
     }
@@ -969,29 +955,29 @@ dm_text *dm_text_new(const char *font, int outline_px, char *err, size_t errlen)
     dm_text *t;
     int rc;
 
-    set_err(err, errlen, "%s", "");
+    dm_set_err(err, errlen, "%s", "");
     if (outline_px < 0 || outline_px > MAX_OUTLINE_PX) {
-        set_err(err, errlen, "outline %d px is out of range 0..%d", outline_px, MAX_OUTLINE_PX);
+        dm_set_err(err, errlen, "outline %d px is out of range 0..%d", outline_px, MAX_OUTLINE_PX);
         return NULL;
     }
     if (!FcInit()) {
-        set_err(err, errlen, "fontconfig failed to load its configuration");
+        dm_set_err(err, errlen, "fontconfig failed to load its configuration");
         return NULL;
     }
     if (!TTF_WasInit() && TTF_Init() < 0) {
-        set_err(err, errlen, "SDL_ttf failed to start: %s", TTF_GetError());
+        dm_set_err(err, errlen, "SDL_ttf failed to start: %s", TTF_GetError());
         return NULL;
     }
     t = calloc(1, sizeof *t);
     if (!t) {
-        set_err(err, errlen, "out of memory");
+        dm_set_err(err, errlen, "out of memory");
         return NULL;
     }
     t->outline = outline_px;
     t->emoji = -1;
     rc = open_primary(t, font, err, errlen);
     if (rc == 0 && t->faces[0].bitmap) {
-        set_err(err, errlen, "font %s is a fixed-size bitmap font; pick a scalable one", t->faces[0].path);
+        dm_set_err(err, errlen, "font %s is a fixed-size bitmap font; pick a scalable one", t->faces[0].path);
         rc = DM_EINVAL;
     }
     if (rc == 0)
@@ -999,13 +985,13 @@ dm_text *dm_text_new(const char *font, int outline_px, char *err, size_t errlen)
     if (rc == 0) {
         t->probe = face_open(&t->faces[0], 12);
         if (!t->probe) {
-            set_err(err, errlen, "cannot open font %s: %s", t->faces[0].path, TTF_GetError());
+            dm_set_err(err, errlen, "cannot open font %s: %s", t->faces[0].path, TTF_GetError());
             rc = DM_EIO;
         }
     }
     if (rc < 0) {
         if (err && errlen && !err[0])
-            set_err(err, errlen, "cannot set up fonts: %s", dm_strerror(rc));
+            dm_set_err(err, errlen, "cannot set up fonts: %s", dm_strerror(rc));
         dm_text_free(&t);
         return NULL;
     }

@@ -50,6 +50,9 @@ typedef struct dm_diag {
     void *warn_ud;                                   /* passed to warn */
 } dm_diag;
 
+/* Write a message into a caller's buffer (err may be NULL or errlen 0). */
+void dm_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Record a fatal error / a warning in diag (diag may be NULL). printf-like. */
 void dm_diag_error(dm_diag *diag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -19,6 +19,17 @@ const char *dm_strerror(int err)
     }
 }
 
+void dm_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
 void dm_diag_error(dm_diag *diag, const char *fmt, ...)
 {
     va_list ap;

@@ -44,7 +44,7 @@ struct option *dm_layout_cli_merge(const struct option *own)
     return all;
 }
 
-static int number(const char *s, double lo, double hi, double *out)
+int dm_parse_number(const char *s, double lo, double hi, double *out)
 {
     char *end;
     double v;
@@ -63,19 +63,19 @@ int dm_layout_cli_apply(dm_layout_opts *o, int code, const char *value, char *er
 
     switch (code) {
     case O_FONTPX:
-        if (number(value, 4, 4096, &v) || v != floor(v))
+        if (dm_parse_number(value, 4, 4096, &v) || v != floor(v))
             goto bad;
         o->font_px = (int)v;
         return 1;
     case O_SCROLL:
     case O_FIXED:
-        if (number(value, 0.1, 600, &v))
+        if (dm_parse_number(value, 0.1, 600, &v))
             goto bad;
         *(code == O_SCROLL ? &o->scroll_ms : &o->fixed_ms) = (int)lround(v * 1000);
         return 1;
     case O_MAXDELAY:
     case O_MERGE:
-        if (number(value, 0, 600, &v))
+        if (dm_parse_number(value, 0, 600, &v))
             goto bad;
         *(code == O_MAXDELAY ? &o->max_delay_ms : &o->merge_window_ms) = (int)lround(v * 1000);
         return 1;
@@ -87,13 +87,13 @@ int dm_layout_cli_apply(dm_layout_opts *o, int code, const char *value, char *er
         return 1;
     }
     case O_AREA:
-        if (number(value, 0.01, 1, &o->area))
+        if (dm_parse_number(value, 0.01, 1, &o->area))
             goto bad;
         return 1;
     case O_GAP:
     case O_LINEGAP:
     case O_DENSITY:
-        if (number(value, 0, 100000, &v) || v != floor(v))
+        if (dm_parse_number(value, 0, 100000, &v) || v != floor(v))
             goto bad;
         *(code == O_GAP ? &o->min_gap_px : code == O_LINEGAP ? &o->line_gap_px : &o->density_cap) = (int)v;
         return 1;

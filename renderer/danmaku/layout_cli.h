@@ -40,6 +40,9 @@ struct option *dm_layout_cli_merge(const struct option *own);
  */
 int dm_layout_cli_apply(dm_layout_opts *opts, int code, const char *value, char *err, size_t errlen);
 
+/* Parse a whole string as a finite number within [lo, hi]; 0 or -1. */
+int dm_parse_number(const char *s, double lo, double hi, double *out);
+
 /* Print the help lines of the layout options, in the programs' style. */
 void dm_layout_cli_help(FILE *f);
 

@@ -4,6 +4,7 @@
  * See media.h for the contract and the thread layout.
  */
 #include "media.h"
+#include "danmaku.h"
 #include "media_queue.h"
 
 #include <math.h>
@@ -148,18 +149,6 @@ static void media_log(dm_media *m, int level, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     m->log(m->log_ud, level, msg);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 static const char *av_err_text(int err, char *buf, size_t len)
@@ -503,7 +492,7 @@ static int open_decoder(dm_media *m, int index, const dm_media_options *opt, AVC
 
     *out = NULL;
     if (!codec) {
-        set_err(err, errlen, "no decoder for %s", avcodec_get_name(st->codecpar->codec_id));
+        dm_set_err(err, errlen, "no decoder for %s", avcodec_get_name(st->codecpar->codec_id));
         return AVERROR_DECODER_NOT_FOUND;
     }
     avctx = avcodec_alloc_context3(codec);
@@ -523,7 +512,7 @@ static int open_decoder(dm_media *m, int index, const dm_media_options *opt, AVC
     *out = avctx;
     return 0;
 fail:
-    set_err(err, errlen, "cannot open the %s decoder (%s)", codec->name,
+    dm_set_err(err, errlen, "cannot open the %s decoder (%s)", codec->name,
             av_err_text(ret, buf, sizeof(buf)));
     avcodec_free_context(&avctx);
     return ret;
@@ -607,13 +596,13 @@ int dm_media_open(dm_media **out, const char *path, const dm_media_options *opt,
     int ret, vs, as;
 
     if (!out || !path) {
-        set_err(err, errlen, "no film given");
+        dm_set_err(err, errlen, "no film given");
         return AVERROR(EINVAL);
     }
     *out = NULL;
     m = calloc(1, sizeof(*m));
     if (!m) {
-        set_err(err, errlen, "out of memory opening '%s'", path);
+        dm_set_err(err, errlen, "out of memory opening '%s'", path);
         return AVERROR(ENOMEM);
     }
     m->log = opt && opt->log ? opt->log : default_log;
@@ -638,14 +627,14 @@ int dm_media_open(dm_media **out, const char *path, const dm_media_options *opt,
 
     ret = init_sync_objects(m);
     if (ret < 0) {
-        set_err(err, errlen, "out of memory opening '%s'", path);
+        dm_set_err(err, errlen, "out of memory opening '%s'", path);
         dm_media_close(&m);
         return ret;
     }
     m->cur = av_frame_alloc();
     m->ic = avformat_alloc_context();
     if (!m->cur || !m->ic) {
-        set_err(err, errlen, "out of memory opening '%s'", path);
+        dm_set_err(err, errlen, "out of memory opening '%s'", path);
         dm_media_close(&m);
         return AVERROR(ENOMEM);
     }
@@ -654,13 +643,13 @@ int dm_media_open(dm_media **out, const char *path, const dm_media_options *opt,
     ret = avformat_open_input(&m->ic, path, NULL, NULL);
     if (ret < 0) {
         /* avformat_open_input frees the context on failure. */
-        set_err(err, errlen, "cannot open '%s': %s", path, av_err_text(ret, buf, sizeof(buf)));
+        dm_set_err(err, errlen, "cannot open '%s': %s", path, av_err_text(ret, buf, sizeof(buf)));
         dm_media_close(&m);
         return ret;
     }
     ret = avformat_find_stream_info(m->ic, NULL);
     if (ret < 0) {
-        set_err(err, errlen, "cannot read the streams of '%s': %s", path,
+        dm_set_err(err, errlen, "cannot read the streams of '%s': %s", path,
                 av_err_text(ret, buf, sizeof(buf)));
         dm_media_close(&m);
         return ret;
@@ -693,9 +682,9 @@ int dm_media_open(dm_media **out, const char *path, const dm_media_options *opt,
     }
     if (m->video_stream < 0 && m->audio_stream < 0) {
         if (why[0])
-            set_err(err, errlen, "cannot play '%s': %s", path, why);
+            dm_set_err(err, errlen, "cannot play '%s': %s", path, why);
         else
-            set_err(err, errlen, "cannot play '%s': it has no video or audio stream", path);
+            dm_set_err(err, errlen, "cannot play '%s': it has no video or audio stream", path);
         dm_media_close(&m);
         return AVERROR_STREAM_NOT_FOUND;
     }
@@ -715,11 +704,11 @@ int dm_media_start(dm_media *m, const dm_media_output *o, char *err, size_t errl
 {
     int ret;
     if (!m || !o) {
-        set_err(err, errlen, "no film or output given");
+        dm_set_err(err, errlen, "no film or output given");
         return AVERROR(EINVAL);
     }
     if (m->started) {
-        set_err(err, errlen, "the film is already started");
+        dm_set_err(err, errlen, "the film is already started");
         return AVERROR(EINVAL);
     }
     m->out = *o;
@@ -734,7 +723,7 @@ int dm_media_start(dm_media *m, const dm_media_output *o, char *err, size_t errl
     if (m->audio_stream >= 0) {
         if (o->audio_channels < 1 || o->audio_channels > 8 || o->audio_rate > 768000
             || (o->audio_format != DM_AUDIO_F32 && o->audio_format != DM_AUDIO_S16)) {
-            set_err(err, errlen, "unsupported audio output: %d Hz, %d channels", o->audio_rate,
+            dm_set_err(err, errlen, "unsupported audio output: %d Hz, %d channels", o->audio_rate,
                     o->audio_channels);
             return AVERROR(EINVAL);
         }
@@ -743,7 +732,7 @@ int dm_media_start(dm_media *m, const dm_media_output *o, char *err, size_t errl
         m->out_frame_bytes = o->audio_channels * av_get_bytes_per_sample(m->out_fmt);
     }
     if (m->video_stream < 0 && m->audio_stream < 0) {
-        set_err(err, errlen, "nothing to play: video and audio are both off");
+        dm_set_err(err, errlen, "nothing to play: video and audio are both off");
         return AVERROR(EINVAL);
     }
     for (unsigned i = 0; i < m->ic->nb_streams; i++)
@@ -758,7 +747,7 @@ int dm_media_start(dm_media *m, const dm_media_output *o, char *err, size_t errl
     m->vdec.pkt = av_packet_alloc();
     m->adec.pkt = av_packet_alloc();
     if (!m->vdec.pkt || !m->adec.pkt) {
-        set_err(err, errlen, "out of memory starting playback");
+        dm_set_err(err, errlen, "out of memory starting playback");
         return AVERROR(ENOMEM);
     }
     m->started = 1;
@@ -780,7 +769,7 @@ int dm_media_start(dm_media *m, const dm_media_output *o, char *err, size_t errl
     m->demux_started = 1;
     return 0;
 thread_fail:
-    set_err(err, errlen, "cannot start a playback thread: %s", strerror(ret));
+    dm_set_err(err, errlen, "cannot start a playback thread: %s", strerror(ret));
     return AVERROR(ret);
 }
 

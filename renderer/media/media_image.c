@@ -4,6 +4,7 @@
  * so screenshots and golden-frame tests need no other image library.
  */
 #include "media.h"
+#include "danmaku.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,18 +18,6 @@
 /* Golden PNGs and screenshots are small; this only guards against reading
  * something that is not an image into memory. */
 #define PNG_MAX_BYTES (256 * 1024 * 1024)
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int dm_frame_to_yuv420p(struct SwsContext **sws, const AVFrame *src, AVFrame *dst)
 {
@@ -83,14 +72,14 @@ static int write_all(const char *path, const uint8_t *data, size_t size, char *e
     int ok;
     if (!fp) {
         int e = errno;
-        set_err(err, errlen, "cannot write '%s': %s", path, strerror(e));
+        dm_set_err(err, errlen, "cannot write '%s': %s", path, strerror(e));
         return AVERROR(e);
     }
     ok = fwrite(data, 1, size, fp) == size;
     if (fclose(fp) != 0)
         ok = 0;
     if (!ok) {
-        set_err(err, errlen, "cannot write '%s': disk full or I/O error", path);
+        dm_set_err(err, errlen, "cannot write '%s': disk full or I/O error", path);
         remove(path);
         return AVERROR(EIO);
     }
@@ -107,11 +96,11 @@ int dm_png_write(const char *path, const uint8_t *rgba, int w, int h, int stride
     int ret;
 
     if (!path || !rgba || w <= 0 || h <= 0 || stride < w * 4) {
-        set_err(err, errlen, "cannot write PNG: invalid image (%dx%d, stride %d)", w, h, stride);
+        dm_set_err(err, errlen, "cannot write PNG: invalid image (%dx%d, stride %d)", w, h, stride);
         return AVERROR(EINVAL);
     }
     if (!codec) {
-        set_err(err, errlen, "cannot write '%s': this libavcodec has no PNG encoder", path);
+        dm_set_err(err, errlen, "cannot write '%s': this libavcodec has no PNG encoder", path);
         return AVERROR_ENCODER_NOT_FOUND;
     }
     enc = avcodec_alloc_context3(codec);
@@ -150,7 +139,7 @@ int dm_png_write(const char *path, const uint8_t *rgba, int w, int h, int stride
     avcodec_free_context(&enc);
     return ret;
 fail:
-    set_err(err, errlen, "cannot encode PNG '%s': %s", path, av_err2str(ret));
+    dm_set_err(err, errlen, "cannot encode PNG '%s': %s", path, av_err2str(ret));
     av_packet_free(&pkt);
     av_frame_free(&frame);
     avcodec_free_context(&enc);
@@ -164,18 +153,18 @@ static int read_all(const char *path, uint8_t **data, size_t *size, char *err, s
     uint8_t *p;
     if (!fp) {
         int e = errno;
-        set_err(err, errlen, "cannot read '%s': %s", path, strerror(e));
+        dm_set_err(err, errlen, "cannot read '%s': %s", path, strerror(e));
         return AVERROR(e);
     }
     len = fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;
     if (len < 0 || fseek(fp, 0, SEEK_SET) != 0) {
         fclose(fp);
-        set_err(err, errlen, "cannot read '%s': not a regular file", path);
+        dm_set_err(err, errlen, "cannot read '%s': not a regular file", path);
         return AVERROR(EIO);
     }
     if (len == 0 || len > PNG_MAX_BYTES) {
         fclose(fp);
-        set_err(err, errlen, "cannot read '%s': %s", path, len == 0 ? "empty file" : "file too large");
+        dm_set_err(err, errlen, "cannot read '%s': %s", path, len == 0 ? "empty file" : "file too large");
         return AVERROR_INVALIDDATA;
     }
     /* The decoder may read a little past the end for speed. */
@@ -187,7 +176,7 @@ static int read_all(const char *path, uint8_t **data, size_t *size, char *err, s
     if (fread(p, 1, (size_t)len, fp) != (size_t)len) {
         fclose(fp);
         av_free(p);
-        set_err(err, errlen, "cannot read '%s': I/O error", path);
+        dm_set_err(err, errlen, "cannot read '%s': I/O error", path);
         return AVERROR(EIO);
     }
     fclose(fp);
@@ -208,12 +197,12 @@ int dm_png_read(const char *path, uint8_t **rgba, int *w, int *h, char *err, siz
     int ret;
 
     if (!path || !rgba || !w || !h) {
-        set_err(err, errlen, "cannot read PNG: invalid arguments");
+        dm_set_err(err, errlen, "cannot read PNG: invalid arguments");
         return AVERROR(EINVAL);
     }
     *rgba = NULL;
     if (!codec) {
-        set_err(err, errlen, "cannot read '%s': this libavcodec has no PNG decoder", path);
+        dm_set_err(err, errlen, "cannot read '%s': this libavcodec has no PNG decoder", path);
         return AVERROR_DECODER_NOT_FOUND;
     }
     ret = read_all(path, &data, &size, err, errlen);
@@ -253,7 +242,7 @@ int dm_png_read(const char *path, uint8_t **rgba, int *w, int *h, char *err, siz
     ret = 0;
     goto done;
 fail:
-    set_err(err, errlen, "cannot decode PNG '%s': %s", path, av_err2str(ret));
+    dm_set_err(err, errlen, "cannot decode PNG '%s': %s", path, av_err2str(ret));
 done:
     free(out);
     sws_freeContext(sws);
