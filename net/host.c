@@ -121,8 +121,8 @@ static int form_value(const char *body, size_t len, const char *name, char *out,
                     ch = (char)(hexval(body[x + 1]) * 16 + hexval(body[x + 2]));
                     x += 2;
                 }
-                if (k + 1 >= cap)
-                    return -1;
+                if (k + 1 >= cap || ch == 0)
+                    return -1;   /* a NUL would end the value early, so "TOKEN%00junk" would pass */
                 out[k++] = ch;
             }
             out[k] = 0;
@@ -157,6 +157,7 @@ static const struct {
     { "slow_mode", DM_HOST_SLOW_MODE }, { "rate_cap", DM_HOST_RATE_CAP }, { "add_rule", DM_HOST_ADD_RULE },
     { "remove_rule", DM_HOST_REMOVE_RULE }, { "preview", DM_HOST_PREVIEW }, { "pause", DM_HOST_PAUSE },
     { "resume", DM_HOST_RESUME }, { "clear", DM_HOST_CLEAR }, { "ping", DM_HOST_PING },
+    { "stats", DM_HOST_STATS },
 };
 
 static int copy_string(const cJSON *o, const char *key, char *out, size_t cap)

@@ -62,6 +62,7 @@ typedef enum dm_host_cmd_kind {
     DM_HOST_RESUME,          /* {"type":"resume"} */
     DM_HOST_CLEAR,           /* {"type":"clear"} */
     DM_HOST_PING,            /* {"type":"ping"} */
+    DM_HOST_STATS,           /* {"type":"stats"}: the figures now (they also come every second) */
 } dm_host_cmd_kind;
 
 typedef struct dm_host_cmd {

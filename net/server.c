@@ -314,20 +314,29 @@ static uint32_t fnv1a(uint32_t h, const char *s)
  * Returns 1 accepted, 0 refused (the sender got the error); *cb_rc is what
  * the callback returns. The queue lock is held across stamping and
  * recording so the recording's order is the queue's order, which is the
- * order the live layout sees.
+ * order the live layout sees. s->text stays the caller's: the queue gets a
+ * copy, which the render thread frees as soon as the lock is released, so
+ * the caller's later reads (the console's log entry) must not share it.
  */
 static int accept_comment(dm_net *n, conn *c, dm_net_submission *s, const char *author, char *id, int64_t *t_ms,
                           int *cb_rc)
 {
     dm_net_comment nc = { 0 };
-    char who[DM_HOST_WHO_LEN], *line, *ack, *js;
+    char who[DM_HOST_WHO_LEN], *line, *ack, *js, *text;
     size_t slot;
     int rc;
 
     *cb_rc = 0;
+    text = strdup(s->text);   /* the queue's own copy */
+    if (!text) {
+        if (c)
+            *cb_rc = reply_error(n, c, DM_NET_INTERNAL, 0);
+        return 0;
+    }
     pthread_mutex_lock(&n->lock);
     if (n->q_count == n->q_cap) {
         pthread_mutex_unlock(&n->lock);
+        free(text);
         if (c)
             *cb_rc = reply_error(n, c, DM_NET_BUSY, 0);
         return 0;
@@ -338,7 +347,7 @@ static int accept_comment(dm_net *n, conn *c, dm_net_submission *s, const char *
     nc.c.mode = s->mode;
     nc.c.size = s->size;
     nc.c.color = s->color;
-    nc.c.text = s->text;
+    nc.c.text = text;
     nc.c.id = id;
     snprintf(who, sizeof who, "%s", author);
     nc.c.author = who;   /* the record line only reads it */
@@ -351,6 +360,7 @@ static int accept_comment(dm_net *n, conn *c, dm_net_submission *s, const char *
         free(line);
         if (rc == EOF || fflush(n->record)) {
             pthread_mutex_unlock(&n->lock);
+            free(text);
             fprintf(stderr, "danmaku: cannot write the recording: %s\n", strerror(errno));
             if (c)
                 *cb_rc = reply_error(n, c, DM_NET_INTERNAL, 0);
@@ -359,7 +369,6 @@ static int accept_comment(dm_net *n, conn *c, dm_net_submission *s, const char *
     }
     nc.c.id = strdup(id);
     nc.c.author = strdup(author);
-    s->text = NULL;   /* the queue owns it now */
     nc.accepted_wall = dm_net_now();
     /* the stream copy is made under the lock: once it is released the render thread may take the comment */
     js = n->subs ? stream_json(&nc.c) : NULL;
@@ -424,6 +433,13 @@ static void host_broadcast(dm_net *n, char *json)
         if (h->out_count < OUT_CAP - 8)
             out_push(h, json, strlen(json));
     free(json);
+}
+
+/* The JSON is made only when a console is there to read it: at 10,000 comments a second it counts. */
+static void host_entry_broadcast(dm_net *n, const dm_host_entry *e, int full)
+{
+    if (n->hosts)
+        host_broadcast(n, dm_host_entry_json(e, full));
 }
 
 static void audience_broadcast(dm_net *n, char *json)
@@ -504,7 +520,7 @@ static void set_status(dm_net *n, dm_host_entry *e, dm_host_status st, int reaso
 {
     e->status = st;
     e->reason = reason;
-    host_broadcast(n, dm_host_entry_json(e, 0));
+    host_entry_broadcast(n, e, 0);
 }
 
 /* A held or waiting comment goes on screen: stamped now, recorded, queued, acked if its sender is still here. */
@@ -532,12 +548,18 @@ static void release_entry(dm_net *n, dm_host_entry *e)
 static void count_pending(dm_net *n)
 {
     n->held = n->waiting = 0;
-    for (size_t i = 0; i < n->pending.count; i++) {
+    for (size_t i = 0; i < n->pending.count;) {
         dm_host_entry *e = dm_host_log_find(n->log, n->pending.ids[i]);
-        if (e && e->status == DM_HOST_HELD)
+        if (!e) {
+            /* pushed out of the log by 1,000 newer comments: it can no longer be decided on */
+            dm_host_pending_remove(&n->pending, n->pending.ids[i]);
+            continue;
+        }
+        if (e->status == DM_HOST_HELD)
             n->held++;
-        else if (e && e->status == DM_HOST_WAITING)
+        else if (e->status == DM_HOST_WAITING)
             n->waiting++;
+        i++;
     }
 }
 
@@ -577,15 +599,21 @@ static int moderate_comment(dm_net *n, conn *c, dm_net_submission *s)
     e.text = s->text;
     v = dm_mod_check(n->mod, e.author, e.address, s->text, now, &why);
     if (v == DM_MOD_ACCEPT) {
+        /* once queued, the text belongs to the render thread, which may free it at any moment */
+        char *copy = strdup(s->text);
         int64_t t_ms = 0;
+        if (!copy)
+            return reply_error(n, c, DM_NET_INTERNAL, 0);
+        e.text = copy;
         if (accept_comment(n, c, s, e.address, e.id, &t_ms, &rc) == 1) {
             e.t_ms = t_ms;
             e.status = DM_HOST_SHOWN;
             dm_host_rate_add(&n->rate, now);
             le = dm_host_log_add(n->log, &e);
             if (le)
-                host_broadcast(n, dm_host_entry_json(le, 1));
+                host_entry_broadcast(n, le, 1);
         }
+        free(copy);
         return rc;
     }
     pthread_mutex_lock(&n->lock);
@@ -599,7 +627,7 @@ static int moderate_comment(dm_net *n, conn *c, dm_net_submission *s)
         e.reason = (int)why;
         le = dm_host_log_add(n->log, &e);
         if (le)
-            host_broadcast(n, dm_host_entry_json(le, 1));
+            host_entry_broadcast(n, le, 1);
         return reply(c, dm_host_error_json(dm_mod_reason_code(why), dm_mod_message(n->mod, why)));
     }
     e.status = v == DM_MOD_HOLD ? DM_HOST_HELD : DM_HOST_WAITING;
@@ -611,7 +639,7 @@ static int moderate_comment(dm_net *n, conn *c, dm_net_submission *s)
         dm_host_pending_remove(&n->pending, e.id);
         return reply_error(n, c, DM_NET_INTERNAL, 0);
     }
-    host_broadcast(n, dm_host_entry_json(le, 1));
+    host_entry_broadcast(n, le, 1);
     count_pending(n);
     {
         cJSON *o = cJSON_CreateObject();
@@ -770,6 +798,9 @@ static int host_message(dm_net *n, conn *c, const char *buf, size_t len)
     case DM_HOST_PING:
         rc = reply(c, strdup("{\"type\":\"pong\"}"));
         break;
+    case DM_HOST_STATS:
+        rc = reply(c, host_stats_json(n));
+        break;
     }
     free(cmd.pattern);
     return rc;
@@ -778,10 +809,12 @@ static int host_message(dm_net *n, conn *c, const char *buf, size_t len)
 /* A console connected: its settings, the recent comments, the figures. */
 static void host_hello(dm_net *n, conn *c)
 {
+    size_t count = dm_host_log_count(n->log), room = OUT_CAP - 16;
+
     host_send_state(n, c);
-    for (size_t i = 0; i < dm_host_log_count(n->log); i++)
-        if (c->out_count < OUT_CAP - 16)
-            reply(c, dm_host_entry_json(dm_host_log_at(n->log, i), 1));
+    /* the newest that fit in the reply ring, oldest first */
+    for (size_t i = count > room ? count - room : 0; i < count; i++)
+        reply(c, dm_host_entry_json(dm_host_log_at(n->log, i), 1));
     reply(c, host_stats_json(n));
 }
 
@@ -869,8 +902,12 @@ static int host_http(dm_net *n, struct lws *wsi, conn *c, const char *path)
 static int host_login_done(dm_net *n, struct lws *wsi, conn *c)
 {
     char sid[DM_HOST_SID_LEN + 1];
+    int ok = c->post && c->post_len <= POST_CAP && dm_host_auth_login(n->auth, c->post, c->post_len, sid);
 
-    if (c->post_len <= POST_CAP && dm_host_auth_login(n->auth, c->post, c->post_len, sid))
+    free(c->post);
+    c->post = NULL;
+    c->post_len = 0;
+    if (ok)
         return host_respond(wsi, c, HTTP_STATUS_SEE_OTHER, NULL, sid);
     return host_respond(wsi, c, HTTP_STATUS_UNAUTHORIZED, &n->host_files[3], NULL);
 }
@@ -1066,16 +1103,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         memcpy(c->post + c->post_len, in, len);
         c->post_len += len;
         return 0;
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
-        int rc;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (!c->login)
             return 0;
-        rc = host_login_done(n, wsi, c);
-        free(c->post);
-        c->post = NULL;
         c->login = 0;
-        return rc;
-    }
+        /* it frees the body: completing the transaction may free c itself */
+        return host_login_done(n, wsi, c);
     case LWS_CALLBACK_CLOSED_HTTP:
         free(c->post);
         c->post = NULL;
@@ -1098,6 +1131,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char uri[64] = "";
+        n->filter_wsi = NULL;
         if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0 ||
             lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) >= (int)sizeof uri ||
             lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || (strcmp(uri, "/ws") && strcmp(uri, "/host/ws"))) {

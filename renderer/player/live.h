@@ -3,7 +3,8 @@
  * (dm_net), and each frame moves newly accepted comments from its queue into
  * the player's track, lays them out in arrival order on a layout of their
  * own and puts them on the timeline, so they are on screen in the next
- * frame. Also draws the join QR code and dumps the live layout at exit.
+ * frame. Also carries out the host console's deletes and clears, draws the
+ * join QR code and dumps the live layout at exit.
  *
  * Live comments are appended to the player's track after the recorded ones
  * (indexes from dm_live_first on); recorded comments keep their own layout.

@@ -16,7 +16,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/dm-fuzz.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT INT TERM
 
 status=0
-for target in bilibili_xml dandanplay_json niconico_json jsonl net_message; do
+for target in bilibili_xml dandanplay_json niconico_json jsonl net_message host_input; do
     bin=$(find "$build" -type f -name "fuzz_$target" -perm -u+x | head -n 1)
     if [ -z "$bin" ]; then
         echo "run-fuzzers: fuzz_$target not found under $build (configure with -DDM_FUZZ=ON)" >&2

@@ -58,7 +58,7 @@ async function main() {
   await wsRefused(port, { Cookie: 'dm_host=' + TOKEN }, 'token as a cookie');
   const q = await H.hostConnect(port, {}, '/host/ws?token=' + TOKEN);
   await L.until(q, (x) => x.closed, 10);
-  L.check(q.closed && q.closed.code !== 1000 && !q.messages.some((m) => m.type === 'state'),
+  L.check(q.closed && q.closed.code === 1008 && !q.messages.some((m) => m.type === 'state'),
     'token in the WebSocket query string: refused (' + JSON.stringify(q.closed) + ')');
 
   // the right token, in the right places

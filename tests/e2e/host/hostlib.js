@@ -30,8 +30,10 @@ function hostToken(player) {
 
 // Log in through the form; resolves the session cookie ("dm_host=...") and the raw Set-Cookie.
 async function login(port, token) {
-  const r = await request(port, 'POST', '/host/login', { 'Content-Type': 'application/x-www-form-urlencoded' },
-    'token=' + encodeURIComponent(token));
+  const body = 'token=' + encodeURIComponent(token);
+  // a Content-Length, as browsers send with a form (lws reads no chunked request bodies)
+  const r = await request(port, 'POST', '/host/login', { 'Content-Type': 'application/x-www-form-urlencoded',
+    'Content-Length': Buffer.byteLength(body) }, body);
   const set = (r.headers['set-cookie'] || [])[0] || '';
   return { status: r.status, setCookie: set, cookie: set.split(';')[0], location: r.headers.location };
 }
@@ -67,12 +69,14 @@ async function waitStats(c, pred, what, seconds) {
   return c.messages.slice(before).find((m) => m.type === 'stats' && pred(m));
 }
 
-// The comment whose text is `text`, once the console lists it with `status`.
-async function waitComment(c, text, status, seconds) {
-  const find = () => [...c.comments.values()].reverse().find((m) => m.text === text && (!status || m.status === status));
-  const ok = await L.until(c, () => !!find(), seconds || 20);
-  if (!ok) L.fail('the console never listed "' + text + '" as ' + status);
-  return find();
+// Send a console message and wait for the first reply of one of `types`
+// (statistics and list updates may come in between).
+async function ask(c, obj, types, seconds) {
+  const before = c.messages.length;
+  const match = (m) => types.includes(m.type);
+  c.ws.send(JSON.stringify(obj));
+  await L.until(c, (x) => x.messages.slice(before).some(match), seconds || 10);
+  return c.messages.slice(before).find(match);
 }
 
-module.exports = { request, hostToken, login, hostConnect, waitStats, waitComment };
+module.exports = { request, hostToken, login, hostConnect, waitStats, ask };
