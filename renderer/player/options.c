@@ -3,6 +3,8 @@
  */
 #include "options.h"
 
+#include "layout_cli.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -28,14 +30,7 @@ static void usage(FILE *f)
         "  --screenshot S:FILE   save the composed frame at film time S as PNG (repeatable)\n"
         "  --fullscreen          start in fullscreen\n"
         "  --font NAME|FILE      comment font (default: a CJK font found by fontconfig)\n"
-        "  --font-px N           box height of a normal comment (default: stage height / 22.5)\n"
-        "  --scroll SECONDS      time a scrolling comment takes to cross (default 8)\n"
-        "  --fixed SECONDS       time a top/bottom comment stays (default 4)\n"
-        "  --overflow POLICY     delay (default), drop or overlay\n"
-        "  --max-delay SECONDS   longest hold under 'delay' (default 1)\n"
-        "  --area FRACTION       share of the picture height comments may use (default 1)\n"
-        "  --density N           at most N comments on screen (default: no cap)\n"
-        "  --merge SECONDS       merge equal comments within this window (xN)\n"
+        "  (the layout options below; --font-px defaults to the picture height / 22.5)\n"
         "  --opacity F           comment opacity 0..1 (default 1)\n"
         "  --no-comments         start with comments hidden (d shows them)\n"
         "  --volume N            0..100 (default 100)\n"
@@ -61,7 +56,10 @@ static void usage(FILE *f)
         "\n"
         "Keys: space pause, left/right seek 5 s, up/down seek 60 s, 9/0 volume, m mute,\n"
         "f fullscreen, d comments on/off, [ ] speed, s screenshot, i statistics, c join QR code,\n"
-        "x clear the screen, p pause/resume the live feed, q/Esc quit.\n");
+        "x clear the screen, p pause/resume the live feed, q/Esc quit.\n"
+        "\n"
+        "Layout:\n");
+    dm_layout_cli_help(f);
 }
 
 __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
@@ -76,63 +74,51 @@ __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
     return -1;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v;
 
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
+/* getopt_long values of the player's own options (the layout ones come from layout_cli). */
+enum {
+    O_TRACK = 256, O_HEADLESS, O_FAST, O_SIZE, O_START, O_UNTIL, O_SHOT, O_FULL, O_FONT, O_OPACITY, O_NOCOMM,
+    O_VOLUME, O_SHOTDIR, O_LOGFRAMES, O_STATS, O_SCRIPT, O_LISTEN, O_RECORD, O_PUBURL, O_ORIGIN,
+    O_DUMPLAYOUT, O_LIVERATE, O_LIVEBURST, O_LIVEPERADDR, O_LIVEMAXCONN, O_LIVEIDLE, O_HOSTTOKEN,
+    O_MODERATION,
+};
 
-int player_parse_options(int argc, char **argv, player_options *o)
+static const struct option own_options[] = {
+    { "track", required_argument, NULL, O_TRACK }, { "headless", no_argument, NULL, O_HEADLESS },
+    { "fast", no_argument, NULL, O_FAST }, { "size", required_argument, NULL, O_SIZE },
+    { "start", required_argument, NULL, O_START }, { "until", required_argument, NULL, O_UNTIL },
+    { "screenshot", required_argument, NULL, O_SHOT }, { "fullscreen", no_argument, NULL, O_FULL },
+    { "font", required_argument, NULL, O_FONT },
+    { "opacity", required_argument, NULL, O_OPACITY }, { "no-comments", no_argument, NULL, O_NOCOMM },
+    { "volume", required_argument, NULL, O_VOLUME },
+    { "screenshot-dir", required_argument, NULL, O_SHOTDIR },
+    { "log-frames", required_argument, NULL, O_LOGFRAMES }, { "script", required_argument, NULL, O_SCRIPT },
+    { "stats", no_argument, NULL, O_STATS },
+    { "listen", required_argument, NULL, O_LISTEN }, { "record", required_argument, NULL, O_RECORD },
+    { "public-url", required_argument, NULL, O_PUBURL }, { "allow-origin", required_argument, NULL, O_ORIGIN },
+    { "dump-layout", required_argument, NULL, O_DUMPLAYOUT },
+    { "live-rate", required_argument, NULL, O_LIVERATE }, { "live-burst", required_argument, NULL, O_LIVEBURST },
+    { "live-per-address", required_argument, NULL, O_LIVEPERADDR },
+    { "live-max-connections", required_argument, NULL, O_LIVEMAXCONN },
+    { "live-idle", required_argument, NULL, O_LIVEIDLE },
+    { "host-token", required_argument, NULL, O_HOSTTOKEN },
+    { "moderation", required_argument, NULL, O_MODERATION },
+    { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+};
+
+/* The getopt loop: every option of the table, layout ones through layout_cli. */
+static int parse_loop(int argc, char **argv, player_options *o, const struct option *longopts, char *err,
+                      size_t errlen)
 {
-    enum { O_TRACK = 256, O_HEADLESS, O_FAST, O_SIZE, O_START, O_UNTIL, O_SHOT, O_FULL, O_FONT, O_FONTPX,
-           O_SCROLL, O_FIXED, O_OVERFLOW, O_MAXDELAY, O_AREA, O_DENSITY, O_MERGE, O_OPACITY, O_NOCOMM,
-           O_VOLUME, O_SHOTDIR, O_LOGFRAMES, O_STATS, O_SCRIPT, O_LISTEN, O_RECORD, O_PUBURL, O_ORIGIN,
-           O_DUMPLAYOUT, O_LIVERATE, O_LIVEBURST, O_LIVEPERADDR, O_LIVEMAXCONN, O_LIVEIDLE,
-           O_HOSTTOKEN, O_MODERATION };
-    static const struct option longopts[] = {
-        { "track", required_argument, NULL, O_TRACK }, { "headless", no_argument, NULL, O_HEADLESS },
-        { "fast", no_argument, NULL, O_FAST }, { "size", required_argument, NULL, O_SIZE },
-        { "start", required_argument, NULL, O_START }, { "until", required_argument, NULL, O_UNTIL },
-        { "screenshot", required_argument, NULL, O_SHOT }, { "fullscreen", no_argument, NULL, O_FULL },
-        { "font", required_argument, NULL, O_FONT }, { "font-px", required_argument, NULL, O_FONTPX },
-        { "scroll", required_argument, NULL, O_SCROLL }, { "fixed", required_argument, NULL, O_FIXED },
-        { "overflow", required_argument, NULL, O_OVERFLOW },
-        { "max-delay", required_argument, NULL, O_MAXDELAY }, { "area", required_argument, NULL, O_AREA },
-        { "density", required_argument, NULL, O_DENSITY }, { "merge", required_argument, NULL, O_MERGE },
-        { "opacity", required_argument, NULL, O_OPACITY }, { "no-comments", no_argument, NULL, O_NOCOMM },
-        { "volume", required_argument, NULL, O_VOLUME },
-        { "screenshot-dir", required_argument, NULL, O_SHOTDIR },
-        { "log-frames", required_argument, NULL, O_LOGFRAMES }, { "script", required_argument, NULL, O_SCRIPT }, { "stats", no_argument, NULL, O_STATS },
-        { "listen", required_argument, NULL, O_LISTEN }, { "record", required_argument, NULL, O_RECORD },
-        { "public-url", required_argument, NULL, O_PUBURL }, { "allow-origin", required_argument, NULL, O_ORIGIN },
-        { "dump-layout", required_argument, NULL, O_DUMPLAYOUT },
-        { "live-rate", required_argument, NULL, O_LIVERATE }, { "live-burst", required_argument, NULL, O_LIVEBURST },
-        { "live-per-address", required_argument, NULL, O_LIVEPERADDR },
-        { "live-max-connections", required_argument, NULL, O_LIVEMAXCONN },
-        { "live-idle", required_argument, NULL, O_LIVEIDLE },
-        { "host-token", required_argument, NULL, O_HOSTTOKEN },
-        { "moderation", required_argument, NULL, O_MODERATION },
-        { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-    };
-    dm_layout_opts defaults = DM_LAYOUT_OPTS_DEFAULT;
-    dm_diag diag = { 0 };
     double d;
     int c, n;
 
-    memset(o, 0, sizeof *o);
-    o->layout = defaults;
-    o->until = -1;
-    o->opacity = 1.0;
-    o->volume = 100;
-    o->screenshot_dir = ".";
     while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+        int applied = dm_layout_cli_apply(&o->layout, c, optarg, err, errlen);
+        if (applied < 0)
+            return bad("%s", err);
+        if (applied > 0)
+            continue;
         switch (c) {
         case O_TRACK:
             if (o->track_count == DM_MAX_TRACKS)
@@ -148,7 +134,7 @@ int player_parse_options(int argc, char **argv, player_options *o)
             break;
         case O_START:
         case O_UNTIL:
-            if (parse_double(optarg, 0, 1e7, &d))
+            if (dm_parse_number(optarg, 0, 1e7, &d))
                 return bad("--%s wants seconds, got '%s'", c == O_START ? "start" : "until", optarg);
             *(c == O_START ? &o->start : &o->until) = d;
             break;
@@ -159,7 +145,7 @@ int player_parse_options(int argc, char **argv, player_options *o)
                 return bad("--screenshot wants SECONDS:FILE.png, got '%s'", optarg);
             memcpy(num, optarg, (size_t)(colon - optarg));
             num[colon - optarg] = 0;
-            if (parse_double(num, 0, 1e7, &d))
+            if (dm_parse_number(num, 0, 1e7, &d))
                 return bad("--screenshot: '%s' is not a time in seconds", num);
             if (o->shot_count == DM_MAX_SCREENSHOTS)
                 return bad("at most %d --screenshot requests", DM_MAX_SCREENSHOTS);
@@ -169,42 +155,13 @@ int player_parse_options(int argc, char **argv, player_options *o)
         }
         case O_FULL: o->fullscreen = 1; break;
         case O_FONT: o->font = optarg; break;
-        case O_FONTPX:
-            if (parse_double(optarg, 4, 4096, &d))
-                return bad("--font-px wants a size in px (4..4096), got '%s'", optarg);
-            o->font_px = (int)d;
-            break;
-        case O_SCROLL:
-        case O_FIXED:
-        case O_MAXDELAY:
-        case O_MERGE:
-            if (parse_double(optarg, 0, 600, &d))
-                return bad("a duration in seconds (0..600) was expected, got '%s'", optarg);
-            *(c == O_SCROLL ? &o->layout.scroll_ms : c == O_FIXED ? &o->layout.fixed_ms
-              : c == O_MAXDELAY ? &o->layout.max_delay_ms : &o->layout.merge_window_ms) = (int)lround(d * 1000);
-            break;
-        case O_OVERFLOW:
-            n = dm_overflow_from_name(optarg);
-            if (n < 0)
-                return bad("--overflow wants delay, drop or overlay, got '%s'", optarg);
-            o->layout.overflow = (dm_overflow)n;
-            break;
-        case O_AREA:
-            if (parse_double(optarg, 0.01, 1, &o->layout.area))
-                return bad("--area wants a fraction in (0, 1], got '%s'", optarg);
-            break;
-        case O_DENSITY:
-            if (parse_double(optarg, 0, 100000, &d))
-                return bad("--density wants a count, got '%s'", optarg);
-            o->layout.density_cap = (int)d;
-            break;
         case O_OPACITY:
-            if (parse_double(optarg, 0, 1, &o->opacity))
+            if (dm_parse_number(optarg, 0, 1, &o->opacity))
                 return bad("--opacity wants 0..1, got '%s'", optarg);
             break;
         case O_NOCOMM: o->no_comments = 1; break;
         case O_VOLUME:
-            if (parse_double(optarg, 0, 100, &o->volume))
+            if (dm_parse_number(optarg, 0, 100, &o->volume))
                 return bad("--volume wants 0..100, got '%s'", optarg);
             break;
         case O_SHOTDIR: o->screenshot_dir = optarg; break;
@@ -222,19 +179,19 @@ int player_parse_options(int argc, char **argv, player_options *o)
         case O_DUMPLAYOUT: o->dump_layout = optarg; break;
         case O_LIVERATE:
         case O_LIVEBURST:
-            if (parse_double(optarg, 0.001, 100000, &d))
+            if (dm_parse_number(optarg, 0.001, 100000, &d))
                 return bad("--%s wants a positive number, got '%s'", c == O_LIVERATE ? "live-rate" : "live-burst",
                            optarg);
             *(c == O_LIVERATE ? &o->live_rate : &o->live_burst) = d;
             break;
         case O_LIVEPERADDR:
         case O_LIVEMAXCONN:
-            if (parse_double(optarg, 1, 100000, &d))
+            if (dm_parse_number(optarg, 1, 100000, &d))
                 return bad("a connection count (1..100000) was expected, got '%s'", optarg);
             *(c == O_LIVEPERADDR ? &o->live_per_address : &o->live_max_connections) = (int)d;
             break;
         case O_LIVEIDLE:
-            if (parse_double(optarg, 1, 3600, &d))
+            if (dm_parse_number(optarg, 1, 3600, &d))
                 return bad("--live-idle wants seconds (1..3600), got '%s'", optarg);
             o->live_idle = (int)d;
             break;
@@ -259,7 +216,34 @@ int player_parse_options(int argc, char **argv, player_options *o)
         return bad("--record, --dump-layout, --public-url and --allow-origin need --listen");
     if ((o->host_token || o->moderation) && !o->listen)
         return bad("--host-token and --moderation need --listen");
-    if (dm_layout_opts_check(&o->layout, &diag))
+    return 0;
+}
+
+int player_parse_options(int argc, char **argv, player_options *o)
+{
+    dm_layout_opts defaults = DM_LAYOUT_OPTS_DEFAULT, check;
+    struct option *longopts = dm_layout_cli_merge(own_options);
+    dm_diag diag = { 0 };
+    char err[256];
+    int rc;
+
+    memset(o, 0, sizeof *o);
+    o->layout = defaults;
+    o->until = -1;
+    o->opacity = 1.0;
+    o->volume = 100;
+    o->screenshot_dir = ".";
+    o->layout.font_px = 0;   /* 0: from the stage height, unless --font-px */
+    if (!longopts)
+        return bad("out of memory");
+    rc = parse_loop(argc, argv, o, longopts, err, sizeof err);
+    free(longopts);
+    if (rc)
+        return rc;
+    o->font_px = o->layout.font_px;
+    check = o->layout;
+    check.font_px = o->font_px ? o->font_px : defaults.font_px;
+    if (dm_layout_opts_check(&check, &diag))
         return bad("%s", diag.error);
     return 0;
 }
