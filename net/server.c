@@ -1110,6 +1110,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         /* it frees the body: completing the transaction may free c itself */
         return host_login_done(n, wsi, c);
     case LWS_CALLBACK_CLOSED_HTTP:
+        if (!c)
+            return 0;   /* closed before any per-connection data existed (an idle preconnect) */
         free(c->post);
         c->post = NULL;
         return 0;

@@ -19,8 +19,18 @@ function parseArgs(argv) {
   return a;
 }
 
+// Players started by this script: a failure says whether one died (and
+// shows its stderr, an ASan report included), and stops the others.
+const players = [];
+
 function fail(msg) {
   console.error('FAIL: ' + msg);
+  for (const p of players) {
+    const running = p.proc.exitCode === null && p.proc.signalCode === null;
+    console.error('# player ' + p.proc.pid + (running ? ' still running' : ' had exited (code ' + p.proc.exitCode +
+      ', signal ' + p.proc.signalCode + ')') + '; its stderr:\n' + p.stderr().slice(-8000));
+    if (running) p.proc.kill('SIGKILL');
+  }
   process.exit(1);
 }
 
@@ -46,7 +56,9 @@ function startPlayer(args, extra) {
       if (m && !done) {
         done = true;
         clearTimeout(timer);
-        resolve({ proc, port: Number(m[1]), stderr: () => err, exited });
+        const player = { proc, port: Number(m[1]), stderr: () => err, exited };
+        players.push(player);
+        resolve(player);
       }
     });
     proc.on('exit', (code) => {
