@@ -838,24 +838,44 @@ static int host_authorized(dm_net *n, struct lws *wsi)
     return ok;
 }
 
+/*
+ * The headers every page gets: its type and length, a strict Content-Security-
+ * Policy (scripts and styles only from our own files; `form_action` 'self'
+ * for the host login form, 'none' elsewhere), nosniff, no referrer, and a
+ * cache policy. 0, or -1 when the header buffer is full.
+ */
+static int add_page_headers(struct lws *wsi, unsigned status, const char *mime, size_t len,
+                            const char *form_action, const char *cache, unsigned char **p, unsigned char *end)
+{
+    char csp[320];
+    int n = snprintf(csp, sizeof csp,
+                     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                     "connect-src 'self' ws: wss:; base-uri 'none'; form-action %s; frame-ancestors 'none'",
+                     form_action);
+
+    if (n < 0 || (size_t)n >= sizeof csp)
+        return -1;
+    if (lws_add_http_common_headers(wsi, status, mime, len, p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+                                    (const unsigned char *)csp, n, p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                    (const unsigned char *)"nosniff", 7, p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"referrer-policy:",
+                                    (const unsigned char *)"no-referrer", 11, p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)cache, (int)strlen(cache), p, end))
+        return -1;
+    return 0;
+}
+
 /* A console page, the login page (401) or a redirect after login (303 with the session cookie). */
 static int host_respond(struct lws *wsi, conn *c, int status, const web_file *f, const char *cookie)
 {
     unsigned char headers[LWS_PRE + 2048], *p = headers + LWS_PRE, *end = headers + sizeof headers - 1;
-    static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                              "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'self'; "
-                              "frame-ancestors 'none'";
     char set_cookie[256];
 
-    if (lws_add_http_common_headers(wsi, (unsigned)status, f ? f->mime : "text/plain", f ? f->len : 0, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
-                                    (const unsigned char *)csp, (int)strlen(csp), &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-                                    (const unsigned char *)"nosniff", 7, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"referrer-policy:",
-                                    (const unsigned char *)"no-referrer", 11, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-store", 8, &p, end))
+    if (add_page_headers(wsi, (unsigned)status, f ? f->mime : "text/plain", f ? f->len : 0, "'self'",
+                         "no-store", &p, end))
         return -1;
     if (status == HTTP_STATUS_UNAUTHORIZED &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
@@ -1034,24 +1054,13 @@ static web_file *find_file(dm_net *n, const char *path)
 static int serve_file(dm_net *n, struct lws *wsi, conn *c, const char *path)
 {
     unsigned char headers[LWS_PRE + 2048], *p = headers + LWS_PRE, *end = headers + sizeof headers - 1;
-    static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                              "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; "
-                              "frame-ancestors 'none'";
     web_file *f = find_file(n, path);
 
     if (!f) {
         lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
-    if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, f->mime, f->len, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
-                                    (const unsigned char *)csp, (int)strlen(csp), &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-                                    (const unsigned char *)"nosniff", 7, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"referrer-policy:",
-                                    (const unsigned char *)"no-referrer", 11, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-cache", 8, &p, end) ||
+    if (add_page_headers(wsi, HTTP_STATUS_OK, f->mime, f->len, "'none'", "no-cache", &p, end) ||
         lws_finalize_write_http_header(wsi, headers + LWS_PRE, &p, end))
         return -1;
     c->body = f->data;
