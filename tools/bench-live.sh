@@ -7,6 +7,7 @@
 #
 #   tools/bench-live.sh [BUILD_DIR]     (default: build)
 #   CLIENTS=1000 RATE=10000 BENCH_SECONDS=30 SIZE=1920x1080 tools/bench-live.sh build
+#   PLAYER_ARGS="--overflow drop" tools/bench-live.sh build   (more player options)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ per_client=$(( (rate + clients - 1) / clients ))
 /usr/bin/time -v "$player" "$work/film.mp4" --headless --size "$size" --until $((secs + 12)) \
   --listen 127.0.0.1:0 --record "$work/rec.jsonl" --stats \
   --live-rate $((per_client * 2)) --live-burst $((per_client * 2)) \
-  --live-per-address $((clients + 16)) --live-max-connections $((clients + 64)) \
+  --live-per-address $((clients + 16)) --live-max-connections $((clients + 64)) ${PLAYER_ARGS:-} \
   2> "$work/player.err" > /dev/null &
 ppid=$!
 for _ in $(seq 100); do

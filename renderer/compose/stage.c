@@ -26,6 +26,7 @@ struct dm_stage {
     int pic_w, pic_h;         /* size of `picture` */
     SDL_Surface *canvas;      /* software target drawn into directly, or NULL */
     size_t budget;            /* sprite cache budget now */
+    size_t frame_bytes;       /* sprite bytes drawn in this frame so far */
     /* software blending on two cores: the main thread draws the top band,
      * the worker the bottom one; `jobs` is written by the main thread only
      * while the worker waits on `go`, and read by the worker until it posts
@@ -282,17 +283,21 @@ static size_t draw_with_renderer(dm_stage *s, const SDL_Rect *display, const dm_
 
 int dm_stage_draw(dm_stage *s, const SDL_Rect *display, const dm_stage_comments *c)
 {
-    size_t bytes = 0;
-
     SDL_SetRenderDrawColor(s->renderer, 0, 0, 0, 255);
     SDL_RenderClear(s->renderer);
     if (s->picture)
         SDL_RenderCopy(s->renderer, s->picture, NULL, display);
+    s->frame_bytes = 0;
+    return dm_stage_draw_more(s, display, c);
+}
+
+int dm_stage_draw_more(dm_stage *s, const SDL_Rect *display, const dm_stage_comments *c)
+{
     if (c && c->count)
-        bytes = s->canvas ? draw_into_canvas(s, display, c) : draw_with_renderer(s, display, c);
+        s->frame_bytes += s->canvas ? draw_into_canvas(s, display, c) : draw_with_renderer(s, display, c);
     /* one screen of sprites must fit, or every frame would rasterise again */
-    if (bytes > s->budget / 2 && s->budget < MAX_SPRITE_BUDGET) {
-        s->budget = bytes * 2 < MAX_SPRITE_BUDGET ? bytes * 2 : MAX_SPRITE_BUDGET;
+    if (s->frame_bytes > s->budget / 2 && s->budget < MAX_SPRITE_BUDGET) {
+        s->budget = s->frame_bytes * 2 < MAX_SPRITE_BUDGET ? s->frame_bytes * 2 : MAX_SPRITE_BUDGET;
         dm_sprite_cache_set_budget(s->sprites, s->budget);
     }
     return 0;

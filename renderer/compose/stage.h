@@ -86,6 +86,13 @@ void dm_stage_clear_picture(dm_stage *stage);
 int dm_stage_draw(dm_stage *stage, const SDL_Rect *display, const dm_stage_comments *comments);
 
 /*
+ * More comments over the frame drawn by dm_stage_draw, which stay in the
+ * same frame: comments that arrived while it was drawn (a live feed takes
+ * its latest ones just before the present). Same returns.
+ */
+int dm_stage_draw_more(dm_stage *stage, const SDL_Rect *display, const dm_stage_comments *comments);
+
+/*
  * Software rendering: `canvas` is the ARGB8888 (or RGB888) surface the
  * software renderer draws into. Comments are then blended straight into it
  * with the SIMD blender (much faster than SDL's generic blitter); pass NULL

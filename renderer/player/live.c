@@ -28,8 +28,44 @@
 #define LAT_BUCKET_MS 0.05     /* latency histogram resolution */
 #define LAT_BUCKETS 20000      /* up to 1 s; slower ones land in the last bucket */
 #define FRAME_S (1.0 / 60.0)
+#define PENDING_MAX 16384      /* comments per frame whose latency is counted */
 
 enum { QR_AUTO = 0, QR_ON, QR_OFF };
+
+/* A latency histogram in LAT_BUCKET_MS steps. */
+typedef struct latency {
+    uint32_t *hist;
+    uint64_t count;
+    double max;
+} latency;
+
+static int latency_init(latency *lt)
+{
+    lt->hist = calloc(LAT_BUCKETS, sizeof *lt->hist);
+    return lt->hist ? 0 : -1;
+}
+
+static void latency_add(latency *lt, double ms)
+{
+    size_t b = ms <= 0 ? 0 : (size_t)(ms / LAT_BUCKET_MS);
+
+    lt->hist[b < LAT_BUCKETS ? b : LAT_BUCKETS - 1]++;
+    lt->count++;
+    if (ms > lt->max)
+        lt->max = ms;
+}
+
+static double latency_percentile(const latency *lt, double q)
+{
+    uint64_t want = (uint64_t)ceil(q * (double)lt->count), seen = 0;
+
+    for (size_t b = 0; b < LAT_BUCKETS; b++) {
+        seen += lt->hist[b];
+        if (seen >= want && want > 0)
+            return (b + 1) * LAT_BUCKET_MS;
+    }
+    return lt->max;
+}
 
 struct dm_live {
     dm_net *net;
@@ -50,11 +86,14 @@ struct dm_live {
     double started;
     /* figures */
     size_t drained_this_frame; /* comments taken since the last present */
-    double pending_accept[16384]; /* their acceptance times (first ones) */
+    double pending_accept[PENDING_MAX]; /* their acceptance times (first ones) */
+    double pending_taken[PENDING_MAX];  /* when the player took them */
+    uint8_t pending_drawn[PENDING_MAX]; /* on screen in this frame (not delayed or dropped by the layout) */
+    int64_t film_ms;           /* film time of the frame being drawn */
     size_t pending;
-    uint32_t *lat_hist;        /* acceptance-to-screen histogram */
-    uint64_t lat_count;
-    double lat_max;
+    latency to_screen;         /* acceptance to the present that first draws it */
+    latency in_queue;          /* acceptance to the player taking it */
+    latency to_placed;         /* every comment, drawn or not: acceptance to the present after its placement */
     double last_present;
     uint64_t frames, late_frames;
 };
@@ -109,8 +148,8 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text, size_t 
     l->opt = *o;
     l->text = text;
     l->first = first;
-    l->lat_hist = calloc(LAT_BUCKETS, sizeof *l->lat_hist);
-    if (!l->lat_hist || parse_listen(o->listen, addr, sizeof addr, &no.port)) {
+    if (latency_init(&l->to_screen) || latency_init(&l->in_queue) || latency_init(&l->to_placed) ||
+        parse_listen(o->listen, addr, sizeof addr, &no.port)) {
         fprintf(stderr, "danmaku: --listen wants [ADDR:]PORT (0-65535), got '%s'\n", o->listen);
         goto error;
     }
@@ -176,7 +215,9 @@ void dm_live_stop(dm_live **pl)
     if (l->url_tex)
         SDL_DestroyTexture(l->url_tex);
     free(l->qr);
-    free(l->lat_hist);
+    free(l->to_screen.hist);
+    free(l->in_queue.hist);
+    free(l->to_placed.hist);
     free(l);
     *pl = NULL;
 }
@@ -294,17 +335,29 @@ int dm_live_toggle_feed(dm_live *l)
 int dm_live_drain(dm_live *l, int64_t film_ms, int paused, dm_track *track, dm_placed **placed,
                   char ***texts, dm_timeline *timeline, const dm_layout_opts *layout)
 {
-    dm_net_comment batch[DRAIN_BATCH];
     dm_net_control ctl[CONTROL_BATCH];
     size_t nctl;
 
     dm_net_set_film_time(l->net, film_ms, paused);
+    l->film_ms = film_ms;
     /*
      * Host requests are taken before the comments: a delete names a comment
      * queued before the delete was, so it is surely in the track by the time
      * the delete runs. Requests left over wait for the next frame.
      */
     nctl = dm_net_drain_control(l->net, ctl, CONTROL_BATCH);
+    if (dm_live_take(l, track, placed, texts, timeline, layout))
+        return -1;
+    run_controls(l, ctl, nctl, track, *placed, timeline, film_ms);
+    return 0;
+}
+
+int dm_live_take(dm_live *l, dm_track *track, dm_placed **placed, char ***texts, dm_timeline *timeline,
+                 const dm_layout_opts *layout)
+{
+    dm_net_comment batch[DRAIN_BATCH];
+    double now = dm_net_now();
+
     atomic_store(&l->woken, 0);
     if (!l->layout && new_layout(l, layout))
         return -1;
@@ -320,8 +373,13 @@ int dm_live_drain(dm_live *l, int64_t film_ms, int paused, dm_track *track, dm_p
         for (size_t k = 0; k < n; k++) {
             if (!err && dm_track_push(track, &batch[k].c) == 0) {
                 err = place(l, track, track->count - 1, *placed, timeline);
-                if (l->pending < sizeof l->pending_accept / sizeof l->pending_accept[0])
-                    l->pending_accept[l->pending++] = batch[k].accepted_wall;
+                if (l->pending < PENDING_MAX) {
+                    const dm_placed *pl = &(*placed)[track->count - 1];
+                    l->pending_accept[l->pending] = batch[k].accepted_wall;
+                    l->pending_taken[l->pending] = now;
+                    l->pending_drawn[l->pending++] =
+                        pl->shown && pl->start_ms <= l->film_ms && pl->end_ms > l->film_ms;
+                }
                 l->drained_this_frame++;
             } else {
                 err = -1;
@@ -335,7 +393,6 @@ int dm_live_drain(dm_live *l, int64_t film_ms, int paused, dm_track *track, dm_p
         if (n < DRAIN_BATCH)
             break;
     }
-    run_controls(l, ctl, nctl, track, *placed, timeline, film_ms);
     return 0;
 }
 
@@ -420,27 +477,13 @@ void dm_live_presented(dm_live *l)
     l->last_present = now;
     l->frames++;
     for (size_t i = 0; i < l->pending; i++) {
-        double ms = (now - l->pending_accept[i]) * 1000.0;
-        size_t b = ms <= 0 ? 0 : (size_t)(ms / LAT_BUCKET_MS);
-        l->lat_hist[b < LAT_BUCKETS ? b : LAT_BUCKETS - 1]++;
-        l->lat_count++;
-        if (ms > l->lat_max)
-            l->lat_max = ms;
+        if (l->pending_drawn[i])
+            latency_add(&l->to_screen, (now - l->pending_accept[i]) * 1000.0);
+        latency_add(&l->in_queue, (l->pending_taken[i] - l->pending_accept[i]) * 1000.0);
+        latency_add(&l->to_placed, (now - l->pending_accept[i]) * 1000.0);
     }
     l->pending = 0;
     l->drained_this_frame = 0;
-}
-
-static double lat_percentile(const dm_live *l, double q)
-{
-    uint64_t want = (uint64_t)ceil(q * (double)l->lat_count), seen = 0;
-
-    for (size_t b = 0; b < LAT_BUCKETS; b++) {
-        seen += l->lat_hist[b];
-        if (seen >= want && want > 0)
-            return (b + 1) * LAT_BUCKET_MS;
-    }
-    return l->lat_max;
 }
 
 /* The same lines as danmaku-convert --layout writes for the recording (LAYOUT-DUMP.md). */
@@ -484,11 +527,16 @@ int dm_live_finish(dm_live *l, int64_t film_ms, dm_track *track, dm_placed **pla
         dm_net_get_stats(l->net, &st);
         fprintf(stderr,
                 "danmaku: live: %llu accepted, %llu rejected, %llu connections (%llu refused); "
-                "acceptance-to-screen p50 %.2f ms, p99 %.2f ms, max %.2f ms over %llu comments; "
+                "acceptance-to-screen p50 %.2f ms, p99 %.2f ms, max %.2f ms over the %llu comments drawn at once "
+                "(the layout delayed or dropped the others); every comment, to the present after its placement: "
+                "p50 %.2f ms, p99 %.2f ms, max %.2f ms (in the queue: p50 %.2f ms, p99 %.2f ms); "
                 "%llu frames, %llu late\n",
                 (unsigned long long)st.accepted, (unsigned long long)st.rejected,
                 (unsigned long long)st.connections_total, (unsigned long long)st.refused,
-                lat_percentile(l, 0.50), lat_percentile(l, 0.99), l->lat_max, (unsigned long long)l->lat_count,
+                latency_percentile(&l->to_screen, 0.50), latency_percentile(&l->to_screen, 0.99),
+                l->to_screen.max, (unsigned long long)l->to_screen.count,
+                latency_percentile(&l->to_placed, 0.50), latency_percentile(&l->to_placed, 0.99),
+                l->to_placed.max, latency_percentile(&l->in_queue, 0.50), latency_percentile(&l->in_queue, 0.99),
                 (unsigned long long)l->frames, (unsigned long long)l->late_frames);
     }
     if (l->opt.dump_layout)

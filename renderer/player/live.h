@@ -42,6 +42,13 @@ int dm_live_drain(dm_live *live, int64_t film_ms, int paused, dm_track *track, d
                   char ***texts, dm_timeline *timeline, const dm_layout_opts *layout);
 
 /*
+ * Only the comments part of dm_live_drain, for a second helping right before
+ * the present: what arrived while the frame was drawn still makes it.
+ */
+int dm_live_take(dm_live *live, dm_track *track, dm_placed **placed, char ***texts, dm_timeline *timeline,
+                 const dm_layout_opts *layout);
+
+/*
  * After a relayout of the recorded comments (new stage size): lay the live
  * ones out again, in arrival order, for `layout`, and insert them.
  */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <SDL.h>
@@ -369,40 +370,82 @@ static void draw_hud(player *p)
     draw_text_box(p, buf, 12, 12, 22);
 }
 
+/* The comments on screen at t_ms into p->visible; how many, or -1 when out of memory. */
+static ssize_t query_visible(player *p, int64_t t_ms)
+{
+    size_t n = dm_timeline_query(p->timeline, t_ms, p->visible, p->visible_cap, NULL);
+
+    if (n > p->visible_cap) {
+        size_t cap = n * 2;
+        dm_visible *v = realloc(p->visible, cap * sizeof *v);
+        if (!v)
+            return -1;
+        p->visible = v;
+        p->visible_cap = cap;
+        n = dm_timeline_query(p->timeline, t_ms, p->visible, p->visible_cap, NULL);
+    }
+    return (ssize_t)n;
+}
+
+/*
+ * Live comments that arrived while the frame was drawn join it just before
+ * the present ("late latching"): they come last in draw order anyway, having
+ * the highest indexes, so the picture is the one a single pass would draw.
+ */
+static int compose_late_live(player *p, const dm_stage_comments *base, int64_t t_ms)
+{
+    size_t before = p->track.count, first;
+    ssize_t n;
+    dm_stage_comments c;
+
+    if (dm_live_take(p->live, &p->track, &p->placed, &p->texts, p->timeline, &p->layout))
+        return -1;
+    if (!p->show_comments || !p->timeline || p->track.count == before)
+        return 0;
+    n = query_visible(p, t_ms);
+    if (n < 0)
+        return -1;
+    /* the timeline lists comments in index order: the new ones are last */
+    for (first = (size_t)n; first > 0 && p->visible[first - 1].index >= before; first--)
+        ;
+    c = *base;
+    c.items = p->track.items;
+    c.texts = p->texts;
+    c.visible = p->visible + first;
+    c.count = (size_t)n - first;
+    p->on_screen = (size_t)n;
+    return dm_stage_draw_more(p->stage, &p->display, &c);
+}
+
 static int compose(player *p)
 {
     dm_stage_comments c = { 0 };
     int64_t t_ms = (int64_t)llround(p->t * 1000.0);
-    size_t n = 0;
+    ssize_t n = 0;
 
     if (p->live && dm_live_drain(p->live, t_ms, dm_media_is_paused(p->media), &p->track, &p->placed, &p->texts,
                                  p->timeline, &p->layout))
         return -1;
     if (p->show_comments && p->timeline) {
-        n = dm_timeline_query(p->timeline, t_ms, p->visible, p->visible_cap, NULL);
-        if (n > p->visible_cap) {
-            size_t cap = n * 2;
-            dm_visible *v = realloc(p->visible, cap * sizeof *v);
-            if (!v)
-                return -1;
-            p->visible = v;
-            p->visible_cap = cap;
-            n = dm_timeline_query(p->timeline, t_ms, p->visible, p->visible_cap, NULL);
-        }
+        n = query_visible(p, t_ms);
+        if (n < 0)
+            return -1;
         c.items = p->track.items;
         c.texts = p->texts;
         c.layout = &p->layout;
         c.visible = p->visible;
-        c.count = n;
+        c.count = (size_t)n;
         c.opacity = p->opt.opacity;
     }
-    p->on_screen = n;
-    if (p->live)
-        dm_live_screen_stats(p->live, n);
+    p->on_screen = (size_t)n;
     if (dm_stage_draw(p->stage, &p->display, p->show_comments ? &c : NULL))
         return -1;
-    if (p->live)
+    if (p->live && compose_late_live(p, &c, t_ms))
+        return -1;
+    if (p->live) {
+        dm_live_screen_stats(p->live, p->on_screen);
         dm_live_draw(p->live, p->renderer, &p->display);
+    }
     if (p->hud)
         draw_hud(p);
     if (p->osd[0] && wall_now() < p->osd_until)
