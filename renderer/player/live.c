@@ -240,6 +240,27 @@ static int grow_arrays(dm_placed **placed, char ***texts, size_t old, size_t cou
     return 0;
 }
 
+/*
+ * Load, before the audience writes, the fonts and sizes their comments will
+ * need (fallback fonts are found and opened on first use, which takes
+ * milliseconds): the first comment in each script then reaches the screen
+ * as fast as the rest.
+ */
+static void warm_fonts(dm_live *l, const dm_layout_opts *layout)
+{
+    static const char sample[] = "Aa 前方高能 ここ好き 대박 Привет ¡Qué! 😂🎉";
+    static const dm_size sizes[] = { DM_SIZE_SMALL, DM_SIZE_NORMAL, DM_SIZE_LARGE };
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int h = dm_layout_height_px(layout, sizes[i]), w;
+        SDL_Surface *s;
+        if (dm_text_measure(l->text, sample, h, &w, &h))
+            continue;
+        s = dm_text_render(l->text, sample, h, 0xFFFFFF, 0x000000, 1.0);
+        SDL_FreeSurface(s);
+    }
+}
+
 static int new_layout(dm_live *l, const dm_layout_opts *layout)
 {
     dm_diag diag = { 0 };
@@ -251,6 +272,7 @@ static int new_layout(dm_live *l, const dm_layout_opts *layout)
         return -1;
     }
     l->layout_opts = *layout;
+    warm_fonts(l, layout);
     return 0;
 }
 
