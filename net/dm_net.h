@@ -95,9 +95,15 @@ int dm_net_port(const dm_net *net);
 /* The join URL ("http://192.168.1.20:8080/" or --public-url). */
 const char *dm_net_join_url(const dm_net *net);
 
+/* A film time this much earlier than the last one is a backward seek. */
+#define DM_NET_REWIND_MS 500
+
 /*
  * Tell the server where the film is: every frame. Comments accepted from now
  * on are stamped with t_ms (a paused film keeps stamping the paused time).
+ * Stamps never go back within a pass: an earlier time is held at the latest
+ * one, unless it is more than DM_NET_REWIND_MS earlier, a backward seek,
+ * which starts the next pass (dm_comment.pass).
  */
 void dm_net_set_film_time(dm_net *net, int64_t t_ms, int paused);
 

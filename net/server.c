@@ -135,7 +135,8 @@ struct dm_net {
     size_t c_head, c_count;
     uint64_t on_screen, dropped;   /* reported by the render thread */
     pthread_mutex_t lock;
-    int64_t film_ms;               /* film time the player last reported */
+    int64_t film_ms;               /* film time comments are stamped with: never goes back within a pass */
+    int pass;                      /* backward seeks of the film so far */
     int film_paused;               /* the film is paused (film_ms then stays put) */
     dm_net_comment *queue;         /* ring for the render thread */
     size_t q_head, q_count, q_cap;
@@ -344,6 +345,7 @@ static int accept_comment(dm_net *n, conn *c, dm_net_submission *s, const char *
     if (!id[0])
         snprintf(id, DM_HOST_ID_LEN, "%llx-%llu", n->session, (unsigned long long)++n->seq);
     nc.c.t_ms = n->film_ms;
+    nc.c.pass = n->pass;
     nc.c.mode = s->mode;
     nc.c.size = s->size;
     nc.c.color = s->color;
@@ -1583,8 +1585,18 @@ const char *dm_net_join_url(const dm_net *n)
 
 void dm_net_set_film_time(dm_net *n, int64_t t_ms, int paused)
 {
+    if (t_ms < 0)
+        t_ms = 0;
     pthread_mutex_lock(&n->lock);
-    n->film_ms = t_ms < 0 ? 0 : t_ms;
+    /*
+     * Stamps never go back within a pass, so arrival order is time order and
+     * a recording replays with the live lanes. A clock that steps back a
+     * little is held; a backward seek starts the next pass.
+     */
+    if (t_ms < n->film_ms - DM_NET_REWIND_MS)
+        n->pass++;
+    if (t_ms >= n->film_ms || t_ms < n->film_ms - DM_NET_REWIND_MS)
+        n->film_ms = t_ms;
     n->film_paused = paused;
     pthread_mutex_unlock(&n->lock);
 }

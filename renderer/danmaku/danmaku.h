@@ -97,6 +97,14 @@ typedef struct dm_positioned {
     int outline;            /* 1: draw the outline (Bilibili "stroke") */
 } dm_positioned;
 
+/* dm_comment.deleted */
+enum {
+    DM_DELETED_NO = 0,
+    DM_DELETED_BEFORE = 1,    /* before it was shown (imported tracks): takes no lane */
+    DM_DELETED_ON_SCREEN = 2  /* while on screen (a screening's host): keeps its lanes, so
+                               * the comments after it keep theirs on replay */
+};
+
 /*
  * One comment. Strings are UTF-8, owned by the track that holds the comment.
  * `text` has been sanitised by the reader (valid UTF-8, no NUL, no C0 controls
@@ -115,7 +123,8 @@ typedef struct dm_comment {
     int weight;             /* Bilibili weight 0-10, -1 if unknown */
     int bili_mode;          /* the raw Bilibili mode (1-9), 0 if not from Bilibili */
     int count;              /* merged duplicates (1 = just this one) */
-    int deleted;            /* 1: removed by a moderator; never shown */
+    int deleted;            /* DM_DELETED_*: removed by a moderator; never shown */
+    int pass;               /* live recordings: backward seeks of the screening before it was sent */
     dm_positioned *pos;     /* positioned comments only, else NULL; owned */
 } dm_comment;
 
@@ -275,13 +284,25 @@ void dm_layout_free(dm_layout **layout);
 /*
  * Place one comment whose time is not earlier than that of the comments
  * added before it (an earlier one is treated as if it came at the latest
- * time seen). `text_override`, when not NULL, is the text to measure instead
- * of c->text (for merged "×N" texts). Writes the placement to *out.
+ * time seen, unless rewinds are allowed). `text_override`, when not NULL, is
+ * the text to measure instead of c->text (for merged "×N" texts). Writes the
+ * placement to *out. 0, or DM_ENOMEM.
  */
 int dm_layout_add(dm_layout *layout, const dm_comment *c, const char *text_override, dm_placed *out);
 
 /*
- * Lay out a whole track: comments are taken in order of (t_ms, input index);
+ * Let comments come earlier than ones already added (a live screening seeked
+ * backwards): such a comment takes a lane free at its own time between the
+ * comments placed before and after it, or none (it is never delayed; a
+ * density cap counts it against the latest time). Costs memory for every
+ * comment placed. Call before the first dm_layout_add: 0, DM_EINVAL after,
+ * or DM_ENOMEM.
+ */
+int dm_layout_allow_rewind(dm_layout *layout);
+
+/*
+ * Lay out a whole track: comments are taken in order of (pass, t_ms, input
+ * index);
  * filters and duplicate merging apply. `placed` receives track->count entries
  * in input order (malloc'd, caller frees).
  * `texts`, when not NULL, receives an array of track->count strings: the text

@@ -21,6 +21,13 @@
  * so the earliest start behind p is tp + D * max(f(wp), f(w)) with
  * f(x) = (x + g) / (W + x). Both constraints chain along a lane, so checking
  * the last predecessor of each unit is enough.
+ *
+ * Rewinds (dm_layout_allow_rewind): a live screening seeked backwards sends
+ * comments earlier than ones already placed. Each unit then also keeps every
+ * comment that covered it, in start order, and such a comment may take a run
+ * of units at its own time when it can follow the comment before it and be
+ * followed by the one after it in each unit (the chain argument again, both
+ * ways). It is never delayed: no lane free at its time means no lane.
  */
 #include "danmaku.h"
 
@@ -40,6 +47,12 @@ typedef struct slot {
 
 enum { SET_SCROLL, SET_REVERSE, SET_FIXED, SET_COUNT };
 
+/* Every comment that covered one unit, in start order (rewinds only). */
+typedef struct history {
+    slot *v;
+    uint32_t n, cap;
+} history;
+
 struct dm_layout {
     dm_layout_opts o;            /* settings, checked */
     dm_measure_fn measure;       /* text measuring callback */
@@ -54,6 +67,8 @@ struct dm_layout {
     uint8_t stale[2][SET_COUNT]; /* min_free needs computing again */
     uint8_t saturated[SET_COUNT]; /* the last comment of the set found no lane */
     int64_t last_t;              /* latest comment time seen */
+    history *hist[2][SET_COUNT]; /* [layer][set] -> units histories, NULL unless rewinds are allowed */
+    uint8_t *unit_free;          /* scratch: unit free at a rewound comment's time */
     int64_t *heap;               /* density cap: min-heap of end times on screen */
     size_t heap_n, heap_cap;
 };
@@ -186,12 +201,35 @@ void dm_layout_free(dm_layout **layout)
     if (!L)
         return;
     for (int layer = 0; layer < 2; layer++)
-        for (int s = 0; s < SET_COUNT; s++)
+        for (int s = 0; s < SET_COUNT; s++) {
             free(L->slots[layer][s]);
+            for (int u = 0; L->hist[layer][s] && u < L->units; u++)
+                free(L->hist[layer][s][u].v);
+            free(L->hist[layer][s]);
+        }
+    free(L->unit_free);
     free(L->earliest);
     free(L->heap);
     free(L);
     *layout = NULL;
+}
+
+int dm_layout_allow_rewind(dm_layout *L)
+{
+    if (L->last_t != INT64_MIN)
+        return DM_EINVAL;   /* the histories must hold every comment */
+    if (L->unit_free)
+        return 0;
+    L->unit_free = malloc((size_t)L->units);
+    if (!L->unit_free)
+        return DM_ENOMEM;
+    for (int layer = 0; layer < 2; layer++)
+        for (int s = 0; s < SET_COUNT; s++) {
+            L->hist[layer][s] = calloc((size_t)L->units, sizeof(history));
+            if (!L->hist[layer][s])
+                return DM_ENOMEM;
+        }
+    return 0;
 }
 
 /* ------------------------------------------------------------ density heap */
@@ -315,17 +353,96 @@ static int first_free_run(const dm_layout *L, int n, int max_k, int from_bottom,
     return -1;
 }
 
-static void occupy(dm_layout *L, slot *slots, int set, int k, int n, int64_t start, int w)
+/* First entry of a history that starts after t. */
+static uint32_t history_after(const history *h, int64_t t)
 {
-    slot s;
+    uint32_t lo = 0, hi = h->n;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (h->v[mid].start <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int history_insert(history *h, slot s)
+{
+    uint32_t at = history_after(h, s.start);
+
+    if (h->n == h->cap) {
+        uint32_t cap = h->cap ? h->cap * 2 : 8;
+        slot *v = cap > h->cap ? realloc(h->v, (size_t)cap * sizeof *v) : NULL;
+        if (!v)
+            return DM_ENOMEM;
+        h->v = v;
+        h->cap = cap;
+    }
+    memmove(&h->v[at + 1], &h->v[at], (size_t)(h->n - at) * sizeof *h->v);
+    h->v[at] = s;
+    h->n++;
+    return 0;
+}
+
+static int occupy(dm_layout *L, int layer, int set, int k, int n, int64_t start, int w)
+{
+    slot s, *slots = L->slots[layer][set];
 
     s.start = start;
     if (set == SET_FIXED)
         s.free_entry = start + L->o.fixed_ms;
     else
         s.free_entry = start + (int64_t)ceil(headway_ms(L, w));
-    for (int u = k; u < k + n; u++)
-        slots[u] = s;
+    for (int u = k; u < k + n; u++) {
+        /* the slot keeps the latest start: what a comment in time order must follow */
+        if (slots[u].start == NEVER || start >= slots[u].start)
+            slots[u] = s;
+        if (L->hist[layer][set] && history_insert(&L->hist[layer][set][u], s))
+            return DM_ENOMEM;
+    }
+    return 0;
+}
+
+/*
+ * Rewinds: may a comment of this set with headway `own` start at t in unit u,
+ * between the comments that covered it before and after t?
+ */
+static int unit_free_at(const dm_layout *L, const history *h, int set, double own, int64_t t)
+{
+    uint32_t i = history_after(h, t);
+    int64_t own_ms = set == SET_FIXED ? L->o.fixed_ms : (int64_t)ceil(own);
+
+    if (i > 0) {
+        const slot *p = &h->v[i - 1];
+        int64_t after = set == SET_FIXED ? p->free_entry : p->start + own_ms;
+        if (p->free_entry > after)
+            after = p->free_entry;
+        if (t < after)
+            return 0;
+    }
+    if (i < h->n) {
+        const slot *q = &h->v[i];
+        int64_t need = own_ms;
+        if (set != SET_FIXED && q->free_entry - q->start > need)
+            need = q->free_entry - q->start;
+        if (q->start < t + need)
+            return 0;
+    }
+    return 1;
+}
+
+/* Rewinds: the first run of n units (scanning order) free at t, or -1. */
+static int rewound_run(dm_layout *L, int layer, int set, double own, int n, int max_k, int from_bottom, int64_t t)
+{
+    const history *h = L->hist[layer][set];
+
+    for (int u = 0; u < max_k + n; u++) {
+        L->unit_free[u] = (uint8_t)unit_free_at(L, &h[u], set, own, t);
+        L->earliest[u] = L->unit_free[u] ? t : INT64_MAX;
+    }
+    return first_free_run(L, n, max_k, from_bottom, t);
 }
 
 /* Place a positioned comment from its own coordinates; no lanes. */
@@ -383,7 +500,7 @@ static int lane_possible(dm_layout *L, dm_mode mode, int64_t limit)
     return 0;
 }
 
-static int place_in_lanes(dm_layout *L, dm_mode mode, int64_t t, dm_placed *out)
+static int place_in_lanes(dm_layout *L, dm_mode mode, int64_t t, int rewound, dm_placed *out)
 {
     int set = set_of(mode);
     int from_bottom = mode == DM_MODE_BOTTOM;
@@ -401,11 +518,15 @@ static int place_in_lanes(dm_layout *L, dm_mode mode, int64_t t, dm_placed *out)
     if (out->h > L->area_h || max_k < 0)
         return 0;
     for (layer = 0; layer < layers && k < 0; layer++) {
+        if (rewound) {
+            k = rewound_run(L, layer, set, own, n, max_k, from_bottom, t);
+            continue;
+        }
         fill_earliest(L, L->slots[layer][set], set, own);
         k = first_free_run(L, n, max_k, from_bottom, t);
     }
     layer--;
-    if (k < 0 && L->o.overflow == DM_OVERFLOW_DELAY) {
+    if (k < 0 && !rewound && L->o.overflow == DM_OVERFLOW_DELAY) {
         int64_t when;
         /* earliest[] still holds layer 0 (only one layer under this policy) */
         k = pick_run(L, n, max_k, from_bottom, &when);
@@ -427,7 +548,8 @@ static int place_in_lanes(dm_layout *L, dm_mode mode, int64_t t, dm_placed *out)
         out->x_start = mode == DM_MODE_SCROLL ? L->o.stage_w : -out->w;
         out->x_end = mode == DM_MODE_SCROLL ? -out->w : L->o.stage_w;
     }
-    occupy(L, L->slots[layer][set], set, k, n, start, out->w);
+    if (occupy(L, layer, set, k, n, start, out->w))
+        return DM_ENOMEM;
     L->stale[layer][set] = 1;
     out->shown = 1;
     return 1;
@@ -436,12 +558,12 @@ static int place_in_lanes(dm_layout *L, dm_mode mode, int64_t t, dm_placed *out)
 int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, dm_placed *out)
 {
     const char *text = text_override ? text_override : c->text;
-    int64_t t = c->t_ms;
-    int w = 0, h = 0;
+    int64_t t = c->t_ms, now;
+    int w = 0, h = 0, rewound, placed;
 
     memset(out, 0, sizeof *out);
     out->mode = (uint8_t)c->mode;
-    if (c->deleted) {
+    if (c->deleted == DM_DELETED_BEFORE) {
         out->reason = DM_REASON_DELETED;
         return 0;
     }
@@ -458,11 +580,15 @@ int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, 
         out->reason = DM_REASON_FILTERED;
         return 0;
     }
-    if (t < L->last_t)
-        t = L->last_t;   /* lanes only move forward in time */
-    L->last_t = t;
+    /* lanes only move forward in time, unless rewinds are allowed */
+    rewound = t < L->last_t && L->unit_free;
+    if (t < L->last_t && !rewound)
+        t = L->last_t;
+    now = t > L->last_t ? t : L->last_t;
+    L->last_t = now;
     if (L->o.density_cap > 0) {
-        heap_pop_until(L, t);
+        /* a rewound comment counts against what is on screen at the latest time */
+        heap_pop_until(L, now);
         if (L->heap_n >= (size_t)L->o.density_cap) {
             out->reason = DM_REASON_DENSITY;
             return 0;
@@ -470,7 +596,7 @@ int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, 
     }
     /* while lanes are full, skip measuring comments that cannot fit anyway
      * (the result is the same either way; only the work differs) */
-    if (c->mode != DM_MODE_POSITIONED && L->saturated[set_of(c->mode)] &&
+    if (c->mode != DM_MODE_POSITIONED && !rewound && L->saturated[set_of(c->mode)] &&
         !lane_possible(L, c->mode, L->o.overflow == DM_OVERFLOW_DELAY ? t + L->o.max_delay_ms : t)) {
         out->reason = DM_REASON_NO_LANE;
         return 0;
@@ -485,12 +611,22 @@ int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, 
     if (c->mode == DM_MODE_POSITIONED) {
         place_positioned(L, c, t, out);
     } else {
-        L->saturated[set_of(c->mode)] = !place_in_lanes(L, c->mode, t, out);
+        placed = place_in_lanes(L, c->mode, t, rewound, out);
+        if (placed < 0)
+            return placed;
+        if (!rewound)
+            L->saturated[set_of(c->mode)] = !placed;
         if (!out->shown)
             out->reason = DM_REASON_NO_LANE;
     }
     if (out->shown && L->o.density_cap > 0 && heap_push(L, out->end_ms))
         return DM_ENOMEM;
+    /* a moderator's delete came after the comment was on screen: it keeps
+     * the lanes it had, so the comments after it keep theirs */
+    if (c->deleted) {
+        out->shown = 0;
+        out->reason = DM_REASON_DELETED;
+    }
     return 0;
 }
 

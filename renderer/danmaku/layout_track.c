@@ -2,9 +2,10 @@
  * layout_track.c - laying out a whole track: time order, duplicate merging,
  * then the layout engine comment by comment.
  *
- * Comments are taken in order of (t_ms, input index), so the result does not
- * depend on the order of the file and a recording (already in time order)
- * replays with the lanes it had live.
+ * Comments are taken in order of (pass, t_ms, input index), so the result
+ * does not depend on the order of the file and a recording (in that order
+ * already: film time only grows within a pass, and each backward seek of the
+ * screening starts a new pass) replays with the lanes it had live.
  */
 #include "danmaku.h"
 
@@ -13,6 +14,7 @@
 #include <string.h>
 
 typedef struct order_key {
+    int pass;                   /* screening pass (live recordings) */
     int64_t t;                  /* comment time */
     uint32_t index;             /* input index, the tie-break */
 } order_key;
@@ -21,6 +23,8 @@ static int cmp_order(const void *a, const void *b)
 {
     const order_key *x = a, *y = b;
 
+    if (x->pass != y->pass)
+        return x->pass < y->pass ? -1 : 1;
     if (x->t != y->t)
         return x->t < y->t ? -1 : 1;
     return x->index < y->index ? -1 : x->index > y->index;
@@ -92,7 +96,8 @@ static int merge_duplicates(const dm_track *track, const order_key *order, const
             continue;   /* cannot normalise: lay it out on its own */
         }
         slot = merge_find(&m, key);
-        if (slot->key && c->t_ms - track->items[slot->leader].t_ms < window) {
+        if (slot->key && c->pass == track->items[slot->leader].pass &&
+            c->t_ms - track->items[slot->leader].t_ms < window) {
             counts[slot->leader] += c->count > 0 ? c->count : 1;
             placed[idx].reason = DM_REASON_DUPLICATE;
             free(key);
@@ -128,7 +133,7 @@ int dm_layout_track(const dm_track *track, const dm_layout_opts *opts, dm_measur
     int *counts = NULL;
     char **texts = NULL;
     size_t n = track->count;
-    int err = DM_ENOMEM;
+    int err = DM_ENOMEM, rewinds = 0;
 
     *placed_out = NULL;
     if (texts_out)
@@ -147,6 +152,13 @@ int dm_layout_track(const dm_track *track, const dm_layout_opts *opts, dm_measur
     if (!order || !placed || !counts || !texts)
         goto out;
     for (size_t i = 0; i < n; i++) {
+        /* a later pass goes back in film time: the layout must allow it */
+        if (track->items[i].pass > 0 && !rewinds) {
+            rewinds = 1;
+            if ((err = dm_layout_allow_rewind(L)) != 0)
+                goto out;
+        }
+        order[i].pass = track->items[i].pass;
         order[i].t = track->items[i].t_ms;
         order[i].index = (uint32_t)i;
         counts[i] = track->items[i].count > 0 ? track->items[i].count : 1;

@@ -302,7 +302,7 @@ static int read_nico_comment(dm_track *track, const cJSON *item, size_t index, d
     if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e15)
         c.sent = (int64_t)v->valuedouble;
     v = cJSON_GetObjectItemCaseSensitive(item, "deleted");
-    c.deleted = (cJSON_IsNumber(v) && v->valuedouble != 0) || cJSON_IsTrue(v);
+    c.deleted = (cJSON_IsNumber(v) && v->valuedouble != 0) || cJSON_IsTrue(v) ? DM_DELETED_BEFORE : 0;
     return push_json_text(track, &c, text, diag, where);
 }
 

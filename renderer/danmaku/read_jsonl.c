@@ -257,7 +257,10 @@ static const char *parse_comment(const cJSON *obj, dm_comment *c, dm_positioned 
         c->bili_mode = (int)v;
     if (!get_number(obj, "count", 1, 1e9, &v))
         c->count = (int)v;
-    c->deleted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "deleted"));
+    if (!get_number(obj, "pass", 0, 1e9, &v))
+        c->pass = (int)v;
+    /* the project's deletes are a screening host's: the comment was on screen */
+    c->deleted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "deleted")) ? DM_DELETED_ON_SCREEN : 0;
     if (c->mode == DM_MODE_POSITIONED) {
         why = parse_pos(cJSON_GetObjectItemCaseSensitive(obj, "pos"), pos);
         if (why)
@@ -294,7 +297,7 @@ static int handle_delete(jsonl_reader *r, const cJSON *obj, const char *where)
         dm_diag_warn(r->diag, "%s: delete of unknown comment id \"%.40s\", skipped", where, id);
         return 0;
     }
-    r->track->items[item].deleted = 1;
+    r->track->items[item].deleted = DM_DELETED_ON_SCREEN;
     return 0;
 }
 

@@ -61,7 +61,8 @@ static cJSON *comment_object(const dm_comment *c)
         (c->pool && add_number(obj, "pool", c->pool)) ||
         (c->weight >= 0 && add_number(obj, "weight", c->weight)) ||
         (c->bili_mode && add_number(obj, "bili_mode", c->bili_mode)) ||
-        (c->count > 1 && add_number(obj, "count", c->count)))
+        (c->count > 1 && add_number(obj, "count", c->count)) ||
+        (c->pass > 0 && add_number(obj, "pass", c->pass)))
         goto error;
     if (c->deleted && !cJSON_AddTrueToObject(obj, "deleted"))
         goto error;

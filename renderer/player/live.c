@@ -271,6 +271,12 @@ static int new_layout(dm_live *l, const dm_layout_opts *layout)
         fprintf(stderr, "danmaku: cannot lay out live comments: %s\n", diag.error);
         return -1;
     }
+    /* the host may seek back: comments then come earlier than ones placed */
+    if (dm_layout_allow_rewind(l->layout)) {
+        fprintf(stderr, "danmaku: out of memory for the live layout\n");
+        dm_layout_free(&l->layout);
+        return -1;
+    }
     l->layout_opts = *layout;
     warm_fonts(l, layout);
     return 0;
@@ -308,7 +314,7 @@ int dm_live_clear_screen(dm_live *l, dm_track *track, dm_timeline *timeline, int
         dm_timeline_remove(timeline, v[k].index);
         /* a live comment stays off even if the stage is laid out again */
         if (l && v[k].index >= l->first && v[k].index < track->count)
-            track->items[v[k].index].deleted = 1;
+            track->items[v[k].index].deleted = DM_DELETED_ON_SCREEN;
     }
     free(v);
     return (int)n;
@@ -320,7 +326,7 @@ static void delete_live(dm_live *l, dm_track *track, dm_placed *placed, dm_timel
     for (size_t i = track->count; i-- > l->first;) {
         dm_comment *c = &track->items[i];
         if (c->id && !strcmp(c->id, id)) {
-            c->deleted = 1;
+            c->deleted = DM_DELETED_ON_SCREEN;
             dm_timeline_remove(timeline, (uint32_t)i);
             /* the dump says what a replay of the recording (with its delete line) says */
             placed[i].shown = 0;

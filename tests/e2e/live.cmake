@@ -7,7 +7,7 @@ if(DM_NODE AND EXISTS "${DM_NODE_MODULES}/ws" AND TARGET danmaku AND TARGET danm
   set(_live_dir "${CMAKE_CURRENT_SOURCE_DIR}/e2e/live")
   set(_live_args --player $<TARGET_FILE:danmaku> --convert $<TARGET_FILE:danmaku-convert>
       --film ${CMAKE_SOURCE_DIR}/assets/demo/demo.mp4)
-  foreach(_t feed abuse crash session)
+  foreach(_t feed abuse crash session rewind)
     add_test(NAME live_${_t}
       COMMAND ${DM_NODE} ${_live_dir}/${_t}.js ${_live_args} --workdir ${CMAKE_CURRENT_BINARY_DIR}/live-${_t})
     set_tests_properties(live_${_t} PROPERTIES LABELS "e2e;live" TIMEOUT 180

@@ -564,12 +564,157 @@ static void test_incremental_equals_batch(void **state)
     assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &batch, NULL, NULL), 0);
     L = dm_layout_new(&o, dm_test_measure, NULL, NULL, NULL);
     assert_non_null(L);
+    /* the live layout allows rewinds; in time order that changes nothing */
+    assert_int_equal(dm_layout_allow_rewind(L), 0);
     for (size_t i = 0; i < t.count; i++) {
         assert_int_equal(dm_layout_add(L, &t.items[i], NULL, &one), 0);
         assert_memory_equal(&one, &batch[i], sizeof one);
     }
     dm_layout_free(&L);
     free(batch);
+    dm_track_clear(&t);
+}
+
+/*
+ * A screening seeked backwards: comments come in arrival order, each pass
+ * going back in film time. With rewinds allowed, a rewound comment is shown
+ * at its own time, never over any comment of any pass, and laying out the
+ * recording (any file order) gives the live placements.
+ */
+static void test_rewinds(void **state)
+{
+    unsigned seed = 20261124;
+    long rewound_total = 0, rewound_shown = 0;
+
+    (void)state;
+    for (int k = 0; k < 300; k++) {
+        dm_track t, reversed;
+        dm_layout_opts o = opts_default();
+        dm_layout *L;
+        dm_placed *live, *replay = NULL;
+        int passes = 2 + (int)(rand_r(&seed) % 3), per = 10 + (int)(rand_r(&seed) % 60);
+        int64_t latest = INT64_MIN;
+        char text[256];
+
+        o.stage_w = 320 + (int)(rand_r(&seed) % 1600);
+        o.stage_h = 200 + (int)(rand_r(&seed) % 880);
+        o.font_px = 16 + (int)(rand_r(&seed) % 40);
+        o.scroll_ms = 2000 + (int)(rand_r(&seed) % 8000);
+        o.overflow = (dm_overflow)(rand_r(&seed) % 3);
+        o.density_cap = rand_r(&seed) % 4 == 0 ? 5 + (int)(rand_r(&seed) % 20) : 0;
+        dm_track_init(&t);
+        for (int pass = 0; pass < passes; pass++) {
+            int64_t ms = (int64_t)(rand_r(&seed) % 20000);   /* where the seek landed */
+            for (int i = 0; i < per; i++) {
+                unsigned r = rand_r(&seed) % 100;
+                dm_mode mode = r < 70 ? DM_MODE_SCROLL : r < 80 ? DM_MODE_REVERSE : r < 90 ? DM_MODE_TOP
+                                                                                  : DM_MODE_BOTTOM;
+                /* strictly later: ties would replay in file order, which reversing changes */
+                ms += 1 + (rand_r(&seed) % 3 == 0 ? rand_r(&seed) % 2000 : rand_r(&seed) % 100);
+                random_text(text, sizeof text, 16, &seed);
+                push(&t, ms, mode, (dm_size)(rand_r(&seed) % 3), text);
+                t.items[t.count - 1].pass = pass;
+            }
+        }
+        live = calloc(t.count, sizeof *live);
+        assert_non_null(live);
+        L = dm_layout_new(&o, dm_test_measure, NULL, NULL, NULL);
+        assert_non_null(L);
+        assert_int_equal(dm_layout_allow_rewind(L), 0);
+        for (size_t i = 0; i < t.count; i++) {
+            int rewound = t.items[i].t_ms < latest;
+            assert_int_equal(dm_layout_add(L, &t.items[i], NULL, &live[i]), 0);
+            if (rewound) {
+                rewound_total++;
+                if (live[i].shown) {
+                    rewound_shown++;
+                    assert_int_equal(live[i].start_ms, t.items[i].t_ms);   /* at its own time */
+                }
+            }
+            if (t.items[i].t_ms > latest)
+                latest = t.items[i].t_ms;
+        }
+        assert_int_equal(dm_layout_allow_rewind(L), DM_EINVAL);   /* too late once comments are in */
+        dm_layout_free(&L);
+        if (count_overlaps(live, t.count) != 0)
+            fail_msg("screening %d (%s): overlap", k, dm_overflow_name(o.overflow));
+
+        /* the recording, in file order and reversed, replays the same lanes */
+        assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &replay, NULL, NULL), 0);
+        assert_memory_equal(replay, live, t.count * sizeof *live);
+        free(replay);
+        dm_track_init(&reversed);
+        for (size_t i = t.count; i-- > 0;) {
+            assert_int_equal(dm_track_push(&reversed, &t.items[i]), 0);
+        }
+        assert_int_equal(dm_layout_track(&reversed, &o, dm_test_measure, NULL, NULL, &replay, NULL, NULL), 0);
+        for (size_t i = 0; i < t.count; i++)
+            assert_memory_equal(&replay[t.count - 1 - i], &live[i], sizeof *live);
+        free(replay);
+        dm_track_clear(&reversed);
+        free(live);
+        dm_track_clear(&t);
+    }
+    print_message("rewinds: %ld comments earlier than the latest one, %.1f %% shown at their time, no overlap\n",
+                  rewound_total, 100.0 * rewound_shown / (rewound_total ? rewound_total : 1));
+    assert_true(rewound_total > 1000);
+    assert_true(rewound_shown > rewound_total / 4);
+}
+
+/* Without rewinds an earlier comment is held at the latest time, as before. */
+static void test_without_rewinds_earlier_is_held(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_layout *L;
+    dm_placed p[2];
+
+    (void)state;
+    dm_track_init(&t);
+    push(&t, 60000, DM_MODE_SCROLL, DM_SIZE_NORMAL, "later");
+    push(&t, 1000, DM_MODE_SCROLL, DM_SIZE_NORMAL, "earlier");
+    for (int allow = 0; allow < 2; allow++) {
+        L = dm_layout_new(&o, dm_test_measure, NULL, NULL, NULL);
+        assert_non_null(L);
+        if (allow)
+            assert_int_equal(dm_layout_allow_rewind(L), 0);
+        assert_int_equal(dm_layout_add(L, &t.items[0], NULL, &p[0]), 0);
+        assert_int_equal(dm_layout_add(L, &t.items[1], NULL, &p[1]), 0);
+        assert_true(p[1].shown);
+        assert_int_equal(p[1].start_ms, allow ? 1000 : 60000);
+        dm_layout_free(&L);
+    }
+    dm_track_clear(&t);
+}
+
+/*
+ * A host's delete comes while the comment is on screen: on replay it keeps
+ * the lane it had, so the next comment keeps its own; a comment deleted
+ * before it was shown (imported tracks) takes no lane.
+ */
+static void test_deleted_keeps_its_lane(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_placed *p = NULL;
+
+    (void)state;
+    dm_track_init(&t);
+    push(&t, 1000, DM_MODE_SCROLL, DM_SIZE_NORMAL, "deleted by the host");
+    push(&t, 1000, DM_MODE_SCROLL, DM_SIZE_NORMAL, "next one");
+    t.items[0].deleted = DM_DELETED_ON_SCREEN;
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    assert_false(p[0].shown);
+    assert_int_equal(p[0].reason, DM_REASON_DELETED);
+    assert_true(p[1].shown);
+    assert_true(p[1].y > 0);   /* the lane below the deleted one, as live */
+    free(p);
+    t.items[0].deleted = DM_DELETED_BEFORE;
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    assert_false(p[0].shown);
+    assert_int_equal(p[0].reason, DM_REASON_DELETED);
+    assert_int_equal(p[1].y, 0);
+    free(p);
     dm_track_clear(&t);
 }
 
@@ -605,6 +750,9 @@ int main(void)
         cmocka_unit_test(test_deterministic_on_real_track),
         cmocka_unit_test(test_timeline_matches_full_scan),
         cmocka_unit_test(test_incremental_equals_batch),
+        cmocka_unit_test(test_rewinds),
+        cmocka_unit_test(test_without_rewinds_earlier_is_held),
+        cmocka_unit_test(test_deleted_keeps_its_lane),
         cmocka_unit_test(test_bad_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

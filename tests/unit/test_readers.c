@@ -563,7 +563,7 @@ static void test_niconico_forms(void **state)
     assert_int_equal(t.items[1].size, DM_SIZE_LARGE);
     assert_int_equal(t.items[1].color, 0xCCCC99);
     assert_int_equal(t.items[2].color, 0x6633CC);
-    assert_int_equal(t.items[2].deleted, 1);
+    assert_int_equal(t.items[2].deleted, DM_DELETED_BEFORE);   /* never shown on niconico */
     assert_int_equal(diag.warnings, 1);
     assert_non_null(strstr(log.text, "comment 2 (id 9)"));
     assert_int_equal(dm_read_niconico_json(&t, v1, strlen(v1), &diag), 0);
@@ -607,7 +607,7 @@ static void test_jsonl(void **state)
     dm_track_init(&t);
     assert_int_equal(dm_read_jsonl(&t, jl, strlen(jl), &diag), 0);
     assert_int_equal(t.count, 3);
-    assert_int_equal(t.items[0].deleted, 1);
+    assert_int_equal(t.items[0].deleted, DM_DELETED_ON_SCREEN);   /* a host's delete keeps its lanes */
     assert_int_equal(t.items[1].deleted, 0);
     assert_int_equal(t.items[1].mode, DM_MODE_TOP);
     assert_int_equal(t.items[1].size, DM_SIZE_LARGE);

@@ -51,7 +51,7 @@ static void assert_close(double a, double b, double tol)
 }
 
 /* The comments as the engine sees them are equal; `full` also compares the
- * fields only JSONL carries (count, deleted). */
+ * fields only JSONL carries (count, deleted, pass). */
 static void assert_same_comments(const dm_track *a, const dm_track *b, int full)
 {
     assert_int_equal(a->count, b->count);
@@ -72,6 +72,7 @@ static void assert_same_comments(const dm_track *a, const dm_track *b, int full)
         if (full) {
             assert_int_equal(x->count, y->count);
             assert_int_equal(x->deleted, y->deleted);
+            assert_int_equal(x->pass, y->pass);
         }
         assert_int_equal(x->pos == NULL, y->pos == NULL);
         if (x->pos) {
@@ -188,7 +189,8 @@ static void test_round_trip_awkward(void **state)
     round_trip(&t, dm_write_bilibili_xml, dm_read_bilibili_xml, 0);
     /* JSONL also carries what Bilibili XML cannot. */
     t.items[0].count = 3;
-    t.items[1].deleted = 1;
+    t.items[1].deleted = DM_DELETED_ON_SCREEN;
+    t.items[2].pass = 2;
     round_trip(&t, dm_write_jsonl, dm_read_jsonl, 1);
     dm_track_clear(&t);
 }
