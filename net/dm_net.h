@@ -95,6 +95,12 @@ int dm_net_port(const dm_net *net);
 /* The join URL ("http://192.168.1.20:8080/" or --public-url). */
 const char *dm_net_join_url(const dm_net *net);
 
+/*
+ * Append a delete line for comment `id` to the recording (the player's clear:
+ * the comments it took off the screen stay off in the replay). Any thread.
+ */
+void dm_net_record_delete(dm_net *net, const char *id);
+
 /* A film time this much earlier than the last one is a backward seek. */
 #define DM_NET_REWIND_MS 500
 

@@ -657,18 +657,25 @@ static int moderate_comment(dm_net *n, conn *c, dm_net_submission *s)
     }
 }
 
+void dm_net_record_delete(dm_net *n, const char *id)
+{
+    char *line;
+    int bad;
+
+    if (!n->record)
+        return;
+    line = simple_json("delete", "id", id);
+    pthread_mutex_lock(&n->lock);
+    bad = !line || fprintf(n->record, "%s\n", line) < 0 || fflush(n->record);
+    pthread_mutex_unlock(&n->lock);
+    free(line);
+    if (bad)
+        fprintf(stderr, "danmaku: cannot write the deletion of %s to the recording: %s\n", id, strerror(errno));
+}
+
 static int host_delete(dm_net *n, dm_host_entry *e)
 {
-    if (n->record) {
-        char *line = simple_json("delete", "id", e->id);
-        int bad;
-        pthread_mutex_lock(&n->lock);
-        bad = !line || fprintf(n->record, "%s\n", line) < 0 || fflush(n->record);
-        pthread_mutex_unlock(&n->lock);
-        free(line);
-        if (bad)
-            fprintf(stderr, "danmaku: cannot write the deletion of %s to the recording: %s\n", e->id, strerror(errno));
-    }
+    dm_net_record_delete(n, e->id);
     if (push_control(n, DM_NET_DELETE, e->id))
         return -1;
     audience_broadcast(n, simple_json("delete", "id", e->id));

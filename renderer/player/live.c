@@ -291,7 +291,7 @@ static int place(dm_live *l, const dm_track *track, size_t i, dm_placed *placed,
     return dm_timeline_insert(timeline, (uint32_t)i, &placed[i], track->items[i].pos);
 }
 
-int dm_live_clear_screen(dm_live *l, dm_track *track, dm_timeline *timeline, int64_t t_ms)
+int dm_live_clear_screen(dm_live *l, dm_track *track, dm_placed *placed, dm_timeline *timeline, int64_t t_ms)
 {
     size_t cap = 256, n;
     dm_visible *v = NULL;
@@ -312,9 +312,16 @@ int dm_live_clear_screen(dm_live *l, dm_track *track, dm_timeline *timeline, int
     }
     for (size_t k = 0; k < n; k++) {
         dm_timeline_remove(timeline, v[k].index);
-        /* a live comment stays off even if the stage is laid out again */
-        if (l && v[k].index >= l->first && v[k].index < track->count)
+        /* a live comment stays off even if the stage is laid out again, and
+         * in the replay of the recording */
+        if (l && v[k].index >= l->first && v[k].index < track->count) {
+            const dm_comment *c = &track->items[v[k].index];
             track->items[v[k].index].deleted = DM_DELETED_ON_SCREEN;
+            placed[v[k].index].shown = 0;   /* the dump says what the replay says */
+            placed[v[k].index].reason = DM_REASON_DELETED;
+            if (c->id)
+                dm_net_record_delete(l->net, c->id);
+        }
     }
     free(v);
     return (int)n;
@@ -343,7 +350,7 @@ static void run_controls(dm_live *l, const dm_net_control *ctl, size_t n, dm_tra
         if (ctl[k].kind == DM_NET_DELETE)
             delete_live(l, track, placed, timeline, ctl[k].id);
         else
-            dm_live_clear_screen(l, track, timeline, film_ms);
+            dm_live_clear_screen(l, track, placed, timeline, film_ms);
     }
 }
 

@@ -63,10 +63,12 @@ void dm_live_toggle_qr(dm_live *live);
 
 /*
  * The x key and the host's clear: every comment on screen at t_ms leaves the
- * timeline (live ones for good). `live` may be NULL (no live feed). Returns
- * how many went, or -1 when out of memory.
+ * timeline; live ones for good: marked deleted (in `placed` too) and a
+ * delete line each in the recording, so the replay does not show them
+ * either. `live` may be NULL (no live feed). Returns how many went, or -1
+ * when out of memory.
  */
-int dm_live_clear_screen(dm_live *live, dm_track *track, dm_timeline *timeline, int64_t t_ms);
+int dm_live_clear_screen(dm_live *live, dm_track *track, dm_placed *placed, dm_timeline *timeline, int64_t t_ms);
 
 /* The p key: pause the live feed, or resume it; returns 1 when now pausing. */
 int dm_live_toggle_feed(dm_live *live);

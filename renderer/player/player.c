@@ -579,7 +579,7 @@ static void handle_key(player *p, SDL_Keycode key)
             dm_live_toggle_qr(p->live);
         break;
     case SDLK_x:
-        if (dm_live_clear_screen(p->live, &p->track, p->timeline, (int64_t)llround(p->t * 1000.0)) >= 0)
+        if (dm_live_clear_screen(p->live, &p->track, p->placed, p->timeline, (int64_t)llround(p->t * 1000.0)) >= 0)
             osd(p, "Screen cleared");
         break;
     case SDLK_p:

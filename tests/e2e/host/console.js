@@ -5,7 +5,7 @@
 // each comment's colour). Login through the console's form; then: the live
 // list, delete, approval (approve and reject), pause and resume the feed, ban
 // and unban, slow mode, rate cap, blocklist with preview, emergency clear,
-// statistics. A replay of the recording honours the delete.
+// statistics. A replay of the recording honours the delete and the clear.
 //
 // No check depends on speed: the test reads the film time and the count of
 // comments on screen from the console's statistics, and picks the first frame
@@ -21,9 +21,10 @@ const LAST_SHOT_MS = 150000;
 const COLOURS = {
   red: [254, 3, 2], orange: [255, 114, 4], yellow: [255, 255, 0], green: [0, 205, 0], cyan: [1, 152, 153],
   blue: [66, 102, 190], lime: [160, 238, 0], pink: [204, 2, 115], sky: [137, 213, 255], amber: [255, 170, 2],
+  gold: [255, 211, 2],
 };
 const HEX = { red: '#FE0302', orange: '#FF7204', yellow: '#FFFF00', green: '#00CD00', cyan: '#019899', blue: '#4266BE',
-  lime: '#A0EE00', pink: '#CC0273', sky: '#89D5FF', amber: '#FFAA02', white: '#FFFFFF' };
+  lime: '#A0EE00', pink: '#CC0273', sky: '#89D5FF', amber: '#FFAA02', gold: '#FFD302', white: '#FFFFFF' };
 
 async function main() {
   const args = L.parseArgs(process.argv);
@@ -272,6 +273,11 @@ async function main() {
     s = await waitScreen((x) => x.on_screen === 0, 'an empty screen after the clear');
     f = await frameAfter(s.film_ms);
     for (const c of ['orange', 'green', 'blue', 'lime']) offScreen(f, c, 'after the clear: no ' + c);
+    await send(a1, 'after the clear', 'gold');
+    await status(a1, /sent/i, 'a comment after the clear is sent');
+    s = await waitScreen((x) => x.on_screen >= 1, 'the comment after the clear');
+    f = await frameAfter(s.film_ms);
+    onScreen(f, 'gold', 'a comment after the clear shows');
 
     // ---- statistics on the console
     await L.sleep(1200);   // the console's figures come every second
@@ -283,9 +289,9 @@ async function main() {
       rejected: document.getElementById('stat-rejected').textContent,
     }));
     L.check(shown.audience === 2, 'console: 2 in the audience (' + shown.audience + ')');
-    // 8 were shown in all; those of the last minute count (the last one a few seconds ago)
-    L.check(shown.perMinute >= 1 && shown.perMinute <= 8, 'console: comments per minute (' + shown.perMinute + ')');
-    L.check(shown.onScreen === 0 && shown.dropped === 0, 'console: 0 on screen after the clear, 0 dropped');
+    // 9 were shown in all; those of the last minute count (the last one a few seconds ago)
+    L.check(shown.perMinute >= 1 && shown.perMinute <= 9, 'console: comments per minute (' + shown.perMinute + ')');
+    L.check(shown.onScreen === 1 && shown.dropped === 0, 'console: 1 on screen (the comment after the clear), 0 dropped (' + shown.onScreen + ', ' + shown.dropped + ')');
     L.check(['blocked 1', 'banned 1', 'slow_mode 1', 'busy 1', 'rejected 1'].every((k) => shown.rejected.includes(k)),
       'console: rejections by reason (' + shown.rejected + ')');
     L.check(problems.length === 0, 'no console errors or CSP violations (' + problems.join(' | ') + ')');
@@ -296,10 +302,15 @@ async function main() {
   player.proc.kill('SIGTERM');
   L.check((await L.waitExit(player, 30)).code === 0, 'the player exits cleanly');
 
-  // ---- the recording keeps the delete; the dump and a replay honour it
+  // ---- the recording keeps the delete and the clear; the dump and a replay honour them
   const recLines = L.readJsonl(rec);
   const deleted = recLines.find((l) => l.text === 'delete me');
   L.check(recLines.some((l) => l.type === 'delete' && l.id === deleted.id), 'the recording has the delete line for ' + deleted.id);
+  const deletes = new Set(recLines.filter((l) => l.type === 'delete').map((l) => l.id));
+  const cleared = recLines.filter((l) => l.type === 'comment' && l.text !== 'delete me' && l.text !== 'after the clear');
+  L.check(cleared.length >= 4 && cleared.every((l) => deletes.has(l.id)), 'the clear is in the recording: a delete line for each of the ' + cleared.length + ' comments it took off');
+  const after = recLines.find((l) => l.text === 'after the clear');
+  L.check(after && !deletes.has(after.id), 'the comment after the clear is not deleted');
   const refused = ['reject me', 'banned text', 'slow two', 'rate two', 'ＳＰＯＩＬＥＲ ending'];
   L.check(!recLines.some((l) => refused.includes(l.text)), 'no refused comment is in the recording');
   const live = L.readJsonl(dump).find((l) => l.text === 'delete me');
@@ -309,13 +320,17 @@ async function main() {
   const approved = recLines.find((l) => l.text === 'approve me');
   const laterShot = L.path.join(dir, 'replay-later.png');
   const later = (Math.floor(approved.t_ms / STEP_MS) + 1) * STEP_MS;
+  const lastShot = L.path.join(dir, 'replay-after-clear.png');
+  const last = (Math.floor(after.t_ms / STEP_MS) + 1) * STEP_MS;
   const r = spawnSync(args.player, [film, '--track', rec, '--headless', '--fast', '--size', '960x540', '--font-px', '28',
-    '--fixed', '150', '--until', String(later / 1000 + 1), '--screenshot', (at / 1000) + ':' + replayShot,
-    '--screenshot', (later / 1000) + ':' + laterShot], { encoding: 'utf8', timeout: 60000 });
+    '--fixed', '150', '--until', String(last / 1000 + 1), '--screenshot', (at / 1000) + ':' + replayShot,
+    '--screenshot', (later / 1000) + ':' + laterShot, '--screenshot', (last / 1000) + ':' + lastShot],
+  { encoding: 'utf8', timeout: 60000 });
   L.check(r.status === 0, 'the replay ran (' + (r.stderr || '').trim() + ')');
-  const rp = L.countColour(L.readPng(replayShot), COLOURS.red, { x: 0, y: 0, w: 0, h: 0 }, 20).outside;
-  const rl = L.countColour(L.readPng(laterShot), COLOURS.orange, { x: 0, y: 0, w: 0, h: 0 }, 20).outside;
-  L.check(rp === 0 && rl > 40, 'replay with --track: the deleted comment never shows (' + rp + ' px), the others do (' + rl + ' px)');
+  const shotPx = (file, colour) => L.countColour(L.readPng(file), COLOURS[colour], { x: 0, y: 0, w: 0, h: 0 }, 20).outside;
+  const rp = shotPx(replayShot, 'red'), rl = shotPx(laterShot, 'orange'), rg = shotPx(lastShot, 'gold');
+  L.check(rp === 0 && rl === 0 && rg > 40, 'replay with --track: the deleted comment never shows (' + rp +
+    ' px), nor the cleared ones (' + rl + ' px of orange), the one after the clear does (' + rg + ' px)');
   console.log('PASS');
   process.exit(0);
 }
