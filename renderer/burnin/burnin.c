@@ -441,17 +441,10 @@ static void drop_finished_sprites(burn *b, int64_t t_ms)
 
 static size_t query(burn *b, int64_t t_ms)
 {
-    size_t n = dm_timeline_query(b->timeline, t_ms, b->visible, b->visible_cap, NULL);
+    size_t n;
 
-    if (n > b->visible_cap) {
-        size_t cap = n * 2;
-        dm_visible *v = realloc(b->visible, cap * sizeof *v);
-        if (!v)
-            return 0;
-        b->visible = v;
-        b->visible_cap = cap;
-        n = dm_timeline_query(b->timeline, t_ms, b->visible, b->visible_cap, NULL);
-    }
+    if (dm_timeline_query_all(b->timeline, t_ms, &b->visible, &b->visible_cap, &n))
+        fprintf(stderr, "danmaku-render: out of memory: no comments on the frame at %.3f s\n", t_ms / 1000.0);
     return n;
 }
 

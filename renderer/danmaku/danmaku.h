@@ -428,6 +428,13 @@ void dm_timeline_reset(dm_timeline *tl);
  * query.
  */
 size_t dm_timeline_query(dm_timeline *tl, int64_t t_ms, dm_visible *out, size_t cap, int *changed);
+
+/*
+ * dm_timeline_query into an array that grows as needed: *out (realloc'd; NULL
+ * and 0 to start, the caller frees) of *cap entries receives every comment
+ * on screen at t_ms, *n how many. 0, or DM_ENOMEM (*n is then 0).
+ */
+int dm_timeline_query_all(dm_timeline *tl, int64_t t_ms, dm_visible **out, size_t *cap, size_t *n);
 size_t dm_timeline_count(const dm_timeline *tl);
 
 #ifdef __cplusplus

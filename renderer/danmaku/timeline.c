@@ -247,3 +247,20 @@ size_t dm_timeline_query(dm_timeline *tl, int64_t t_ms, dm_visible *out, size_t 
     tl->prev_moving = moving;
     return n;
 }
+
+int dm_timeline_query_all(dm_timeline *tl, int64_t t_ms, dm_visible **out, size_t *cap, size_t *n)
+{
+    *n = dm_timeline_query(tl, t_ms, *out, *cap, NULL);
+    if (*n > *cap) {
+        size_t grown = *n * 2;
+        dm_visible *v = realloc(*out, grown * sizeof *v);
+        if (!v) {
+            *n = 0;
+            return DM_ENOMEM;
+        }
+        *out = v;
+        *cap = grown;
+        *n = dm_timeline_query(tl, t_ms, *out, *cap, NULL);
+    }
+    return 0;
+}

@@ -293,22 +293,14 @@ static int place(dm_live *l, const dm_track *track, size_t i, dm_placed *placed,
 
 int dm_live_clear_screen(dm_live *l, dm_track *track, dm_placed *placed, dm_timeline *timeline, int64_t t_ms)
 {
-    size_t cap = 256, n;
+    size_t cap = 0, n;
     dm_visible *v = NULL;
 
     if (!timeline)
         return 0;
-    for (;;) {
-        dm_visible *grown = realloc(v, cap * sizeof *v);
-        if (!grown) {
-            free(v);
-            return -1;
-        }
-        v = grown;
-        n = dm_timeline_query(timeline, t_ms, v, cap, NULL);
-        if (n <= cap)
-            break;
-        cap = n;
+    if (dm_timeline_query_all(timeline, t_ms, &v, &cap, &n)) {
+        free(v);
+        return -1;
     }
     for (size_t k = 0; k < n; k++) {
         dm_timeline_remove(timeline, v[k].index);

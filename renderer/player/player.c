@@ -373,17 +373,10 @@ static void draw_hud(player *p)
 /* The comments on screen at t_ms into p->visible; how many, or -1 when out of memory. */
 static ssize_t query_visible(player *p, int64_t t_ms)
 {
-    size_t n = dm_timeline_query(p->timeline, t_ms, p->visible, p->visible_cap, NULL);
+    size_t n;
 
-    if (n > p->visible_cap) {
-        size_t cap = n * 2;
-        dm_visible *v = realloc(p->visible, cap * sizeof *v);
-        if (!v)
-            return -1;
-        p->visible = v;
-        p->visible_cap = cap;
-        n = dm_timeline_query(p->timeline, t_ms, p->visible, p->visible_cap, NULL);
-    }
+    if (dm_timeline_query_all(p->timeline, t_ms, &p->visible, &p->visible_cap, &n))
+        return -1;
     return (ssize_t)n;
 }
 
