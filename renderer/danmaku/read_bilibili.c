@@ -3,7 +3,9 @@
 #include "danmaku.h"
 #include "internal_text.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <iconv.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -81,6 +83,115 @@ static size_t forbidden_char_ref(const char *s, size_t len)
     if (!digits || i >= len || s[i] != ';')
         return 0;
     return xml_forbidden(cp) ? i + 1 : 0;
+}
+
+/*
+ * The encoding the XML declaration names, into name (NUL-terminated), or ""
+ * when there is no declaration or it names none.
+ */
+static void declared_encoding(const char *buf, size_t len, char *name, size_t cap)
+{
+    const char *end, *p;
+    size_t n = 0;
+    char quote;
+
+    name[0] = 0;
+    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+        buf += 3;
+        len -= 3;
+    }
+    if (len < 6 || memcmp(buf, "<?xml", 5))
+        return;
+    end = memchr(buf, '>', len < 256 ? len : 256);
+    if (!end)
+        return;
+    for (p = buf + 5; p + 8 < end && memcmp(p, "encoding", 8); p++)
+        ;
+    if (p + 8 >= end)
+        return;
+    for (p += 8; p < end && (*p == ' ' || *p == '\t' || *p == '='); p++)
+        ;
+    if (p >= end || (*p != '"' && *p != '\''))
+        return;
+    quote = *p++;
+    while (p < end && *p != quote && n + 1 < cap)
+        name[n++] = *p++;
+    name[p < end && *p == quote ? n : 0] = 0;
+}
+
+static int is_utf8_name(const char *name)
+{
+    char low[16];
+    size_t i;
+
+    for (i = 0; name[i] && i + 1 < sizeof low; i++)
+        low[i] = (char)tolower((unsigned char)name[i]);
+    low[i] = 0;
+    return !name[0] || !strcmp(low, "utf-8") || !strcmp(low, "utf8") || !strcmp(low, "us-ascii") ||
+           !strcmp(low, "ascii");
+}
+
+/*
+ * Files saved by older Chinese and Japanese tools declare GBK, GB18030,
+ * Big5, Shift_JIS...: convert them to UTF-8 with iconv (the declaration is
+ * then overridden). A byte sequence invalid in that encoding becomes U+FFFD.
+ * 0, 1 when iconv does not know the encoding (the input is left as it is),
+ * or DM_ENOMEM.
+ */
+static int to_utf8(const char *enc, const char *buf, size_t len, char **out, size_t *out_len, dm_diag *diag)
+{
+    iconv_t cd = iconv_open("UTF-8", enc);
+    size_t cap, left = len, room, bad = 0;
+    char *in = (char *)buf, *dst, *o;
+
+    if (cd == (iconv_t)-1)
+        return 1;
+    if (len > (SIZE_MAX - 4) / 4) {
+        iconv_close(cd);
+        return DM_ENOMEM;
+    }
+    cap = len * 4 + 4;   /* enough for nearly every encoding; grown when not */
+    dst = malloc(cap);
+    if (!dst) {
+        iconv_close(cd);
+        return DM_ENOMEM;
+    }
+    o = dst;
+    room = cap - 1;
+    while (left > 0) {
+        if (iconv(cd, &in, &left, &o, &room) != (size_t)-1)
+            break;
+        if (errno == E2BIG || room < 3) {
+            size_t used = (size_t)(o - dst);
+            char *grown = cap < (SIZE_MAX - 1) / 2 ? realloc(dst, cap * 2) : NULL;
+            if (!grown) {
+                free(dst);
+                iconv_close(cd);
+                return DM_ENOMEM;
+            }
+            dst = grown;
+            o = dst + used;
+            room += cap;
+            cap *= 2;
+            continue;
+        }
+        if (errno != EILSEQ && errno != EINVAL)
+            break;
+        memcpy(o, "\xEF\xBF\xBD", 3);   /* skip one bad byte */
+        o += 3;
+        room -= 3;
+        in++;
+        left--;
+        bad++;
+        iconv(cd, NULL, NULL, NULL, NULL);
+    }
+    iconv_close(cd);
+    *o = 0;
+    *out = dst;
+    *out_len = (size_t)(o - dst);
+    if (bad)
+        dm_diag_warn(diag, "replaced %zu byte%s not valid in %s with U+FFFD", bad, bad == 1 ? "" : "s", enc);
+    return 0;
 }
 
 /*
@@ -543,7 +654,21 @@ int dm_read_bilibili_xml(dm_track *track, const char *buf, size_t len, dm_diag *
     utf16 = len >= 2 && (((unsigned char)buf[0] == 0xFF && (unsigned char)buf[1] == 0xFE) ||
                          ((unsigned char)buf[0] == 0xFE && (unsigned char)buf[1] == 0xFF));
     if (!utf16) {
-        err = prefilter(buf, len, &clean, &clean_len, diag);
+        char enc[64], *converted = NULL;
+        size_t converted_len = 0;
+
+        declared_encoding(buf, len, enc, sizeof enc);
+        if (!is_utf8_name(enc)) {
+            err = to_utf8(enc, buf, len, &converted, &converted_len, diag);
+            if (err == 1) {
+                dm_diag_warn(diag, "unknown encoding \"%s\" declared; read as UTF-8", enc);
+                err = 0;
+            }
+        }
+        if (!err)
+            err = converted ? prefilter(converted, converted_len, &clean, &clean_len, diag)
+                            : prefilter(buf, len, &clean, &clean_len, diag);
+        free(converted);
         if (err) {
             dm_diag_error(diag, "out of memory reading Bilibili XML");
             return err;

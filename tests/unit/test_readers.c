@@ -429,6 +429,43 @@ static void test_xml_controls_and_bad_utf8(void **state)
     dm_track_clear(&t);
 }
 
+/* Older tools saved GBK or Shift_JIS and said so in the declaration. */
+static void test_xml_declared_encodings(void **state)
+{
+    /* 前方高能 in GBK; ここ好き in Shift_JIS; a byte GBK does not allow (0xFF) */
+    const char *gbk = "<?xml version=\"1.0\" encoding=\"GBK\"?><i><d p=\"1,1,25,16777215,0,0,u,1\">"
+                      "\xC7\xB0\xB7\xBD\xB8\xDF\xC4\xDC</d><d p=\"2,1,25,16777215,0,0,u,2\">a\xFF" "b</d></i>";
+    const char *sjis = "<?xml version='1.0' encoding='shift_jis' ?>\n<i><d p=\"1,1,25,16777215,0,0,u,1\">"
+                       "\x82\xB1\x82\xB1\x8D\x44\x82\xAB</d></i>";
+    const char *unknown = "<?xml version=\"1.0\" encoding=\"x-no-such-charset\"?><i><d p=\"1,1,25,0,0,0,u,1\">ok</d></i>";
+    dm_track t;
+    dm_diag diag;
+    warn_log log;
+
+    (void)state;
+    diag_init(&diag, &log);
+    assert_int_equal(read_xml(&t, gbk, &diag), 0);
+    assert_int_equal(t.count, 2);
+    assert_string_equal(t.items[0].text, "前方高能");
+    assert_string_equal(t.items[1].text, "a\xEF\xBF\xBD" "b");
+    assert_non_null(strstr(log.text, "not valid in GBK"));
+    dm_track_clear(&t);
+
+    diag_init(&diag, &log);
+    assert_int_equal(read_xml(&t, sjis, &diag), 0);
+    assert_int_equal(t.count, 1);
+    assert_string_equal(t.items[0].text, "ここ好き");
+    assert_int_equal(diag.warnings, 0);
+    dm_track_clear(&t);
+
+    diag_init(&diag, &log);
+    assert_int_equal(read_xml(&t, unknown, &diag), 0);
+    assert_int_equal(t.count, 1);
+    assert_string_equal(t.items[0].text, "ok");
+    assert_non_null(strstr(log.text, "unknown encoding \"x-no-such-charset\""));
+    dm_track_clear(&t);
+}
+
 static void test_xml_huge_attribute(void **state)
 {
     const size_t big = 1u << 20;
@@ -754,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_xml_syntax_error),
         cmocka_unit_test(test_xml_empty),
         cmocka_unit_test(test_xml_controls_and_bad_utf8),
+        cmocka_unit_test(test_xml_declared_encodings),
         cmocka_unit_test(test_xml_huge_attribute),
         cmocka_unit_test(test_dandanplay),
         cmocka_unit_test(test_json_not_object_and_truncated),
