@@ -1,6 +1,7 @@
 /*
- * host.c - the host console's token, sessions, commands, comment log and
- * counters (see host.h); no sockets, so server.c stays about transport.
+ * host.c - the host console's token, sessions, login limit, commands,
+ * comment log and counters (see host.h); no sockets, so server.c stays
+ * about transport.
  */
 #include "host.h"
 
@@ -18,7 +19,8 @@
 struct dm_host_auth {
     char token[128];                              /* the host token */
     char sessions[MAX_SESSIONS][DM_HOST_SID_LEN + 1]; /* issued session ids, "" = free */
-    unsigned next;                                /* slot the next login takes */
+    uint64_t issued[MAX_SESSIONS];                /* login order: the oldest session makes room */
+    uint64_t logins;                              /* logins so far */
 };
 
 dm_host_auth *dm_host_auth_new(const char *token)
@@ -56,27 +58,31 @@ int dm_host_auth_bearer(const dm_host_auth *a, const char *header)
     return dm_mod_token_equal(header + 7, a->token);
 }
 
-/* Every issued session is compared, whatever matched, so the time says nothing. */
-static int session_known(const dm_host_auth *a, const char *sid, size_t len)
+/*
+ * The slot of the issued session sid[0..len) names, or -1. Every issued
+ * session is compared, whatever matched, so the time says nothing.
+ */
+static int session_slot(const dm_host_auth *a, const char *sid, size_t len)
 {
     char given[DM_HOST_SID_LEN + 1];
-    int found = 0;
+    int slot = -1;
 
     if (len != DM_HOST_SID_LEN)
-        return 0;
+        return -1;
     memcpy(given, sid, len);
     given[len] = 0;
     for (int i = 0; i < MAX_SESSIONS; i++)
-        if (a->sessions[i][0])
-            found |= dm_mod_token_equal(given, a->sessions[i]);
-    return found;
+        if (a->sessions[i][0] && dm_mod_token_equal(given, a->sessions[i]))
+            slot = i;
+    return slot;
 }
 
-int dm_host_auth_cookie(const dm_host_auth *a, const char *header)
+/* The slot of a known session among the Cookie header's dm_host cookies (the last one), or -1. */
+static int cookie_slot(const dm_host_auth *a, const char *header)
 {
     const size_t nlen = strlen(DM_HOST_COOKIE);
     const char *p = header;
-    int ok = 0;
+    int slot = -1;
 
     while (p && *p) {
         const char *end = strchr(p, ';');
@@ -85,11 +91,44 @@ int dm_host_auth_cookie(const dm_host_auth *a, const char *header)
             p++;
             len--;
         }
-        if (len > nlen && !strncmp(p, DM_HOST_COOKIE, nlen) && p[nlen] == '=')
-            ok |= session_known(a, p + nlen + 1, len - nlen - 1);
+        if (len > nlen && !strncmp(p, DM_HOST_COOKIE, nlen) && p[nlen] == '=') {
+            int i = session_slot(a, p + nlen + 1, len - nlen - 1);
+            if (i >= 0)
+                slot = i;
+        }
         p = end ? end + 1 : NULL;
     }
-    return ok;
+    return slot;
+}
+
+int dm_host_auth_cookie(const dm_host_auth *a, const char *header)
+{
+    return cookie_slot(a, header) >= 0;
+}
+
+int dm_host_auth_cookie_session(const dm_host_auth *a, const char *header, char *sid)
+{
+    int slot = cookie_slot(a, header);
+
+    memcpy(sid, slot >= 0 ? a->sessions[slot] : "", slot >= 0 ? DM_HOST_SID_LEN + 1 : 1);
+    return slot >= 0;
+}
+
+int dm_host_auth_session_live(const dm_host_auth *a, const char *sid)
+{
+    return sid && session_slot(a, sid, strlen(sid)) >= 0;
+}
+
+int dm_host_auth_logout(dm_host_auth *a, const char *header)
+{
+    int slot, any = 0;
+
+    /* a header may carry several dm_host cookies: each known one goes */
+    while ((slot = cookie_slot(a, header)) >= 0) {
+        memset(a->sessions[slot], 0, sizeof a->sessions[slot]);
+        any = 1;
+    }
+    return any;
 }
 
 static int hexval(char c)
@@ -136,14 +175,84 @@ static int form_value(const char *body, size_t len, const char *name, char *out,
 int dm_host_auth_login(dm_host_auth *a, const char *body, size_t len, char *sid)
 {
     char given[128];
+    int slot = 0;
 
     if (form_value(body, len, "token", given, sizeof given) || !dm_mod_token_equal(given, a->token))
         return 0;
     if (dm_mod_token_new(sid, DM_HOST_SID_LEN + 1))
         return 0;
-    memcpy(a->sessions[a->next], sid, DM_HOST_SID_LEN + 1);
-    a->next = (a->next + 1) % MAX_SESSIONS;
+    /* a slot a logout freed, else the oldest session's */
+    for (int i = 1; i < MAX_SESSIONS && a->sessions[slot][0]; i++)
+        if (!a->sessions[i][0] || a->issued[i] < a->issued[slot])
+            slot = i;
+    memcpy(a->sessions[slot], sid, DM_HOST_SID_LEN + 1);
+    a->issued[slot] = ++a->logins;
     return 1;
+}
+
+/* ------------------------------------------------------------ login limit */
+
+/* Truncated alike, so an address longer than the slot still finds its own. */
+static int same_addr(const char *slot, const char *addr)
+{
+    return !strncmp(slot, addr, DM_HOST_ADDR_LEN - 1);
+}
+
+static int limit_find(const dm_host_login_limit *l, const char *addr)
+{
+    for (int i = 0; i < DM_HOST_LOGIN_ADDRS; i++)
+        if (l->slots[i].count && same_addr(l->slots[i].addr, addr))
+            return i;
+    return -1;
+}
+
+unsigned dm_host_login_wait(const dm_host_login_limit *l, const char *addr, double now)
+{
+    int i = limit_find(l, addr);
+    double until;
+
+    if (i < 0 || l->slots[i].count < DM_HOST_LOGIN_TRIES)
+        return 0;
+    /* the ring is full: its oldest is the first of the latest DM_HOST_LOGIN_TRIES wrong tokens */
+    until = l->slots[i].fails[l->slots[i].next] + DM_HOST_LOGIN_WINDOW_S;
+    return until > now ? (unsigned)ceil(until - now) : 0;
+}
+
+void dm_host_login_failed(dm_host_login_limit *l, const char *addr, double now)
+{
+    int i = limit_find(l, addr);
+
+    if (i < 0) {
+        /* a free slot, else the stalest: a flood of addresses pushes out only the quiet ones */
+        i = 0;
+        for (int k = 1; k < DM_HOST_LOGIN_ADDRS && l->slots[i].count; k++)
+            if (!l->slots[k].count || l->slots[k].last < l->slots[i].last)
+                i = k;
+        memset(&l->slots[i], 0, sizeof l->slots[i]);
+        snprintf(l->slots[i].addr, sizeof l->slots[i].addr, "%s", addr);
+    }
+    l->slots[i].fails[l->slots[i].next] = now;
+    l->slots[i].next = (l->slots[i].next + 1) % DM_HOST_LOGIN_TRIES;
+    if (l->slots[i].count < DM_HOST_LOGIN_TRIES)
+        l->slots[i].count++;
+    l->slots[i].last = now;
+}
+
+void dm_host_login_succeeded(dm_host_login_limit *l, const char *addr)
+{
+    int i = limit_find(l, addr);
+
+    if (i >= 0)
+        memset(&l->slots[i], 0, sizeof l->slots[i]);
+}
+
+size_t dm_host_login_tracked(const dm_host_login_limit *l)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < DM_HOST_LOGIN_ADDRS; i++)
+        n += l->slots[i].count > 0;
+    return n;
 }
 
 /* ------------------------------------------------------------ commands */

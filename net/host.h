@@ -1,9 +1,9 @@
 /*
  * host.h - the host console's pieces that need no socket (dm_net internal):
- * the host token and login sessions, the console's JSON commands, the
- * console's log of recent comments with their status, comments waiting for
- * approval or for a paused feed to resume, and the comments-per-minute
- * counter. server.c wires them to libwebsockets; docs/protocol.md ("Host
+ * the host token, login sessions and the limit on wrong tokens, the
+ * console's JSON commands, the console's log of recent comments with their
+ * status, comments waiting for approval or for a paused feed to resume, and
+ * the comments-per-minute counter. server.c wires them to libwebsockets; docs/protocol.md ("Host
  * console") documents the messages.
  *
  * Thread-safety: none; the service thread only.
@@ -43,6 +43,48 @@ int dm_host_auth_cookie(const dm_host_auth *a, const char *header);
  * The oldest session makes room when the table is full.
  */
 int dm_host_auth_login(dm_host_auth *a, const char *body, size_t len, char *sid);
+/*
+ * The session a Cookie header value carries: 1 with its id in sid
+ * (DM_HOST_SID_LEN + 1 bytes) if this run issued it and still knows it,
+ * else 0 with sid "". A console keeps the id to notice when it ends.
+ */
+int dm_host_auth_cookie_session(const dm_host_auth *a, const char *header, char *sid);
+/* 1 while a session id is known: issued, not logged out, not pushed out by newer logins. */
+int dm_host_auth_session_live(const dm_host_auth *a, const char *sid);
+/* Log out: every session the Cookie header value carries is forgotten. 1 if there was one. */
+int dm_host_auth_logout(dm_host_auth *a, const char *header);
+
+/* ------------------------------------------------------------ login limit */
+
+#define DM_HOST_LOGIN_TRIES 5         /* wrong tokens one address may post... */
+#define DM_HOST_LOGIN_WINDOW_S 60     /* ...within this many seconds */
+#define DM_HOST_LOGIN_ADDRS 256       /* addresses remembered; the stalest makes room */
+#define DM_HOST_ADDR_LEN 48           /* an IPv4 or IPv6 address as text */
+
+/*
+ * Wrong tokens posted to the login form, by client address: at most
+ * DM_HOST_LOGIN_TRIES in any DM_HOST_LOGIN_WINDOW_S seconds. A fixed table
+ * (all zero: empty), so a flood of addresses cannot grow it. Times are the
+ * caller's clock in seconds (dm_net_now), so tests can pass their own.
+ */
+typedef struct dm_host_login_limit {
+    struct {
+        char addr[DM_HOST_ADDR_LEN];
+        double fails[DM_HOST_LOGIN_TRIES];   /* the latest wrong tokens, a ring */
+        unsigned count;                      /* how many of fails are set; 0: a free slot */
+        unsigned next;                       /* the ring's next slot, its oldest once full */
+        double last;                         /* the latest wrong token: the stalest slot is reused */
+    } slots[DM_HOST_LOGIN_ADDRS];
+} dm_host_login_limit;
+
+/* Seconds (rounded up) before addr may post a token again; 0: now. */
+unsigned dm_host_login_wait(const dm_host_login_limit *l, const char *addr, double now);
+/* addr posted a wrong token. When the table is full, the address whose latest wrong token is oldest goes. */
+void dm_host_login_failed(dm_host_login_limit *l, const char *addr, double now);
+/* addr posted the right token: its wrong ones are forgotten. */
+void dm_host_login_succeeded(dm_host_login_limit *l, const char *addr);
+/* Addresses in the table (never more than DM_HOST_LOGIN_ADDRS). */
+size_t dm_host_login_tracked(const dm_host_login_limit *l);
 
 /* ------------------------------------------------------------ commands */
 

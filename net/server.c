@@ -59,8 +59,10 @@ typedef struct conn {
     int host_refused;              /* a /host/ws without a valid token: closed 1008 */
     const char *close_reason;      /* reason sent with the 1008 of a doomed connection */
     struct conn *next_host;        /* host consoles list */
+    char sid[DM_HOST_SID_LEN + 1]; /* host console: the session that authorised it, "" for the Bearer token */
     char who[DM_HOST_WHO_LEN];     /* connection identity, the console's "author" */
     int login;                     /* HTTP: a POST /host/login whose body is being read */
+    int logout;                    /* HTTP: a POST /host/logout waiting for its body's end; 2: a session ended */
     char *post;                    /* its body */
     size_t post_len;
     double last_seen;              /* when the client last sent anything (a pong included) */
@@ -69,6 +71,7 @@ typedef struct conn {
     /* HTTP */
     const char *body;              /* page file being sent */
     size_t body_len;
+    char msg[96];                  /* a short text body of our own (the 429 of the login limit) */
 } conn;
 
 /* Connection tally of one address; service thread only. */
@@ -126,7 +129,9 @@ struct dm_net {
     dm_host_rate rate;             /* comments shown per minute */
     conn *hosts;                   /* connected consoles */
     int filter_authed;             /* the /host/ws handshake in progress was authorised */
+    char filter_sid[DM_HOST_SID_LEN + 1]; /* ...by this session ("" the Bearer token) */
     struct lws *filter_wsi;        /* ...for this connection */
+    dm_host_login_limit login_limit; /* wrong tokens at the login form, by address */
     /* atomics shared with the render thread */
     atomic_int pause_request;      /* -1 none, 0 resume, 1 pause (the p key) */
     atomic_int feed_paused;        /* mirror of dm_mod_paused for the render thread */
@@ -412,6 +417,7 @@ static int take_bucket(dm_net *n, conn *c, int *retry_ms)
 
 #define CONTROL_CAP 1024           /* host requests waiting for the render thread */
 #define POST_CAP 1024              /* a login form's body */
+#define HTTP_TOO_MANY_REQUESTS 429 /* lws 4.1 has no name for it */
 
 static char *simple_json(const char *type, const char *key, const char *value)
 {
@@ -432,7 +438,7 @@ static char *simple_json(const char *type, const char *key, const char *value)
 static void host_broadcast(dm_net *n, char *json)
 {
     for (conn *h = n->hosts; json && h; h = h->next_host)
-        if (h->out_count < OUT_CAP - 8)
+        if (!h->doomed && h->out_count < OUT_CAP - 8)
             out_push(h, json, strlen(json));
     free(json);
 }
@@ -683,6 +689,23 @@ static int host_delete(dm_net *n, dm_host_entry *e)
     return 0;
 }
 
+/* Close a console whose session ended (1008): what it was still to be sent is dropped. */
+static void host_end(conn *h)
+{
+    out_clear(h);
+    h->doomed = 1;
+    h->close_reason = "session ended";
+    lws_callback_on_writable(h->wsi);
+}
+
+/* After a logout, or a login that pushed out the oldest session: the consoles those sessions opened close. */
+static void host_end_forgotten(dm_net *n)
+{
+    for (conn *h = n->hosts; h; h = h->next_host)
+        if (!h->doomed && h->sid[0] && !dm_host_auth_session_live(n->auth, h->sid))
+            host_end(h);
+}
+
 /* One console message: settings change in dm_moderation, actions on the log and the screen. */
 static int host_message(dm_net *n, conn *c, const char *buf, size_t len)
 {
@@ -692,6 +715,10 @@ static int host_message(dm_net *n, conn *c, const char *buf, size_t len)
     dm_host_entry *e = NULL;
     int rc = 0;
 
+    if (c->sid[0] && !dm_host_auth_session_live(n->auth, c->sid)) {
+        host_end(c);   /* its session ended since it connected: it may do nothing more */
+        return 0;
+    }
     if (c->rx_binary)
         return reply(c, dm_host_error_json("binary_not_supported", "Binary messages are not supported."));
     if (dm_host_parse(buf, len, &cmd, &code, &message))
@@ -832,19 +859,46 @@ static int is_host_path(const char *path)
     return !strcmp(path, "/host") || !strncmp(path, "/host/", 6);
 }
 
-/* The Authorization header or the session cookie; never the query string. */
-static int host_authorized(dm_net *n, struct lws *wsi)
+/* A request header into buf; 0, or -1 when it is absent or does not fit (then it counts as absent). */
+static int copy_header(struct lws *wsi, enum lws_token_indexes h, char *buf, size_t cap)
 {
-    char buf[1024];
-    int ok = 0, len;
+    int len = lws_hdr_total_length(wsi, h);
 
-    len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-    if (len > 0 && len < (int)sizeof buf && lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_AUTHORIZATION) >= 0)
-        ok |= dm_host_auth_bearer(n->auth, buf);
-    len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE);
-    if (len > 0 && len < (int)sizeof buf && lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_COOKIE) >= 0)
-        ok |= dm_host_auth_cookie(n->auth, buf);
-    return ok;
+    if (len <= 0 || len >= (int)cap || lws_hdr_copy(wsi, buf, (int)cap, h) < 0)
+        return -1;
+    return 0;
+}
+
+/*
+ * The Authorization header or the session cookie; never the query string.
+ * sid (DM_HOST_SID_LEN + 1 bytes, or NULL) gets the session that
+ * authorised the request, "" when the Bearer token did: a logout ends a
+ * session, never the token.
+ */
+static int host_authorized(dm_net *n, struct lws *wsi, char *sid)
+{
+    char buf[1024], found[DM_HOST_SID_LEN + 1] = "";
+    int bearer = 0, cookie = 0;
+
+    if (!copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, buf, sizeof buf))
+        bearer = dm_host_auth_bearer(n->auth, buf);
+    if (!copy_header(wsi, WSI_TOKEN_HTTP_COOKIE, buf, sizeof buf))
+        cookie = dm_host_auth_cookie_session(n->auth, buf, found);
+    if (sid)
+        snprintf(sid, DM_HOST_SID_LEN + 1, "%s", bearer ? "" : found);
+    return bearer || cookie;
+}
+
+/*
+ * The request has a body still to come (Content-Length above 0): lws then
+ * reads it and calls LWS_CALLBACK_HTTP_BODY_COMPLETION; without one that
+ * never comes, and the answer is due now.
+ */
+static int has_body(struct lws *wsi)
+{
+    char v[24];
+
+    return !copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, v, sizeof v) && strtoll(v, NULL, 10) > 0;
 }
 
 /*
@@ -877,11 +931,13 @@ static int add_page_headers(struct lws *wsi, unsigned status, const char *mime, 
     return 0;
 }
 
-/* A console page, the login page (401) or a redirect after login (303 with the session cookie). */
-static int host_respond(struct lws *wsi, conn *c, int status, const web_file *f, const char *cookie)
+/*
+ * A console page, the login page (401) or a redirect to /host (303) after a
+ * login or a logout, with set_cookie (a Set-Cookie value, or NULL).
+ */
+static int host_respond(struct lws *wsi, conn *c, int status, const web_file *f, const char *set_cookie)
 {
     unsigned char headers[LWS_PRE + 2048], *p = headers + LWS_PRE, *end = headers + sizeof headers - 1;
-    char set_cookie[256];
 
     if (add_page_headers(wsi, (unsigned)status, f ? f->mime : "text/plain", f ? f->len : 0, "'self'",
                          "no-store", &p, end))
@@ -890,15 +946,13 @@ static int host_respond(struct lws *wsi, conn *c, int status, const web_file *f,
         lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
                                     (const unsigned char *)"Bearer realm=\"danmaku host\"", 27, &p, end))
         return -1;
-    if (cookie) {
-        snprintf(set_cookie, sizeof set_cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/host", DM_HOST_COOKIE,
-                 cookie);
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:", (const unsigned char *)set_cookie,
-                                        (int)strlen(set_cookie), &p, end) ||
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"location:", (const unsigned char *)"/host", 5,
-                                        &p, end))
-            return -1;
-    }
+    if (set_cookie && lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+                                                  (const unsigned char *)set_cookie, (int)strlen(set_cookie), &p, end))
+        return -1;
+    if (status == HTTP_STATUS_SEE_OTHER &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"location:", (const unsigned char *)"/host", 5, &p,
+                                    end))
+        return -1;
     if (lws_finalize_write_http_header(wsi, headers + LWS_PRE, &p, end))
         return -1;
     if (!f || !f->len)
@@ -909,15 +963,110 @@ static int host_respond(struct lws *wsi, conn *c, int status, const web_file *f,
     return 0;
 }
 
+/*
+ * The session cookie's Set-Cookie value; sid NULL: the cookie expired at
+ * once, with the same name and attributes so the browser drops the one it has.
+ */
+static void session_cookie(char *out, size_t cap, const char *sid)
+{
+    snprintf(out, cap, "%s=%s; HttpOnly; SameSite=Strict; Path=/host%s", DM_HOST_COOKIE, sid ? sid : "",
+             sid ? "" : "; Max-Age=0");
+}
+
+/* 429 to a login from an address that posted too many wrong tokens: how long to wait, as a header and in words. */
+static int host_too_many(struct lws *wsi, conn *c, unsigned wait)
+{
+    unsigned char headers[LWS_PRE + 2048], *p = headers + LWS_PRE, *end = headers + sizeof headers - 1;
+    char secs[16];
+    int len = snprintf(c->msg, sizeof c->msg, "Too many wrong tokens: try again in %u s.\n", wait);
+    int slen = snprintf(secs, sizeof secs, "%u", wait);
+
+    if (add_page_headers(wsi, HTTP_TOO_MANY_REQUESTS, "text/plain; charset=utf-8", (size_t)len, "'none'",
+                         "no-store", &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:", (const unsigned char *)secs, slen,
+                                    &p, end) ||
+        lws_finalize_write_http_header(wsi, headers + LWS_PRE, &p, end))
+        return -1;
+    c->body = c->msg;
+    c->body_len = (size_t)len;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/*
+ * A login form's body is in. An address that posted DM_HOST_LOGIN_TRIES
+ * wrong tokens within the window gets 429 without the token being looked
+ * at, so guessing goes no faster than the limit whatever it sends.
+ */
+static int host_login_done(dm_net *n, struct lws *wsi, conn *c)
+{
+    char sid[DM_HOST_SID_LEN + 1], addr[DM_HOST_ADDR_LEN] = "", set_cookie[128];
+    double now = dm_net_now();
+    unsigned wait;
+    int ok;
+
+    lws_get_peer_simple(wsi, addr, sizeof addr);
+    wait = dm_host_login_wait(&n->login_limit, addr, now);
+    ok = !wait && c->post && c->post_len <= POST_CAP && dm_host_auth_login(n->auth, c->post, c->post_len, sid);
+    free(c->post);
+    c->post = NULL;
+    c->post_len = 0;
+    if (wait)
+        return host_too_many(wsi, c, wait);
+    if (!ok) {
+        dm_host_login_failed(&n->login_limit, addr, now);
+        return host_respond(wsi, c, HTTP_STATUS_UNAUTHORIZED, &n->host_files[3], NULL);
+    }
+    dm_host_login_succeeded(&n->login_limit, addr);
+    host_end_forgotten(n);   /* the new session may have pushed out the oldest */
+    session_cookie(set_cookie, sizeof set_cookie, sid);
+    return host_respond(wsi, c, HTTP_STATUS_SEE_OTHER, NULL, set_cookie);
+}
+
+/* 303 to /host; the cookie expired too if the request's session was the one that ended. */
+static int host_logout_done(struct lws *wsi, conn *c)
+{
+    char set_cookie[128];
+    int ended = c->logout == 2;
+
+    c->logout = 0;
+    session_cookie(set_cookie, sizeof set_cookie, NULL);
+    return host_respond(wsi, c, HTTP_STATUS_SEE_OTHER, NULL, ended ? set_cookie : NULL);
+}
+
+/*
+ * POST /host/logout: the sessions its cookie names end now, consoles they
+ * opened included; the Bearer token is not a session and stays valid. No
+ * token is needed: without a session it only redirects.
+ */
+static int host_logout(dm_net *n, struct lws *wsi, conn *c)
+{
+    char buf[1024];
+
+    c->logout = 1;
+    if (!copy_header(wsi, WSI_TOKEN_HTTP_COOKIE, buf, sizeof buf) && dm_host_auth_logout(n->auth, buf)) {
+        c->logout = 2;
+        host_end_forgotten(n);
+    }
+    if (has_body(wsi))
+        return 0;   /* answered once the (ignored) body is in */
+    return host_logout_done(wsi, c);
+}
+
 static int host_http(dm_net *n, struct lws *wsi, conn *c, const char *path)
 {
     web_file *login = &n->host_files[3];
+    int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
 
-    if (!strcmp(path, "/host/login") && lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
+    if (!strcmp(path, "/host/login") && post) {
+        if (!has_body(wsi))
+            return host_login_done(n, wsi, c);   /* no token at all: a wrong one */
         c->login = 1;   /* answered once the body is in (LWS_CALLBACK_HTTP_BODY_COMPLETION) */
         return 0;
     }
-    if (!host_authorized(n, wsi))
+    if (!strcmp(path, "/host/logout") && post)
+        return host_logout(n, wsi, c);
+    if (!host_authorized(n, wsi, NULL))
         return host_respond(wsi, c, HTTP_STATUS_UNAUTHORIZED, login, NULL);
     if (!strcmp(path, "/host") || !strcmp(path, "/host/"))
         return host_respond(wsi, c, HTTP_STATUS_OK, &n->host_files[0], NULL);
@@ -926,19 +1075,6 @@ static int host_http(dm_net *n, struct lws *wsi, conn *c, const char *path)
             return host_respond(wsi, c, HTTP_STATUS_OK, &n->host_files[i], NULL);
     lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-static int host_login_done(dm_net *n, struct lws *wsi, conn *c)
-{
-    char sid[DM_HOST_SID_LEN + 1];
-    int ok = c->post && c->post_len <= POST_CAP && dm_host_auth_login(n->auth, c->post, c->post_len, sid);
-
-    free(c->post);
-    c->post = NULL;
-    c->post_len = 0;
-    if (ok)
-        return host_respond(wsi, c, HTTP_STATUS_SEE_OTHER, NULL, sid);
-    return host_respond(wsi, c, HTTP_STATUS_UNAUTHORIZED, &n->host_files[3], NULL);
 }
 
 size_t dm_net_drain_control(dm_net *n, dm_net_control *out, size_t cap)
@@ -1122,6 +1258,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->post_len += len;
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->logout)
+            return host_logout_done(wsi, c);
         if (!c->login)
             return 0;
         c->login = 0;
@@ -1173,7 +1311,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         /* the headers are gone by ESTABLISHED: remember the verdict for this handshake */
         n->filter_wsi = strcmp(uri, "/host/ws") ? NULL : wsi;
-        n->filter_authed = n->filter_wsi ? host_authorized(n, wsi) : 0;
+        n->filter_authed = n->filter_wsi ? host_authorized(n, wsi, n->filter_sid) : 0;
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
@@ -1191,6 +1329,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 return 0;
             }
             c->is_host = 1;
+            memcpy(c->sid, n->filter_sid, sizeof c->sid);
             c->next_host = n->hosts;
             n->hosts = c;
             host_hello(n, c);

@@ -9,6 +9,7 @@ const rows = new Map();   // comment id -> table row
 let socket = null;
 let state = null;
 let retryTimer = null;
+let loggingOut = false;
 
 function send(obj) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(obj));
@@ -158,6 +159,7 @@ function connect() {
     else if (m.type === 'error') { $('preview').textContent = m.message; $('preview').dataset.count = ''; }
   });
   socket.addEventListener('close', (ev) => {
+    if (loggingOut) return;   // the session is ending on purpose: no reconnecting, no alarm
     if (ev.code === 1008) { setConn('Not logged in: reload the page to log in.', 'error'); return; }
     setConn('Disconnected: reconnecting…', 'error');
     rows.clear();
@@ -167,6 +169,13 @@ function connect() {
   });
 }
 
+// An ordinary form post (it works without this script too): the server ends
+// the session, expires the cookie and redirects to the login page.
+$('logout-form').addEventListener('submit', () => {
+  loggingOut = true;
+  clearTimeout(retryTimer);
+  setConn('Logging out…');
+});
 $('approval').addEventListener('change', () => send({ type: 'approval', on: $('approval').checked }));
 $('pause').addEventListener('click', () => send({ type: state && state.paused ? 'resume' : 'pause' }));
 $('clear').addEventListener('click', () => send({ type: 'clear' }));

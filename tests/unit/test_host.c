@@ -1,8 +1,8 @@
 /*
  * test_host.c - the host console's pieces without sockets: the token in
  * the Authorization header, login sessions and the cookie parser, the
- * login form's body, the console's commands, the comment log and the
- * comments-per-minute counter.
+ * login form's body, logging out, the limit on wrong tokens, the console's
+ * commands, the comment log and the comments-per-minute counter.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,6 +76,118 @@ static void test_login_and_cookie(void **state)
     assert_false(dm_host_auth_cookie(a, cookie));
     dm_host_auth_free(&a);
     dm_host_auth_free(&other);
+}
+
+static void test_logout(void **state)
+{
+    dm_host_auth *a = dm_host_auth_new("screening-token");
+    const char *right = "token=screening-token";
+    char s1[DM_HOST_SID_LEN + 1], s2[DM_HOST_SID_LEN + 1], got[DM_HOST_SID_LEN + 1], c1[128], c2[128];
+
+    (void)state;
+    assert_true(dm_host_auth_login(a, right, strlen(right), s1));
+    assert_true(dm_host_auth_login(a, right, strlen(right), s2));
+    snprintf(c1, sizeof c1, "theme=dark; dm_host=%s", s1);
+    snprintf(c2, sizeof c2, "dm_host=%s", s2);
+    /* the session a cookie carries, as a console keeps it */
+    assert_true(dm_host_auth_cookie_session(a, c1, got));
+    assert_string_equal(got, s1);
+    assert_true(dm_host_auth_session_live(a, s1));
+    assert_false(dm_host_auth_cookie_session(a, "dm_host=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", got));
+    assert_string_equal(got, "");
+    assert_false(dm_host_auth_session_live(a, "screening-token"));
+    assert_false(dm_host_auth_session_live(a, ""));
+    /* logging out ends that session only */
+    assert_true(dm_host_auth_logout(a, c1));
+    assert_false(dm_host_auth_cookie(a, c1));
+    assert_false(dm_host_auth_session_live(a, s1));
+    assert_true(dm_host_auth_cookie(a, c2));
+    assert_true(dm_host_auth_session_live(a, s2));
+    /* again, or without a session: nothing to end */
+    assert_false(dm_host_auth_logout(a, c1));
+    assert_false(dm_host_auth_logout(a, "dm_host=screening-token"));
+    assert_false(dm_host_auth_logout(a, NULL));
+    assert_true(dm_host_auth_session_live(a, s2));
+    /* the token still opens a new session; the freed slot is reused before the oldest live one goes */
+    for (int i = 0; i < 31; i++)
+        assert_true(dm_host_auth_login(a, right, strlen(right), s1));
+    assert_true(dm_host_auth_session_live(a, s2));
+    assert_true(dm_host_auth_login(a, right, strlen(right), s1));
+    assert_false(dm_host_auth_session_live(a, s2));
+    dm_host_auth_free(&a);
+}
+
+static void fail_n(dm_host_login_limit *l, const char *addr, int n, double t, double step)
+{
+    for (int i = 0; i < n; i++)
+        dm_host_login_failed(l, addr, t + i * step);
+}
+
+static void test_login_limit(void **state)
+{
+    dm_host_login_limit *l = calloc(1, sizeof *l);
+
+    (void)state;
+    assert_non_null(l);
+    /* four wrong tokens: the fifth may still be tried */
+    fail_n(l, "10.0.0.1", 4, 1000.0, 1.0);
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.1", 1003.5), 0);
+    /* the fifth: the sixth is refused until the first of the five is 60 s old */
+    dm_host_login_failed(l, "10.0.0.1", 1004.0);
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.1", 1004.0), 56);
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.1", 1059.5), 1);   /* rounded up */
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.2", 1004.0), 0);   /* per address */
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.10", 1004.0), 0);
+    /* the window passed: one more try; wrong again, it waits for the next of the five to age */
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.1", 1060.0), 0);
+    dm_host_login_failed(l, "10.0.0.1", 1060.0);
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.1", 1060.0), 1);
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.1", 1064.0), 0);
+    /* the right token forgets the wrong ones: five more before a refusal */
+    fail_n(l, "10.0.0.3", 5, 2000.0, 0.1);
+    assert_true(dm_host_login_wait(l, "10.0.0.3", 2001.0) > 0);
+    assert_int_equal(dm_host_login_tracked(l), 2);
+    dm_host_login_succeeded(l, "10.0.0.3");
+    assert_int_equal(dm_host_login_tracked(l), 1);
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.3", 2001.0), 0);
+    fail_n(l, "10.0.0.3", 4, 2001.0, 0.1);
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.3", 2002.0), 0);
+    dm_host_login_failed(l, "10.0.0.3", 2002.0);
+    assert_int_equal(dm_host_login_wait(l, "10.0.0.3", 2002.0), 59);
+    dm_host_login_succeeded(l, "10.0.0.99");   /* never seen: nothing happens */
+    assert_int_equal(dm_host_login_tracked(l), 2);
+    free(l);
+}
+
+static void test_login_limit_bounded(void **state)
+{
+    dm_host_login_limit *l = calloc(1, sizeof *l);
+    char addr[32];
+
+    (void)state;
+    assert_non_null(l);
+    /* a full table of refused addresses, a0 the stalest, a1 next */
+    for (int i = 0; i < DM_HOST_LOGIN_ADDRS; i++) {
+        snprintf(addr, sizeof addr, "10.1.%d.%d", i / 256, i % 256);
+        fail_n(l, addr, 5, i * 0.1, 0.01);
+    }
+    assert_int_equal(dm_host_login_tracked(l), DM_HOST_LOGIN_ADDRS);
+    /* a0 keeps guessing, so a1 is now the stalest: a new address takes its place */
+    fail_n(l, "10.1.0.0", 5, 30.0, 0.01);
+    dm_host_login_failed(l, "192.0.2.1", 31.0);
+    assert_int_equal(dm_host_login_tracked(l), DM_HOST_LOGIN_ADDRS);
+    assert_true(dm_host_login_wait(l, "10.1.0.0", 31.0) > 0);
+    assert_int_equal(dm_host_login_wait(l, "10.1.0.1", 31.0), 0);   /* forgotten */
+    assert_true(dm_host_login_wait(l, "10.1.0.2", 31.0) > 0);
+    /* a flood of new addresses never grows the table; the latest are the ones kept */
+    for (int i = 0; i < 10000; i++) {
+        snprintf(addr, sizeof addr, "172.16.%d.%d", i / 256, i % 256);
+        fail_n(l, addr, 5, 40.0 + i * 0.001, 0.0001);
+    }
+    assert_int_equal(dm_host_login_tracked(l), DM_HOST_LOGIN_ADDRS);
+    assert_true(dm_host_login_wait(l, "172.16.39.15", 50.5) > 0);     /* the 10,000th */
+    assert_int_equal(dm_host_login_wait(l, "10.1.0.0", 50.5), 0);     /* pushed out */
+    free(l);
 }
 
 static int parse(const char *json, dm_host_cmd *cmd, const char **code, const char **msg)
@@ -162,6 +274,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bearer),
         cmocka_unit_test(test_login_and_cookie),
+        cmocka_unit_test(test_logout),
+        cmocka_unit_test(test_login_limit),
+        cmocka_unit_test(test_login_limit_bounded),
         cmocka_unit_test(test_commands),
         cmocka_unit_test(test_log_and_rate),
     };

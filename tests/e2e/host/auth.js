@@ -4,7 +4,10 @@
 // token in the wrong place (query string, a cookie the server did not issue,
 // a bare or Basic Authorization) and an old session after a restart with a new
 // token all get 401 over HTTP and close 1008 on /host/ws. The audience side
-// needs no token.
+// needs no token. Logging out ends that session alone (its cookie expired,
+// its open console closed, the cookie refused from then on); five wrong tokens
+// from one address make its next login attempts 429 with Retry-After, the
+// right token included, while the Bearer token and open sessions still work.
 'use strict';
 const L = require('../live/lib');
 const H = require('./hostlib');
@@ -77,11 +80,80 @@ async function main() {
   L.check(await L.until(hc, (x) => x.state && x.stats, 10), 'session cookie: /host/ws sends the state and statistics');
   const hb = await H.hostConnect(port, { Authorization: 'Bearer ' + TOKEN });
   L.check(await L.until(hb, (x) => x.state, 10), 'Bearer token: /host/ws sends the state');
+  L.check(/<form[^>]*id="logout-form"[^>]*method="post"[^>]*action="\/host\/logout"[^>]*>\s*<button[^>]*>Log out</.test(ok.body) &&
+    !/<script(?![^>]*\bsrc=)/i.test(ok.body) && !/\son[a-z]+=/i.test(ok.body),
+    'the console has a "Log out" button posting to /host/logout, and no inline script');
+
+  // log out: that session ends (cookie expired, open console closed), nothing else does
+  const s2 = await H.login(port, TOKEN);
+  const s3 = await H.login(port, TOKEN);
+  L.check(s2.status === 303 && s3.status === 303 && s2.cookie && s3.cookie && s2.cookie !== s3.cookie,
+    'two more sessions');
+  const open2 = await H.hostConnect(port, { Cookie: s2.cookie });
+  L.check(await L.until(open2, (x) => x.state, 10), 'a console open on the session that logs out');
+  const out = await H.logout(port, { Cookie: s2.cookie });
+  L.check(out.status === 303 && out.location === '/host', 'logout: 303 to /host (' + out.status + ')');
+  L.check(/^dm_host=;/.test(out.setCookie) && /;\s*Max-Age=0(;|$)/i.test(out.setCookie) && /HttpOnly/.test(out.setCookie) &&
+    /SameSite=Strict/.test(out.setCookie) && /Path=\/host(;|$)/.test(out.setCookie),
+    'logout: the cookie expires (Max-Age=0), with the login cookie\'s attributes (' + out.setCookie + ')');
+  const after = await httpRefused(port, '/host', { Cookie: s2.cookie }, 'a logged-out session');
+  L.check(/<form[^>]*action="\/host\/login"/.test(after.body), 'a logged-out session: /host is the login page');
+  await httpRefused(port, '/host/host.js', { Cookie: s2.cookie }, 'a logged-out session');
+  await wsRefused(port, { Cookie: s2.cookie }, 'a logged-out session');
+  await L.until(open2, (x) => x.closed, 10);
+  L.check(open2.closed && open2.closed.code === 1008,
+    'logout: the console that session had open is closed with 1008 (' + JSON.stringify(open2.closed) + ')');
+  const other = await H.request(port, 'GET', '/host', { Cookie: s3.cookie });
+  L.check(other.status === 200, 'another session stays logged in (' + other.status + ')');
+  for (const [c, what] of [[hc, 'session'], [hb, 'Bearer']]) {
+    const pong = await H.ask(c, { type: 'ping' }, ['pong']);
+    L.check(pong && !c.closed, 'the ' + what + ' console open elsewhere still answers after the logout');
+  }
+  const again = await H.logout(port, { Cookie: s2.cookie });
+  L.check(again.status === 303 && again.location === '/host' && !again.setCookie,
+    'logout without a valid session: only the redirect (' + again.status + ', ' + again.setCookie + ')');
+  const byToken = await H.logout(port, { Authorization: 'Bearer ' + TOKEN }, 'x=1');
+  L.check(byToken.status === 303 && !byToken.setCookie, 'logout with the Bearer token: only the redirect');
+  const tokenStill = await H.request(port, 'GET', '/host', { Authorization: 'Bearer ' + TOKEN });
+  L.check(tokenStill.status === 200, 'the Bearer token still works after logouts (' + tokenStill.status + ')');
+  const out3 = await H.logout(port, { Cookie: s3.cookie }, 'x=1');   // a form body: answered once it is read
+  L.check(out3.status === 303 && /Max-Age=0/.test(out3.setCookie), 'logout with a form body: the cookie expires');
+  await httpRefused(port, '/host', { Cookie: s3.cookie }, 'a session logged out with a form body');
+
+  // the login limit: after five wrong tokens from one address, every attempt waits (429), the right token too
+  for (let i = 1; i <= 5; i++) {
+    // the fifth has no body at all (Content-Length: 0): no token is a wrong token
+    const w = i < 5 ? await H.login(port, 'wrong-token-' + i)
+      : await H.request(port, 'POST', '/host/login', { 'Content-Length': 0 }).catch((e) => ({ status: String(e), headers: {} }));
+    L.check(w.status === 401 && !(w.headers['set-cookie'] || []).length,
+      'wrong token ' + i + ' of 5' + (i < 5 ? '' : ' (no body)') + ': 401 (' + w.status + ')');
+  }
+  const limited = await H.login(port, TOKEN);
+  const retry = limited.headers['retry-after'];
+  const said = /Too many wrong tokens: try again in (\d+) s/.exec(limited.body);
+  L.check(limited.status === 429 && !limited.setCookie, 'the 6th attempt, with the right token: 429, no session (' +
+    limited.status + ')');
+  L.check(/^\d+$/.test(retry || '') && Number(retry) >= 1 && Number(retry) <= 60,
+    'the 429 has Retry-After in seconds (' + retry + ')');
+  L.check(said && said[1] === retry, 'the 429 says how long to wait (' + limited.body.trim() + ')');
+  const limitedWrong = await H.login(port, 'wrong-token-6');
+  L.check(limitedWrong.status === 429, 'a wrong token while limited: 429 too (' + limitedWrong.status + ')');
+  const bearerLimited = await H.request(port, 'GET', '/host', { Authorization: 'Bearer ' + TOKEN });
+  L.check(bearerLimited.status === 200, 'while limited, the Bearer token still works (' + bearerLimited.status + ')');
+  const hb2 = await H.hostConnect(port, { Authorization: 'Bearer ' + TOKEN });
+  L.check(await L.until(hb2, (x) => x.state, 10), 'while limited, the Bearer token still opens /host/ws');
+  const sLimited = await H.request(port, 'GET', '/host/host.js', { Cookie: s.cookie });
+  L.check(sLimited.status === 200, 'while limited, a session opened before still works');
+  // per address: another loopback address is another client (where the system lets us send from one)
+  const elsewhere = await H.login(port, TOKEN, '127.0.0.2').catch((e) => e);
+  // (all of 127.0.0.0/8 is loopback on Linux: 127.0.0.2 is another client address)
+  L.check(!(elsewhere instanceof Error) && elsewhere.status === 303 && /^dm_host=/.test(elsewhere.cookie),
+    'another address (127.0.0.2) is not limited (' + (elsewhere.status || elsewhere) + ')');
   // the audience needs nothing
   const a = await L.connect(port);
   const ack = await L.request(a, { type: 'comment', text: 'no token needed here' });
   L.check(ack.type === 'ack', 'the audience feed needs no token');
-  for (const c of [hc, hb, a]) c.ws.close();
+  for (const c of [hc, hb, hb2, a]) c.ws.close();
   player.proc.kill('SIGTERM');
   L.check((await L.waitExit(player, 30)).code === 0, 'the player exits cleanly');
 

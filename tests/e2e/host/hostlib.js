@@ -7,10 +7,12 @@ const http = require('http');
 const WebSocket = require('ws');
 const L = require('../live/lib');
 
-// One HTTP request on loopback; resolves { status, headers, body }.
-function request(port, method, path, headers, body) {
+// One HTTP request on loopback; resolves { status, headers, body }. `local`:
+// the loopback address to send from (another one stands for another client).
+function request(port, method, path, headers, body, local) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: headers || {} }, (res) => {
+    const opts = { host: '127.0.0.1', port, method, path, headers: headers || {}, localAddress: local };
+    const req = http.request(opts, (res) => {
       let data = '';
       res.on('data', (d) => { data += d; });
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
@@ -28,14 +30,25 @@ function hostToken(player) {
   return m ? { url: m[1], token: m[2] } : null;
 }
 
-// Log in through the form; resolves the session cookie ("dm_host=...") and the raw Set-Cookie.
-async function login(port, token) {
-  const body = 'token=' + encodeURIComponent(token);
-  // a Content-Length, as browsers send with a form (lws reads no chunked request bodies)
-  const r = await request(port, 'POST', '/host/login', { 'Content-Type': 'application/x-www-form-urlencoded',
-    'Content-Length': Buffer.byteLength(body) }, body);
+// Post a form (a Content-Length, as browsers send, even 0 for an empty form:
+// lws reads no chunked request bodies); resolves the response with its first
+// Set-Cookie raw (setCookie) and as a Cookie header would carry it (cookie).
+async function postForm(port, path, headers, body, local) {
+  const r = await request(port, 'POST', path, Object.assign({ 'Content-Type': 'application/x-www-form-urlencoded',
+    'Content-Length': Buffer.byteLength(body) }, headers), body, local);
   const set = (r.headers['set-cookie'] || [])[0] || '';
-  return { status: r.status, setCookie: set, cookie: set.split(';')[0], location: r.headers.location };
+  return { status: r.status, headers: r.headers, body: r.body, setCookie: set, cookie: set.split(';')[0],
+    location: r.headers.location };
+}
+
+// Log in through the form; resolves the session cookie ("dm_host=...") and the raw Set-Cookie.
+function login(port, token, local) {
+  return postForm(port, '/host/login', {}, 'token=' + encodeURIComponent(token), local);
+}
+
+// The console's "Log out" button: an empty form posted with the request's headers (the cookie).
+function logout(port, headers, body) {
+  return postForm(port, '/host/logout', headers || {}, body || '');
 }
 
 // A console client: like lib.connect, on /host/ws, with the latest state and stats kept.
@@ -79,4 +92,4 @@ async function ask(c, obj, types, seconds) {
   return c.messages.slice(before).find(match);
 }
 
-module.exports = { request, hostToken, login, hostConnect, waitStats, ask };
+module.exports = { request, hostToken, login, logout, hostConnect, waitStats, ask };
