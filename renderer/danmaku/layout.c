@@ -69,6 +69,9 @@ struct dm_layout {
     int64_t last_t;              /* latest comment time seen */
     history *hist[2][SET_COUNT]; /* [layer][set] -> units histories, NULL unless rewinds are allowed */
     uint8_t *unit_free;          /* scratch: unit free at a rewound comment's time */
+    slot *shown;                 /* rewinds and a density cap: every shown comment's (start, end) by start */
+    size_t shown_n, shown_cap;
+    int64_t longest;             /* the longest life among them */
     int64_t *heap;               /* density cap: min-heap of end times on screen */
     size_t heap_n, heap_cap;
 };
@@ -208,6 +211,7 @@ void dm_layout_free(dm_layout **layout)
             free(L->hist[layer][s]);
         }
     free(L->unit_free);
+    free(L->shown);
     free(L->earliest);
     free(L->heap);
     free(L);
@@ -220,19 +224,20 @@ int dm_layout_allow_rewind(dm_layout *L)
         return DM_EINVAL;   /* the histories must hold every comment */
     if (L->unit_free)
         return 0;
-    L->unit_free = malloc((size_t)L->units);
-    if (!L->unit_free)
-        return DM_ENOMEM;
     for (int layer = 0; layer < 2; layer++)
         for (int s = 0; s < SET_COUNT; s++) {
             L->hist[layer][s] = calloc((size_t)L->units, sizeof(history));
             if (!L->hist[layer][s])
                 return DM_ENOMEM;
         }
-    return 0;
+    /* set last: it is what says rewinds are allowed */
+    L->unit_free = malloc((size_t)L->units);
+    return L->unit_free ? 0 : DM_ENOMEM;
 }
 
 /* ------------------------------------------------------------ density heap */
+
+static int history_insert(history *h, slot s);
 
 static void heap_pop_until(dm_layout *L, int64_t t)
 {
@@ -273,6 +278,43 @@ static int heap_push(dm_layout *L, int64_t end)
     }
     L->heap[i] = end;
     return 0;
+}
+
+/*
+ * Rewinds and a density cap: the heap only knows what is on screen at the
+ * latest time, so a rewound comment is counted against every shown comment
+ * whose life holds its own time.
+ */
+static size_t shown_at(const dm_layout *L, int64_t t)
+{
+    size_t lo = 0, hi = L->shown_n, n = 0;
+
+    while (lo < hi) {   /* first that starts after t */
+        size_t mid = lo + (hi - lo) / 2;
+        if (L->shown[mid].start <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo-- > 0 && L->shown[lo].start > t - L->longest)
+        n += L->shown[lo].free_entry > t;
+    return n;
+}
+
+static int shown_insert(dm_layout *L, int64_t start, int64_t end)
+{
+    history h = { L->shown, (uint32_t)L->shown_n, (uint32_t)L->shown_cap };
+    int err;
+
+    if (L->shown_n >= UINT32_MAX)
+        return DM_ETOOBIG;
+    err = history_insert(&h, (slot){ start, end });
+    L->shown = h.v;
+    L->shown_n = h.n;
+    L->shown_cap = h.cap;
+    if (end - start > L->longest)
+        L->longest = end - start;
+    return err;
 }
 
 /* ------------------------------------------------------------ lane search */
@@ -555,14 +597,11 @@ static int place_in_lanes(dm_layout *L, dm_mode mode, int64_t t, int rewound, dm
     return 1;
 }
 
-int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, dm_placed *out)
+static int add(dm_layout *L, const dm_comment *c, const char *text, dm_placed *out)
 {
-    const char *text = text_override ? text_override : c->text;
     int64_t t = c->t_ms, now;
     int w = 0, h = 0, rewound, placed;
 
-    memset(out, 0, sizeof *out);
-    out->mode = (uint8_t)c->mode;
     if (c->deleted == DM_DELETED_BEFORE) {
         out->reason = DM_REASON_DELETED;
         return 0;
@@ -587,9 +626,8 @@ int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, 
     now = t > L->last_t ? t : L->last_t;
     L->last_t = now;
     if (L->o.density_cap > 0) {
-        /* a rewound comment counts against what is on screen at the latest time */
         heap_pop_until(L, now);
-        if (L->heap_n >= (size_t)L->o.density_cap) {
+        if ((rewound ? shown_at(L, t) : L->heap_n) >= (size_t)L->o.density_cap) {
             out->reason = DM_REASON_DENSITY;
             return 0;
         }
@@ -621,13 +659,25 @@ int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, 
     }
     if (out->shown && L->o.density_cap > 0 && heap_push(L, out->end_ms))
         return DM_ENOMEM;
+    if (out->shown && L->o.density_cap > 0 && L->unit_free)
+        return shown_insert(L, out->start_ms, out->end_ms);
+    return 0;
+}
+
+int dm_layout_add(dm_layout *L, const dm_comment *c, const char *text_override, dm_placed *out)
+{
+    int err;
+
+    memset(out, 0, sizeof *out);
+    out->mode = (uint8_t)c->mode;
+    err = add(L, c, text_override ? text_override : c->text, out);
     /* a moderator's delete came after the comment was on screen: it keeps
-     * the lanes it had, so the comments after it keep theirs */
-    if (c->deleted) {
+     * whatever it had (lanes included), so the comments after it keep theirs */
+    if (c->deleted == DM_DELETED_ON_SCREEN) {
         out->shown = 0;
         out->reason = DM_REASON_DELETED;
     }
-    return 0;
+    return err;
 }
 
 double dm_placed_x_at(const dm_placed *p, int64_t t_ms)

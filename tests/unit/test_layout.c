@@ -661,6 +661,44 @@ static void test_rewinds(void **state)
     assert_true(rewound_shown > rewound_total / 4);
 }
 
+/* A density cap after a rewind counts what is on screen at the comment's own time. */
+static void test_rewinds_density(void **state)
+{
+    dm_track t;
+    dm_layout_opts o = opts_default();
+    dm_layout *L;
+    dm_placed *p;
+    char text[32];
+    size_t shown_late = 0;
+
+    (void)state;
+    o.density_cap = 3;
+    dm_track_init(&t);
+    for (int i = 0; i < 10; i++)
+        push(&t, 100000, DM_MODE_SCROLL, DM_SIZE_SMALL, "busy later");
+    for (int i = 0; i < 20; i++) {
+        snprintf(text, sizeof text, "after the seek %d", i);
+        push(&t, 50000 + i, DM_MODE_SCROLL, DM_SIZE_SMALL, text);
+        t.items[t.count - 1].pass = 1;
+    }
+    p = calloc(t.count, sizeof *p);
+    assert_non_null(p);
+    L = dm_layout_new(&o, dm_test_measure, NULL, NULL, NULL);
+    assert_non_null(L);
+    assert_int_equal(dm_layout_allow_rewind(L), 0);
+    for (size_t i = 0; i < t.count; i++)
+        assert_int_equal(dm_layout_add(L, &t.items[i], NULL, &p[i]), 0);
+    for (size_t i = 10; i < t.count; i++)
+        shown_late += p[i].shown;
+    /* not all refused because of what is on screen at 100 s, nor all let through */
+    assert_int_equal(shown_late, 3);
+    assert_true(p[10].shown && p[11].shown && p[12].shown);
+    assert_int_equal(p[13].reason, DM_REASON_DENSITY);
+    dm_layout_free(&L);
+    free(p);
+    dm_track_clear(&t);
+}
+
 /* Without rewinds an earlier comment is held at the latest time, as before. */
 static void test_without_rewinds_earlier_is_held(void **state)
 {
@@ -709,6 +747,13 @@ static void test_deleted_keeps_its_lane(void **state)
     assert_true(p[1].shown);
     assert_true(p[1].y > 0);   /* the lane below the deleted one, as live */
     free(p);
+    /* a deleted comment that had found no lane says "deleted" too, as live */
+    o.area = 0.01;
+    assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
+    assert_int_equal(p[0].reason, DM_REASON_DELETED);
+    assert_int_equal(p[1].reason, DM_REASON_NO_LANE);
+    free(p);
+    o.area = 1.0;
     t.items[0].deleted = DM_DELETED_BEFORE;
     assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
     assert_false(p[0].shown);
@@ -751,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_timeline_matches_full_scan),
         cmocka_unit_test(test_incremental_equals_batch),
         cmocka_unit_test(test_rewinds),
+        cmocka_unit_test(test_rewinds_density),
         cmocka_unit_test(test_without_rewinds_earlier_is_held),
         cmocka_unit_test(test_deleted_keeps_its_lane),
         cmocka_unit_test(test_bad_settings),
