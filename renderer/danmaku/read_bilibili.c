@@ -96,10 +96,6 @@ static void declared_encoding(const char *buf, size_t len, char *name, size_t ca
     char quote;
 
     name[0] = 0;
-    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
-        buf += 3;
-        len -= 3;
-    }
     if (len < 6 || memcmp(buf, "<?xml", 5))
         return;
     end = memchr(buf, '>', len < 256 ? len : 256);
@@ -119,7 +115,13 @@ static void declared_encoding(const char *buf, size_t len, char *name, size_t ca
     name[p < end && *p == quote ? n : 0] = 0;
 }
 
-static int is_utf8_name(const char *name)
+/*
+ * Whether a declared encoding is read as UTF-8 anyway: UTF-8 and ASCII, and
+ * the 16/32-bit Unicode forms, which a file whose declaration we could read
+ * byte by byte (no byte order mark) evidently is not in (a common mistake of
+ * some tools).
+ */
+static int read_as_utf8(const char *name)
 {
     char low[16];
     size_t i;
@@ -128,7 +130,30 @@ static int is_utf8_name(const char *name)
         low[i] = (char)tolower((unsigned char)name[i]);
     low[i] = 0;
     return !name[0] || !strcmp(low, "utf-8") || !strcmp(low, "utf8") || !strcmp(low, "us-ascii") ||
-           !strcmp(low, "ascii");
+           !strcmp(low, "ascii") || !strncmp(low, "utf-16", 6) || !strncmp(low, "utf-32", 6) ||
+           !strncmp(low, "ucs-", 4) || !strcmp(low, "unicode");
+}
+
+/* Valid UTF-8 with at least one multi-byte character: no legacy encoding's text looks like that. */
+static int is_real_utf8(const char *buf, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    int multi = 0;
+
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n;
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            return 0;
+        multi = 1;
+        i += (size_t)n;
+    }
+    return multi;
 }
 
 /*
@@ -175,8 +200,11 @@ static int to_utf8(const char *enc, const char *buf, size_t len, char **out, siz
             cap *= 2;
             continue;
         }
-        if (errno != EILSEQ && errno != EINVAL)
+        if (errno != EILSEQ && errno != EINVAL) {
+            dm_diag_warn(diag, "converting from %s stopped after %zu of %zu bytes: %s", enc, len - left, len,
+                         strerror(errno));
             break;
+        }
         memcpy(o, "\xEF\xBF\xBD", 3);   /* skip one bad byte */
         o += 3;
         room -= 3;
@@ -657,8 +685,14 @@ int dm_read_bilibili_xml(dm_track *track, const char *buf, size_t len, dm_diag *
         char enc[64], *converted = NULL;
         size_t converted_len = 0;
 
-        declared_encoding(buf, len, enc, sizeof enc);
-        if (!is_utf8_name(enc)) {
+        /* a UTF-8 byte order mark wins over the declaration */
+        if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+            enc[0] = 0;
+        else
+            declared_encoding(buf, len, enc, sizeof enc);
+        if (!read_as_utf8(enc) && is_real_utf8(buf, len)) {
+            dm_diag_warn(diag, "declares encoding \"%s\" but is UTF-8; read as UTF-8", enc);
+        } else if (!read_as_utf8(enc)) {
             err = to_utf8(enc, buf, len, &converted, &converted_len, diag);
             if (err == 1) {
                 dm_diag_warn(diag, "unknown encoding \"%s\" declared; read as UTF-8", enc);

@@ -458,6 +458,23 @@ static void test_xml_declared_encodings(void **state)
     assert_int_equal(diag.warnings, 0);
     dm_track_clear(&t);
 
+    /* what the declaration says loses to the bytes: a UTF-8 byte order mark,
+     * UTF-8 text under a GBK declaration, "utf-16" on a file read byte by byte */
+    const char *says_wrong[] = {
+        "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"GBK\"?><i><d p=\"1,1,25,0,0,0,u,1\">前方</d></i>",
+        "<?xml version=\"1.0\" encoding=\"gb2312\"?><i><d p=\"1,1,25,0,0,0,u,1\">前方</d></i>",
+        "<?xml version=\"1.0\" encoding=\"utf-16\"?><i><d p=\"1,1,25,0,0,0,u,1\">前方</d></i>",
+    };
+    for (size_t k = 0; k < sizeof says_wrong / sizeof says_wrong[0]; k++) {
+        diag_init(&diag, &log);
+        assert_int_equal(read_xml(&t, says_wrong[k], &diag), 0);
+        assert_int_equal(t.count, 1);
+        assert_string_equal(t.items[0].text, "前方");
+        if (k == 1)
+            assert_non_null(strstr(log.text, "declares encoding \"gb2312\" but is UTF-8"));
+        dm_track_clear(&t);
+    }
+
     diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, unknown, &diag), 0);
     assert_int_equal(t.count, 1);
