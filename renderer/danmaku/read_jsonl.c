@@ -259,8 +259,12 @@ static const char *parse_comment(const cJSON *obj, dm_comment *c, dm_positioned 
         c->count = (int)v;
     if (!get_number(obj, "pass", 0, 1e9, &v))
         c->pass = (int)v;
-    /* the project's deletes are a screening host's: the comment was on screen */
-    c->deleted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "deleted")) ? DM_DELETED_ON_SCREEN : 0;
+    /* true: a screening host's delete, the comment was on screen; "before": it never was */
+    item = cJSON_GetObjectItemCaseSensitive(obj, "deleted");
+    if (cJSON_IsTrue(item))
+        c->deleted = DM_DELETED_ON_SCREEN;
+    else if (cJSON_IsString(item) && !strcmp(item->valuestring, "before"))
+        c->deleted = DM_DELETED_BEFORE;
     if (c->mode == DM_MODE_POSITIONED) {
         why = parse_pos(cJSON_GetObjectItemCaseSensitive(obj, "pos"), pos);
         if (why)

@@ -64,7 +64,10 @@ static cJSON *comment_object(const dm_comment *c)
         (c->count > 1 && add_number(obj, "count", c->count)) ||
         (c->pass > 0 && add_number(obj, "pass", c->pass)))
         goto error;
-    if (c->deleted && !cJSON_AddTrueToObject(obj, "deleted"))
+    /* true: a host's delete (the comment keeps its lanes); "before": never shown */
+    if (c->deleted == DM_DELETED_ON_SCREEN && !cJSON_AddTrueToObject(obj, "deleted"))
+        goto error;
+    if (c->deleted == DM_DELETED_BEFORE && !cJSON_AddStringToObject(obj, "deleted", "before"))
         goto error;
     if (c->mode == DM_MODE_POSITIONED && c->pos && add_pos(obj, c->pos))
         goto error;

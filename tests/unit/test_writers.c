@@ -191,6 +191,7 @@ static void test_round_trip_awkward(void **state)
     t.items[0].count = 3;
     t.items[1].deleted = DM_DELETED_ON_SCREEN;
     t.items[2].pass = 2;
+    t.items[2].deleted = DM_DELETED_BEFORE;
     round_trip(&t, dm_write_jsonl, dm_read_jsonl, 1);
     dm_track_clear(&t);
 }
