@@ -96,10 +96,11 @@ int dm_net_port(const dm_net *net);
 const char *dm_net_join_url(const dm_net *net);
 
 /*
- * Append a delete line for comment `id` to the recording (the player's clear:
- * the comments it took off the screen stay off in the replay). Any thread.
+ * Append a delete line for each of `count` comment ids to the recording (the
+ * player's clear: the comments it took off the screen stay off in the
+ * replay), with one flush. Any thread.
  */
-void dm_net_record_delete(dm_net *net, const char *id);
+void dm_net_record_deletes(dm_net *net, const char *const *ids, size_t count);
 
 /* A film time this much earlier than the last one is a backward seek. */
 #define DM_NET_REWIND_MS 500
@@ -133,11 +134,13 @@ typedef enum dm_net_control_kind {
 typedef struct dm_net_control {
     dm_net_control_kind kind;
     char id[48];                 /* DM_NET_DELETE */
+    uint64_t after;              /* comments queued before it (ever): it applies once they are taken, before later ones */
 } dm_net_control;
 
 /*
  * Move up to `cap` host requests, in order, into `out`; returns how many.
- * Call it after dm_net_drain so a delete finds its comment already taken.
+ * Carry each out once the first `after` comments ever queued are taken
+ * (dm_net_drain), and before any later one.
  */
 size_t dm_net_drain_control(dm_net *net, dm_net_control *out, size_t cap);
 

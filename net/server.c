@@ -515,7 +515,8 @@ static int push_control(dm_net *n, dm_net_control_kind kind, const char *id)
         pthread_mutex_unlock(&n->lock);
         return -1;
     }
-    n->controls[(n->c_head + n->c_count) % CONTROL_CAP] = (dm_net_control){ .kind = kind };
+    /* it applies after the comments queued so far, not to later ones */
+    n->controls[(n->c_head + n->c_count) % CONTROL_CAP] = (dm_net_control){ .kind = kind, .after = n->stats.accepted };
     snprintf(n->controls[(n->c_head + n->c_count) % CONTROL_CAP].id, sizeof n->controls[0].id, "%s", id ? id : "");
     n->c_count++;
     pthread_mutex_unlock(&n->lock);
@@ -663,25 +664,30 @@ static int moderate_comment(dm_net *n, conn *c, dm_net_submission *s)
     }
 }
 
-void dm_net_record_delete(dm_net *n, const char *id)
+void dm_net_record_deletes(dm_net *n, const char *const *ids, size_t count)
 {
-    char *line;
-    int bad;
+    int bad = 0;
 
-    if (!n->record)
+    if (!n->record || !count)
         return;
-    line = simple_json("delete", "id", id);
-    pthread_mutex_lock(&n->lock);
-    bad = !line || fprintf(n->record, "%s\n", line) < 0 || fflush(n->record);
+    pthread_mutex_lock(&n->lock);   /* one flush for them all */
+    for (size_t i = 0; i < count && !bad; i++) {
+        char *line = simple_json("delete", "id", ids[i]);
+        bad = !line || fprintf(n->record, "%s\n", line) < 0;
+        free(line);
+    }
+    bad = fflush(n->record) || bad;
     pthread_mutex_unlock(&n->lock);
-    free(line);
     if (bad)
-        fprintf(stderr, "danmaku: cannot write the deletion of %s to the recording: %s\n", id, strerror(errno));
+        fprintf(stderr, "danmaku: cannot write %zu deletion%s to the recording: %s\n", count, count == 1 ? "" : "s",
+                strerror(errno));
 }
 
 static int host_delete(dm_net *n, dm_host_entry *e)
 {
-    dm_net_record_delete(n, e->id);
+    const char *id = e->id;
+
+    dm_net_record_deletes(n, &id, 1);
     if (push_control(n, DM_NET_DELETE, e->id))
         return -1;
     audience_broadcast(n, simple_json("delete", "id", e->id));

@@ -86,6 +86,7 @@ struct dm_live {
     double started;
     /* figures */
     size_t drained_this_frame; /* comments taken since the last present */
+    uint64_t taken;            /* comments taken from the queue, ever */
     double pending_accept[PENDING_MAX]; /* their acceptance times (first ones) */
     double pending_taken[PENDING_MAX];  /* when the player took them */
     uint8_t pending_drawn[PENDING_MAX]; /* on screen in this frame (not delayed or dropped by the layout) */
@@ -293,8 +294,9 @@ static int place(dm_live *l, const dm_track *track, size_t i, dm_placed *placed,
 
 int dm_live_clear_screen(dm_live *l, dm_track *track, dm_placed *placed, dm_timeline *timeline, int64_t t_ms)
 {
-    size_t cap = 0, n;
+    size_t cap = 0, n, nids = 0;
     dm_visible *v = NULL;
+    char **ids;
 
     if (!timeline)
         return 0;
@@ -302,6 +304,7 @@ int dm_live_clear_screen(dm_live *l, dm_track *track, dm_placed *placed, dm_time
         free(v);
         return -1;
     }
+    ids = l && n ? malloc(n * sizeof *ids) : NULL;
     for (size_t k = 0; k < n; k++) {
         dm_timeline_remove(timeline, v[k].index);
         /* a live comment stays off even if the stage is laid out again, and
@@ -311,10 +314,15 @@ int dm_live_clear_screen(dm_live *l, dm_track *track, dm_placed *placed, dm_time
             track->items[v[k].index].deleted = DM_DELETED_ON_SCREEN;
             placed[v[k].index].shown = 0;   /* the dump says what the replay says */
             placed[v[k].index].reason = DM_REASON_DELETED;
-            if (c->id)
-                dm_net_record_delete(l->net, c->id);
+            if (c->id && ids)
+                ids[nids++] = c->id;
         }
     }
+    if (l && n && !ids)
+        fprintf(stderr, "danmaku: out of memory: the clear is not in the recording\n");
+    if (ids)
+        dm_net_record_deletes(l->net, (const char *const *)ids, nids);
+    free(ids);
     free(v);
     return (int)n;
 }
@@ -335,17 +343,6 @@ static void delete_live(dm_live *l, dm_track *track, dm_placed *placed, dm_timel
     }
 }
 
-static void run_controls(dm_live *l, const dm_net_control *ctl, size_t n, dm_track *track, dm_placed *placed,
-                         dm_timeline *timeline, int64_t film_ms)
-{
-    for (size_t k = 0; k < n; k++) {
-        if (ctl[k].kind == DM_NET_DELETE)
-            delete_live(l, track, placed, timeline, ctl[k].id);
-        else
-            dm_live_clear_screen(l, track, placed, timeline, film_ms);
-    }
-}
-
 void dm_live_screen_stats(dm_live *l, size_t on_screen)
 {
     dm_net_set_screen_stats(l->net, on_screen, l->dropped);
@@ -358,6 +355,9 @@ int dm_live_toggle_feed(dm_live *l)
     dm_net_request_feed_paused(l->net, paused);
     return paused;
 }
+
+static int take_upto(dm_live *l, uint64_t upto, dm_track *track, dm_placed **placed, char ***texts,
+                     dm_timeline *timeline, const dm_layout_opts *layout);
 
 int dm_live_drain(dm_live *l, int64_t film_ms, int paused, dm_track *track, dm_placed **placed,
                   char ***texts, dm_timeline *timeline, const dm_layout_opts *layout)
@@ -373,27 +373,41 @@ int dm_live_drain(dm_live *l, int64_t film_ms, int paused, dm_track *track, dm_p
      * the delete runs. Requests left over wait for the next frame.
      */
     nctl = dm_net_drain_control(l->net, ctl, CONTROL_BATCH);
-    if (dm_live_take(l, track, placed, texts, timeline, layout))
-        return -1;
-    run_controls(l, ctl, nctl, track, *placed, timeline, film_ms);
-    return 0;
+    for (size_t k = 0; k < nctl; k++) {
+        /* in queue order: a request applies to the comments queued before it, not to later ones */
+        if (take_upto(l, ctl[k].after, track, placed, texts, timeline, layout))
+            return -1;
+        if (ctl[k].kind == DM_NET_DELETE)
+            delete_live(l, track, *placed, timeline, ctl[k].id);
+        else if (dm_live_clear_screen(l, track, *placed, timeline, film_ms) < 0)
+            return -1;
+    }
+    return dm_live_take(l, track, placed, texts, timeline, layout);
 }
 
 int dm_live_take(dm_live *l, dm_track *track, dm_placed **placed, char ***texts, dm_timeline *timeline,
                  const dm_layout_opts *layout)
 {
+    return take_upto(l, UINT64_MAX, track, placed, texts, timeline, layout);
+}
+
+/* Take queued comments until `upto` have been taken in all (or the queue is empty). */
+static int take_upto(dm_live *l, uint64_t upto, dm_track *track, dm_placed **placed, char ***texts,
+                     dm_timeline *timeline, const dm_layout_opts *layout)
+{
     dm_net_comment batch[DRAIN_BATCH];
-    double now = dm_net_now();
 
     atomic_store(&l->woken, 0);
     if (!l->layout && new_layout(l, layout))
         return -1;
-    for (;;) {
-        size_t n = dm_net_drain(l->net, batch, DRAIN_BATCH);
+    while (l->taken < upto) {
+        size_t n = dm_net_drain(l->net, batch, upto - l->taken < DRAIN_BATCH ? (size_t)(upto - l->taken) : DRAIN_BATCH);
+        double now = dm_net_now();
         int err = 0;
 
         if (n == 0)
             break;
+        l->taken += n;
 
         if (grow_arrays(placed, texts, track->count, track->count + n))
             err = -1;
@@ -417,8 +431,6 @@ int dm_live_take(dm_live *l, dm_track *track, dm_placed **placed, char ***texts,
             fprintf(stderr, "danmaku: out of memory for live comments\n");
             return -1;
         }
-        if (n < DRAIN_BATCH)
-            break;
     }
     return 0;
 }

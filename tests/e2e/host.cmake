@@ -2,7 +2,8 @@
 # through the server with CJK, full-width and half-width text (blocklist.js),
 # and every console action in Debian's Chromium with its effect on the
 # audience page and on the player's frames (console.js, which makes its film
-# with ffmpeg). Clients: the npm `ws` package and playwright-core, from
+# with ffmpeg), and the order of a clear and the comments around it
+# (clear.js). Clients: the npm `ws` package and playwright-core, from
 # tools/bootstrap.sh (npm ci at the repository root).
 find_program(DM_NODE node)
 set(DM_NODE_MODULES "${CMAKE_SOURCE_DIR}/node_modules")
@@ -11,7 +12,7 @@ if(DM_NODE AND EXISTS "${DM_NODE_MODULES}/ws" AND TARGET danmaku AND TARGET danm
   set(_host_args --player $<TARGET_FILE:danmaku> --convert $<TARGET_FILE:danmaku-convert>
       --film ${CMAKE_SOURCE_DIR}/assets/demo/demo.mp4)
   set(_host_env "${DM_TEST_ENV};NODE_PATH=${DM_NODE_MODULES};SDL_VIDEODRIVER=dummy")
-  foreach(_t auth blocklist)
+  foreach(_t auth blocklist clear)
     add_test(NAME host_${_t}
       COMMAND ${DM_NODE} ${_host_dir}/${_t}.js ${_host_args} --workdir ${CMAKE_CURRENT_BINARY_DIR}/host-${_t})
     set_tests_properties(host_${_t} PROPERTIES LABELS "e2e;host" TIMEOUT 180 ENVIRONMENT "${_host_env}")

@@ -168,9 +168,9 @@ function readJsonl(file) {
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
 
-// danmaku-convert REC --layout with the player's stage settings; returns its lines.
-function convertLayout(args, rec, stage, fontPx, out) {
-  execFileSync(args.convert, [rec, '--layout', '-o', out, '--stage', stage, '--font-px', String(fontPx)]);
+// danmaku-convert REC --layout with the player's stage settings (and `more` options); returns its lines.
+function convertLayout(args, rec, stage, fontPx, out, more) {
+  execFileSync(args.convert, [rec, '--layout', '-o', out, '--stage', stage, '--font-px', String(fontPx), ...(more || [])]);
   return readJsonl(out);
 }
 
