@@ -1632,6 +1632,10 @@ int dm_net_start(dm_net **out, const dm_net_opts *opts, char *err, size_t errlen
             fprintf(n->record, "{\"type\":\"track\",\"format\":\"danmaku\",\"version\":1,\"live\":true,"
                                "\"started_at\":%lld}\n", n->session);
             fflush(n->record);
+        } else {
+            /* appending is right after a crash or a restart of the same screening */
+            fprintf(stderr, "danmaku: %s is not empty: this screening's comments are appended to it "
+                            "(a new screening wants a new file)\n", opts->record_path);
         }
     }
     lws_set_log_level(opts->verbose ? LLL_ERR | LLL_WARN : LLL_ERR, opts->verbose ? NULL : lws_log_quiet);

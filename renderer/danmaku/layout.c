@@ -226,7 +226,8 @@ int dm_layout_allow_rewind(dm_layout *L)
         return 0;
     for (int layer = 0; layer < 2; layer++)
         for (int s = 0; s < SET_COUNT; s++) {
-            L->hist[layer][s] = calloc((size_t)L->units, sizeof(history));
+            if (!L->hist[layer][s])
+                L->hist[layer][s] = calloc((size_t)L->units, sizeof(history));
             if (!L->hist[layer][s])
                 return DM_ENOMEM;
         }
