@@ -476,6 +476,29 @@ static int unit_free_at(const dm_layout *L, const history *h, int set, double ow
     return 1;
 }
 
+static int set_of(dm_mode mode)
+{
+    return mode == DM_MODE_SCROLL ? SET_SCROLL : mode == DM_MODE_REVERSE ? SET_REVERSE : SET_FIXED;
+}
+
+/*
+ * Rewinds: could a comment of this mode start at t in some unit, whatever
+ * its text? The bound of lane_possible for rewound comments (no width: the
+ * least headway), so that a flood after a rewind is not measured in vain.
+ */
+static int rewound_possible(const dm_layout *L, dm_mode mode, int64_t t)
+{
+    int set = set_of(mode);
+    int layers = L->o.overflow == DM_OVERFLOW_OVERLAY ? 2 : 1;
+    double own = set == SET_FIXED ? 0 : headway_ms(L, 0);
+
+    for (int layer = 0; layer < layers; layer++)
+        for (int u = 0; u < L->units; u++)
+            if (unit_free_at(L, &L->hist[layer][set][u], set, own, t))
+                return 1;
+    return 0;
+}
+
 /* Rewinds: the first run of n units (scanning order) free at t, or -1. */
 static int rewound_run(dm_layout *L, int layer, int set, double own, int n, int max_k, int from_bottom, int64_t t)
 {
@@ -517,11 +540,6 @@ static void place_positioned(const dm_layout *L, const dm_comment *c, int64_t t,
  * even that fails, the comment cannot be placed and its text need not be
  * measured at all, which is most comments in a flood of live ones.
  */
-static int set_of(dm_mode mode)
-{
-    return mode == DM_MODE_SCROLL ? SET_SCROLL : mode == DM_MODE_REVERSE ? SET_REVERSE : SET_FIXED;
-}
-
 static int lane_possible(dm_layout *L, dm_mode mode, int64_t limit)
 {
     int set = set_of(mode);
@@ -635,8 +653,10 @@ static int add(dm_layout *L, const dm_comment *c, const char *text, dm_placed *o
     }
     /* while lanes are full, skip measuring comments that cannot fit anyway
      * (the result is the same either way; only the work differs) */
-    if (c->mode != DM_MODE_POSITIONED && !rewound && L->saturated[set_of(c->mode)] &&
-        !lane_possible(L, c->mode, L->o.overflow == DM_OVERFLOW_DELAY ? t + L->o.max_delay_ms : t)) {
+    if (c->mode != DM_MODE_POSITIONED &&
+        (rewound ? !rewound_possible(L, c->mode, t)
+                 : L->saturated[set_of(c->mode)] &&
+                       !lane_possible(L, c->mode, L->o.overflow == DM_OVERFLOW_DELAY ? t + L->o.max_delay_ms : t))) {
         out->reason = DM_REASON_NO_LANE;
         return 0;
     }
