@@ -131,17 +131,6 @@ int dm_host_auth_logout(dm_host_auth *a, const char *header)
     return any;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The value of `name` in an urlencoded form, decoded into out; 0 or -1. */
 static int form_value(const char *body, size_t len, const char *name, char *out, size_t cap)
 {
@@ -156,8 +145,9 @@ static int form_value(const char *body, size_t len, const char *name, char *out,
                 char ch = body[x];
                 if (ch == '+') {
                     ch = ' ';
-                } else if (ch == '%' && x + 2 < j + 1 && hexval(body[x + 1]) >= 0 && hexval(body[x + 2]) >= 0) {
-                    ch = (char)(hexval(body[x + 1]) * 16 + hexval(body[x + 2]));
+                } else if (ch == '%' && x + 2 < j + 1 && dm_net_hexval(body[x + 1]) >= 0 &&
+                           dm_net_hexval(body[x + 2]) >= 0) {
+                    ch = (char)(dm_net_hexval(body[x + 1]) * 16 + dm_net_hexval(body[x + 2]));
                     x += 2;
                 }
                 if (k + 1 >= cap || ch == 0)

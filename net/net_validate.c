@@ -71,7 +71,7 @@ char *dm_net_error_json(dm_net_err e, int retry_ms)
     return s;
 }
 
-static int hexval(char c)
+int dm_net_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -115,7 +115,7 @@ static int has_forbidden_escape(const char *buf, size_t len)
         if (i + 4 >= len)
             return 0;   /* truncated: cJSON reports it */
         for (int k = 1; k <= 4; k++) {
-            int h = hexval(buf[i + k]);
+            int h = dm_net_hexval(buf[i + k]);
             if (h < 0)
                 return 0;
             v = v * 16 + h;
@@ -267,7 +267,7 @@ static int parse_color(const char *s, uint32_t *out)
     if (strlen(s) != 7 || s[0] != '#')
         return -1;
     for (int i = 1; i < 7; i++) {
-        int h = hexval(s[i]);
+        int h = dm_net_hexval(s[i]);
         if (h < 0)
             return -1;
         v = v * 16 + (uint32_t)h;

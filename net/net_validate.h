@@ -42,6 +42,9 @@ typedef enum dm_net_err {
 const char *dm_net_err_code(dm_net_err e);     /* "bad_json", ... */
 const char *dm_net_err_message(dm_net_err e);  /* a sentence for people */
 
+/* The value of a hex digit, or -1 (JSON unicode escapes, urlencoded forms). */
+int dm_net_hexval(char c);
+
 /* Text caps. */
 typedef struct dm_net_limits {
     int max_chars;            /* code points after cleaning */
