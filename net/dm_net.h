@@ -144,6 +144,12 @@ typedef struct dm_net_control {
  */
 size_t dm_net_drain_control(dm_net *net, dm_net_control *out, size_t cap);
 
+/*
+ * The `after` of the oldest request still queued (UINT64_MAX when none):
+ * comments past it must wait until that request is carried out.
+ */
+uint64_t dm_net_control_barrier(dm_net *net);
+
 /* Every frame: what the screen shows, for the console's statistics. */
 void dm_net_set_screen_stats(dm_net *net, uint64_t on_screen, uint64_t dropped);
 

@@ -1097,6 +1097,16 @@ size_t dm_net_drain_control(dm_net *n, dm_net_control *out, size_t cap)
     return k;
 }
 
+uint64_t dm_net_control_barrier(dm_net *n)
+{
+    uint64_t after;
+
+    pthread_mutex_lock(&n->lock);
+    after = n->c_count ? n->controls[n->c_head].after : UINT64_MAX;
+    pthread_mutex_unlock(&n->lock);
+    return after;
+}
+
 void dm_net_set_screen_stats(dm_net *n, uint64_t on_screen, uint64_t dropped)
 {
     pthread_mutex_lock(&n->lock);

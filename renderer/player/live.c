@@ -388,7 +388,9 @@ int dm_live_drain(dm_live *l, int64_t film_ms, int paused, dm_track *track, dm_p
 int dm_live_take(dm_live *l, dm_track *track, dm_placed **placed, char ***texts, dm_timeline *timeline,
                  const dm_layout_opts *layout)
 {
-    return take_upto(l, UINT64_MAX, track, placed, texts, timeline, layout);
+    /* not past a request still queued (one that came after this frame took its
+     * requests, or more than a frame's batch): it runs first, next frame */
+    return take_upto(l, dm_net_control_barrier(l->net), track, placed, texts, timeline, layout);
 }
 
 /* Take queued comments until `upto` have been taken in all (or the queue is empty). */
@@ -559,8 +561,10 @@ int dm_live_finish(dm_live *l, int64_t film_ms, dm_track *track, dm_placed **pla
                    int outline_px)
 {
     dm_net_halt(l->net);
-    if (dm_live_drain(l, film_ms, 0, track, placed, texts, timeline, layout))
-        return -1;
+    do {   /* every request and every comment still queued */
+        if (dm_live_drain(l, film_ms, 0, track, placed, texts, timeline, layout))
+            return -1;
+    } while (dm_net_control_barrier(l->net) != UINT64_MAX);
     if (l->opt.stats) {
         dm_net_stats st;
         dm_net_get_stats(l->net, &st);

@@ -5,6 +5,7 @@
 // recording replays with the live lanes.
 'use strict';
 const L = require('./lib');
+const H = require('../host/hostlib');
 
 // Whether two placed boxes (LAYOUT-DUMP.md lines) overlap at some film time.
 function clash(a, b) {
@@ -30,17 +31,29 @@ async function main() {
 
   const player = await L.startPlayer(args, ['--size', '640x360', '--font-px', '32', '--until', '5.5',
     '--record', rec, '--dump-layout', dump, '--stats', '--script', script]);
-  const started = Date.now();
+  // the film time, as the host console reports it (what comments are stamped with)
+  const host = await H.hostConnect(player.port, { Authorization: 'Bearer ' + H.hostToken(player).token });
+  const waitFilm = async (pred, what) => {
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      const st = await H.ask(host, { type: 'stats' }, ['stats']);
+      if (st && pred(st.film_ms)) return st.film_ms;
+      if (Date.now() > deadline) L.fail('the film never reached ' + what + ' (' + JSON.stringify(st) + ')');
+      await L.sleep(50);
+    }
+  };
   const c = await L.connect(player.port);
   L.check(c.opened, 'the WebSocket opens');
-  // A late in the first pass, B early in the second
-  await L.sleep(Math.max(0, 3000 - (Date.now() - started)));
+  // A late in the first pass, B early in the second (film times only grow
+  // within a pass, so an earlier one means the seek has happened)
+  await waitFilm((t) => t >= 2800, '2.8 s');
   const a = await L.request(c, { type: 'comment', text: 'before the seek', color: '#FE0302' });
-  await L.sleep(Math.max(0, 5500 - (Date.now() - started)));
+  await waitFilm((t) => t >= 800 && t < 2000, '0.8 s after the seek back');
   const b = await L.request(c, { type: 'comment', text: 'after the seek', color: '#00CD00' });
   L.check(a && a.type === 'ack' && b && b.type === 'ack', 'both acked: ' + JSON.stringify([a, b]));
   L.check(b.t_ms < a.t_ms, 'the comment after the seek has the earlier film time (' + b.t_ms + ' < ' + a.t_ms + ' ms)');
   c.ws.close();
+  host.ws.close();
   const r = await L.waitExit(player, 30);
   L.check(r.code === 0, 'the player finished cleanly (' + JSON.stringify(r) + ')');
 
