@@ -24,11 +24,6 @@ if(DM_FFMPEG_EXECUTABLE AND DM_FFPROBE_EXECUTABLE AND Python3_Interpreter_FOUND)
               ${DM_FFMPEG_EXECUTABLE} ${DM_FFPROBE_EXECUTABLE} ${CMAKE_CURRENT_BINARY_DIR}/render-e2e)
     set_tests_properties(render_${check} PROPERTIES LABELS "e2e;render" TIMEOUT 600
       ENVIRONMENT "SDL_VIDEODRIVER=dummy;SDL_AUDIODRIVER=dummy")
-    if(DM_SANITIZE)
-      # fontconfig leaks a little at FcInit; see tests/lsan.supp.
-      set_property(TEST render_${check} APPEND PROPERTY ENVIRONMENT
-        "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/../lsan.supp:print_suppressions=0")
-    endif()
   endforeach()
 else()
   message(STATUS "danmaku-render end-to-end tests skipped: ffmpeg, ffprobe or Python 3 not found")
