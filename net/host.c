@@ -101,16 +101,12 @@ static int cookie_slot(const dm_host_auth *a, const char *header)
     return slot;
 }
 
-int dm_host_auth_cookie(const dm_host_auth *a, const char *header)
-{
-    return cookie_slot(a, header) >= 0;
-}
-
 int dm_host_auth_cookie_session(const dm_host_auth *a, const char *header, char *sid)
 {
     int slot = cookie_slot(a, header);
 
-    memcpy(sid, slot >= 0 ? a->sessions[slot] : "", slot >= 0 ? DM_HOST_SID_LEN + 1 : 1);
+    if (sid)
+        memcpy(sid, slot >= 0 ? a->sessions[slot] : "", slot >= 0 ? DM_HOST_SID_LEN + 1 : 1);
     return slot >= 0;
 }
 

@@ -35,8 +35,6 @@ const char *dm_host_auth_token(const dm_host_auth *a);
 
 /* 1 if the Authorization header value is "Bearer TOKEN" with the right token. */
 int dm_host_auth_bearer(const dm_host_auth *a, const char *header);
-/* 1 if the Cookie header value carries a session this run issued. */
-int dm_host_auth_cookie(const dm_host_auth *a, const char *header);
 /*
  * A login form's body ("token=..." urlencoded): with the right token, a new
  * session whose id goes to sid (DM_HOST_SID_LEN + 1 bytes) and 1; else 0.
@@ -45,8 +43,8 @@ int dm_host_auth_cookie(const dm_host_auth *a, const char *header);
 int dm_host_auth_login(dm_host_auth *a, const char *body, size_t len, char *sid);
 /*
  * The session a Cookie header value carries: 1 with its id in sid
- * (DM_HOST_SID_LEN + 1 bytes) if this run issued it and still knows it,
- * else 0 with sid "". A console keeps the id to notice when it ends.
+ * (DM_HOST_SID_LEN + 1 bytes; may be NULL) if this run issued it and still
+ * knows it, else 0 with sid "". A console keeps the id to notice when it ends.
  */
 int dm_host_auth_cookie_session(const dm_host_auth *a, const char *header, char *sid);
 /* 1 while a session id is known: issued, not logged out, not pushed out by newer logins. */

@@ -67,10 +67,9 @@ struct dm_layout {
     uint8_t stale[2][SET_COUNT]; /* min_free needs computing again */
     uint8_t saturated[SET_COUNT]; /* the last comment of the set found no lane */
     int64_t last_t;              /* latest comment time seen */
+    int rewinds;                 /* dm_layout_allow_rewind was called (and succeeded) */
     history *hist[2][SET_COUNT]; /* [layer][set] -> units histories, NULL unless rewinds are allowed */
-    uint8_t *unit_free;          /* scratch: unit free at a rewound comment's time */
-    slot *shown;                 /* rewinds and a density cap: every shown comment's (start, end) by start */
-    size_t shown_n, shown_cap;
+    history shown;               /* rewinds and a density cap: every shown comment's (start, end) */
     int64_t longest;             /* the longest life among them */
     int64_t *heap;               /* density cap: min-heap of end times on screen */
     size_t heap_n, heap_cap;
@@ -210,8 +209,7 @@ void dm_layout_free(dm_layout **layout)
                 free(L->hist[layer][s][u].v);
             free(L->hist[layer][s]);
         }
-    free(L->unit_free);
-    free(L->shown);
+    free(L->shown.v);
     free(L->earliest);
     free(L->heap);
     free(L);
@@ -222,8 +220,6 @@ int dm_layout_allow_rewind(dm_layout *L)
 {
     if (L->last_t != INT64_MIN)
         return DM_EINVAL;   /* the histories must hold every comment */
-    if (L->unit_free)
-        return 0;
     for (int layer = 0; layer < 2; layer++)
         for (int s = 0; s < SET_COUNT; s++) {
             if (!L->hist[layer][s])
@@ -231,14 +227,11 @@ int dm_layout_allow_rewind(dm_layout *L)
             if (!L->hist[layer][s])
                 return DM_ENOMEM;
         }
-    /* set last: it is what says rewinds are allowed */
-    L->unit_free = malloc((size_t)L->units);
-    return L->unit_free ? 0 : DM_ENOMEM;
+    L->rewinds = 1;
+    return 0;
 }
 
 /* ------------------------------------------------------------ density heap */
-
-static int history_insert(history *h, slot s);
 
 static void heap_pop_until(dm_layout *L, int64_t t)
 {
@@ -279,43 +272,6 @@ static int heap_push(dm_layout *L, int64_t end)
     }
     L->heap[i] = end;
     return 0;
-}
-
-/*
- * Rewinds and a density cap: the heap only knows what is on screen at the
- * latest time, so a rewound comment is counted against every shown comment
- * whose life holds its own time.
- */
-static size_t shown_at(const dm_layout *L, int64_t t)
-{
-    size_t lo = 0, hi = L->shown_n, n = 0;
-
-    while (lo < hi) {   /* first that starts after t */
-        size_t mid = lo + (hi - lo) / 2;
-        if (L->shown[mid].start <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    while (lo-- > 0 && L->shown[lo].start > t - L->longest)
-        n += L->shown[lo].free_entry > t;
-    return n;
-}
-
-static int shown_insert(dm_layout *L, int64_t start, int64_t end)
-{
-    history h = { L->shown, (uint32_t)L->shown_n, (uint32_t)L->shown_cap };
-    int err;
-
-    if (L->shown_n >= UINT32_MAX)
-        return DM_ETOOBIG;
-    err = history_insert(&h, (slot){ start, end });
-    L->shown = h.v;
-    L->shown_n = h.n;
-    L->shown_cap = h.cap;
-    if (end - start > L->longest)
-        L->longest = end - start;
-    return err;
 }
 
 /* ------------------------------------------------------------ lane search */
@@ -417,7 +373,7 @@ static int history_insert(history *h, slot s)
 
     if (h->n == h->cap) {
         uint32_t cap = h->cap ? h->cap * 2 : 8;
-        slot *v = cap > h->cap ? realloc(h->v, (size_t)cap * sizeof *v) : NULL;
+        slot *v = cap > h->cap ? realloc(h->v, (size_t)cap * sizeof *v) : NULL;   /* no wrap past 2^32 */
         if (!v)
             return DM_ENOMEM;
         h->v = v;
@@ -427,6 +383,28 @@ static int history_insert(history *h, slot s)
     h->v[at] = s;
     h->n++;
     return 0;
+}
+
+/*
+ * Rewinds and a density cap: the heap only knows what is on screen at the
+ * latest time, so a rewound comment is counted against every shown comment
+ * whose life holds its own time.
+ */
+static size_t shown_at(const dm_layout *L, int64_t t)
+{
+    uint32_t i = history_after(&L->shown, t);
+    size_t n = 0;
+
+    while (i-- > 0 && L->shown.v[i].start > t - L->longest)
+        n += L->shown.v[i].free_entry > t;
+    return n;
+}
+
+static int shown_insert(dm_layout *L, int64_t start, int64_t end)
+{
+    if (end - start > L->longest)
+        L->longest = end - start;
+    return history_insert(&L->shown, (slot){ start, end });
 }
 
 static int occupy(dm_layout *L, int layer, int set, int k, int n, int64_t start, int w)
@@ -504,10 +482,8 @@ static int rewound_run(dm_layout *L, int layer, int set, double own, int n, int 
 {
     const history *h = L->hist[layer][set];
 
-    for (int u = 0; u < max_k + n; u++) {
-        L->unit_free[u] = (uint8_t)unit_free_at(L, &h[u], set, own, t);
-        L->earliest[u] = L->unit_free[u] ? t : INT64_MAX;
-    }
+    for (int u = 0; u < max_k + n; u++)
+        L->earliest[u] = unit_free_at(L, &h[u], set, own, t) ? t : INT64_MAX;
     return first_free_run(L, n, max_k, from_bottom, t);
 }
 
@@ -639,7 +615,7 @@ static int add(dm_layout *L, const dm_comment *c, const char *text, dm_placed *o
         return 0;
     }
     /* lanes only move forward in time, unless rewinds are allowed */
-    rewound = t < L->last_t && L->unit_free;
+    rewound = t < L->last_t && L->rewinds;
     if (t < L->last_t && !rewound)
         t = L->last_t;
     now = t > L->last_t ? t : L->last_t;
@@ -680,7 +656,7 @@ static int add(dm_layout *L, const dm_comment *c, const char *text, dm_placed *o
     }
     if (out->shown && L->o.density_cap > 0 && heap_push(L, out->end_ms))
         return DM_ENOMEM;
-    if (out->shown && L->o.density_cap > 0 && L->unit_free)
+    if (out->shown && L->o.density_cap > 0 && L->rewinds)
         return shown_insert(L, out->start_ms, out->end_ms);
     return 0;
 }

@@ -85,13 +85,14 @@ struct dm_live {
     int qr_mode;
     double started;
     /* figures */
-    size_t drained_this_frame; /* comments taken since the last present */
     uint64_t taken;            /* comments taken from the queue, ever */
-    double pending_accept[PENDING_MAX]; /* their acceptance times (first ones) */
-    double pending_taken[PENDING_MAX];  /* when the player took them */
-    uint8_t pending_drawn[PENDING_MAX]; /* on screen in this frame (not delayed or dropped by the layout) */
     int64_t film_ms;           /* film time of the frame being drawn */
-    size_t pending;
+    struct {                   /* comments taken since the last present (the first PENDING_MAX) */
+        double accepted;       /* when the server accepted it */
+        double taken;          /* when the player took it */
+        int drawn;             /* on screen in this frame (not delayed or dropped by the layout) */
+    } pending[PENDING_MAX];
+    size_t pending_count;
     latency to_screen;         /* acceptance to the present that first draws it */
     latency in_queue;          /* acceptance to the player taking it */
     latency to_placed;         /* every comment, drawn or not: acceptance to the present after its placement */
@@ -149,8 +150,11 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text, size_t 
     l->opt = *o;
     l->text = text;
     l->first = first;
-    if (latency_init(&l->to_screen) || latency_init(&l->in_queue) || latency_init(&l->to_placed) ||
-        parse_listen(o->listen, addr, sizeof addr, &no.port)) {
+    if (latency_init(&l->to_screen) || latency_init(&l->in_queue) || latency_init(&l->to_placed)) {
+        fprintf(stderr, "danmaku: out of memory for the live feed\n");
+        goto error;
+    }
+    if (parse_listen(o->listen, addr, sizeof addr, &no.port)) {
         fprintf(stderr, "danmaku: --listen wants [ADDR:]PORT (0-65535), got '%s'\n", o->listen);
         goto error;
     }
@@ -368,13 +372,14 @@ int dm_live_drain(dm_live *l, int64_t film_ms, int paused, dm_track *track, dm_p
     dm_net_set_film_time(l->net, film_ms, paused);
     l->film_ms = film_ms;
     /*
-     * Host requests are taken before the comments: a delete names a comment
-     * queued before the delete was, so it is surely in the track by the time
-     * the delete runs. Requests left over wait for the next frame.
+     * Host requests run in their place among the comments: each after the
+     * comments queued before it (a delete then finds its comment in the
+     * track) and before any later one (a clear never takes those off).
+     * Requests left over wait for the next frame, and so do the comments
+     * after them.
      */
     nctl = dm_net_drain_control(l->net, ctl, CONTROL_BATCH);
     for (size_t k = 0; k < nctl; k++) {
-        /* in queue order: a request applies to the comments queued before it, not to later ones */
         if (take_upto(l, ctl[k].after, track, placed, texts, timeline, layout))
             return -1;
         if (ctl[k].kind == DM_NET_DELETE)
@@ -416,14 +421,13 @@ static int take_upto(dm_live *l, uint64_t upto, dm_track *track, dm_placed **pla
         for (size_t k = 0; k < n; k++) {
             if (!err && dm_track_push(track, &batch[k].c) == 0) {
                 err = place(l, track, track->count - 1, *placed, timeline);
-                if (l->pending < PENDING_MAX) {
+                if (l->pending_count < PENDING_MAX) {
                     const dm_placed *pl = &(*placed)[track->count - 1];
-                    l->pending_accept[l->pending] = batch[k].accepted_wall;
-                    l->pending_taken[l->pending] = now;
-                    l->pending_drawn[l->pending++] =
+                    l->pending[l->pending_count].accepted = batch[k].accepted_wall;
+                    l->pending[l->pending_count].taken = now;
+                    l->pending[l->pending_count++].drawn =
                         pl->shown && pl->start_ms <= l->film_ms && pl->end_ms > l->film_ms;
                 }
-                l->drained_this_frame++;
             } else {
                 err = -1;
             }
@@ -517,14 +521,13 @@ void dm_live_presented(dm_live *l)
         l->late_frames++;
     l->last_present = now;
     l->frames++;
-    for (size_t i = 0; i < l->pending; i++) {
-        if (l->pending_drawn[i])
-            latency_add(&l->to_screen, (now - l->pending_accept[i]) * 1000.0);
-        latency_add(&l->in_queue, (l->pending_taken[i] - l->pending_accept[i]) * 1000.0);
-        latency_add(&l->to_placed, (now - l->pending_accept[i]) * 1000.0);
+    for (size_t i = 0; i < l->pending_count; i++) {
+        if (l->pending[i].drawn)
+            latency_add(&l->to_screen, (now - l->pending[i].accepted) * 1000.0);
+        latency_add(&l->in_queue, (l->pending[i].taken - l->pending[i].accepted) * 1000.0);
+        latency_add(&l->to_placed, (now - l->pending[i].accepted) * 1000.0);
     }
-    l->pending = 0;
-    l->drained_this_frame = 0;
+    l->pending_count = 0;
 }
 
 /* The same lines as danmaku-convert --layout writes for the recording (LAYOUT-DUMP.md). */

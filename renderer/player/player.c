@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/types.h>
 #include <time.h>
 
 #include <SDL.h>
@@ -370,16 +369,6 @@ static void draw_hud(player *p)
     draw_text_box(p, buf, 12, 12, 22);
 }
 
-/* The comments on screen at t_ms into p->visible; how many, or -1 when out of memory. */
-static ssize_t query_visible(player *p, int64_t t_ms)
-{
-    size_t n;
-
-    if (dm_timeline_query_all(p->timeline, t_ms, &p->visible, &p->visible_cap, &n))
-        return -1;
-    return (ssize_t)n;
-}
-
 /*
  * Live comments that arrived while the frame was drawn join it just before
  * the present ("late latching"): they come last in draw order anyway, having
@@ -387,26 +376,24 @@ static ssize_t query_visible(player *p, int64_t t_ms)
  */
 static int compose_late_live(player *p, const dm_stage_comments *base, int64_t t_ms)
 {
-    size_t before = p->track.count, first;
-    ssize_t n;
+    size_t before = p->track.count, first, n;
     dm_stage_comments c;
 
     if (dm_live_take(p->live, &p->track, &p->placed, &p->texts, p->timeline, &p->layout))
         return -1;
     if (!p->show_comments || !p->timeline || p->track.count == before)
         return 0;
-    n = query_visible(p, t_ms);
-    if (n < 0)
+    if (dm_timeline_query_all(p->timeline, t_ms, &p->visible, &p->visible_cap, &n))
         return -1;
     /* the timeline lists comments in index order: the new ones are last */
-    for (first = (size_t)n; first > 0 && p->visible[first - 1].index >= before; first--)
+    for (first = n; first > 0 && p->visible[first - 1].index >= before; first--)
         ;
     c = *base;
     c.items = p->track.items;
     c.texts = p->texts;
     c.visible = p->visible + first;
-    c.count = (size_t)n - first;
-    p->on_screen = (size_t)n;
+    c.count = n - first;
+    p->on_screen = n;
     return dm_stage_draw_more(p->stage, &p->display, &c);
 }
 
@@ -414,23 +401,22 @@ static int compose(player *p)
 {
     dm_stage_comments c = { 0 };
     int64_t t_ms = (int64_t)llround(p->t * 1000.0);
-    ssize_t n = 0;
+    size_t n = 0;
 
     if (p->live && dm_live_drain(p->live, t_ms, dm_media_is_paused(p->media), &p->track, &p->placed, &p->texts,
                                  p->timeline, &p->layout))
         return -1;
     if (p->show_comments && p->timeline) {
-        n = query_visible(p, t_ms);
-        if (n < 0)
+        if (dm_timeline_query_all(p->timeline, t_ms, &p->visible, &p->visible_cap, &n))
             return -1;
         c.items = p->track.items;
         c.texts = p->texts;
         c.layout = &p->layout;
         c.visible = p->visible;
-        c.count = (size_t)n;
+        c.count = n;
         c.opacity = p->opt.opacity;
     }
-    p->on_screen = (size_t)n;
+    p->on_screen = n;
     if (dm_stage_draw(p->stage, &p->display, p->show_comments ? &c : NULL))
         return -1;
     if (p->live && compose_late_live(p, &c, t_ms))

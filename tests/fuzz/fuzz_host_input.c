@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = 0;
     if (dm_host_auth_bearer(auth, text) && strcmp(text, "Bearer " TOKEN))
         abort();
-    (void)dm_host_auth_cookie(auth, text);
+    (void)dm_host_auth_cookie_session(auth, text, NULL);
     /* a session only for a body that holds the token */
     if (dm_host_auth_login(auth, text, size, sid) && !holds(text, size, "token=" TOKEN))
         abort();

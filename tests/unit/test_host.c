@@ -54,26 +54,26 @@ static void test_login_and_cookie(void **state)
     assert_true(dm_host_auth_login(a, right, strlen(right), sid));
     assert_int_equal(strlen(sid), DM_HOST_SID_LEN);
     snprintf(cookie, sizeof cookie, "theme=dark; dm_host=%s; x=1", sid);
-    assert_true(dm_host_auth_cookie(a, cookie));
+    assert_true(dm_host_auth_cookie_session(a, cookie, NULL));
     snprintf(cookie, sizeof cookie, "dm_host=%s", sid);
-    assert_true(dm_host_auth_cookie(a, cookie));
+    assert_true(dm_host_auth_cookie_session(a, cookie, NULL));
     /* another run (a restart) never issued it */
-    assert_false(dm_host_auth_cookie(other, cookie));
+    assert_false(dm_host_auth_cookie_session(other, cookie, NULL));
     /* the token itself is not a session, nor a near miss */
-    assert_false(dm_host_auth_cookie(a, "dm_host=tok+en/1%"));
+    assert_false(dm_host_auth_cookie_session(a, "dm_host=tok+en/1%", NULL));
     cookie[strlen(cookie) - 1] ^= 1;
-    assert_false(dm_host_auth_cookie(a, cookie));
+    assert_false(dm_host_auth_cookie_session(a, cookie, NULL));
     snprintf(cookie, sizeof cookie, "xdm_host=%s", sid);
-    assert_false(dm_host_auth_cookie(a, cookie));
-    assert_false(dm_host_auth_cookie(a, ""));
-    assert_false(dm_host_auth_cookie(a, NULL));
+    assert_false(dm_host_auth_cookie_session(a, cookie, NULL));
+    assert_false(dm_host_auth_cookie_session(a, "", NULL));
+    assert_false(dm_host_auth_cookie_session(a, NULL, NULL));
     /* the oldest session makes room: 32 more logins forget the first */
     for (int i = 0; i < 32; i++) {
         char s2[DM_HOST_SID_LEN + 1];
         assert_true(dm_host_auth_login(a, right, strlen(right), s2));
     }
     snprintf(cookie, sizeof cookie, "dm_host=%s", sid);
-    assert_false(dm_host_auth_cookie(a, cookie));
+    assert_false(dm_host_auth_cookie_session(a, cookie, NULL));
     dm_host_auth_free(&a);
     dm_host_auth_free(&other);
 }
@@ -99,9 +99,9 @@ static void test_logout(void **state)
     assert_false(dm_host_auth_session_live(a, ""));
     /* logging out ends that session only */
     assert_true(dm_host_auth_logout(a, c1));
-    assert_false(dm_host_auth_cookie(a, c1));
+    assert_false(dm_host_auth_cookie_session(a, c1, NULL));
     assert_false(dm_host_auth_session_live(a, s1));
-    assert_true(dm_host_auth_cookie(a, c2));
+    assert_true(dm_host_auth_cookie_session(a, c2, NULL));
     assert_true(dm_host_auth_session_live(a, s2));
     /* again, or without a session: nothing to end */
     assert_false(dm_host_auth_logout(a, c1));
