@@ -59,6 +59,32 @@ void dm_diag_error(dm_diag *diag, const char *fmt, ...)
 void dm_diag_warn(dm_diag *diag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* ---------------------------------------------------------------- clock */
+
+/*
+ * Seconds on the system's monotonic clock (CLOCK_MONOTONIC): the one clock
+ * every program and thread uses for wall time (frame pacing, latency, ack
+ * times), so figures taken on different threads compare. Thread-safe.
+ */
+double dm_now(void);
+
+/*
+ * A histogram of durations in milliseconds (frame times, subtitle costs, live
+ * latencies): 0.01 ms resolution up to 1 s in constant memory, with the exact
+ * smallest and largest value and the mean kept, so a percentile always lies
+ * within the values seen (p99 is never above the maximum). Not thread-safe:
+ * one thread adds and reads.
+ */
+typedef struct dm_hist dm_hist;
+dm_hist *dm_hist_new(void);                 /* NULL when out of memory */
+void dm_hist_free(dm_hist **h);             /* nulls *h */
+void dm_hist_add(dm_hist *h, double ms);
+/* The q-quantile (0 < q <= 1) in ms; 0 when empty. */
+double dm_hist_percentile(const dm_hist *h, double q);
+double dm_hist_max(const dm_hist *h);
+double dm_hist_mean(const dm_hist *h);
+uint64_t dm_hist_count(const dm_hist *h);
+
 /* ---------------------------------------------------------------- model */
 
 typedef enum dm_mode {
@@ -97,6 +123,22 @@ typedef struct dm_positioned {
     int outline;            /* 1: draw the outline (Bilibili "stroke") */
 } dm_positioned;
 
+/*
+ * What an item of a track is. Live-stream recordings (BililiveRecorder XML)
+ * hold paid messages and gifts besides comments; the scene shows each kind
+ * the way live viewers know it (see "live cards" below).
+ */
+typedef enum dm_kind {
+    DM_KIND_COMMENT = 0,    /* an audience comment (every format) */
+    DM_KIND_SUPERCHAT = 1,  /* a super chat (醒目留言): a card with the sender, the price and the text */
+    DM_KIND_GIFT = 2,       /* a gift: text is the gift's name, quantity how many */
+    DM_KIND_GUARD = 3,      /* a guard purchase (舰长...): text is the level's name, quantity the months */
+    DM_KIND_COUNT = 4
+} dm_kind;
+
+const char *dm_kind_name(dm_kind kind);     /* "comment", "superchat", "gift", "guard" */
+int dm_kind_from_name(const char *name);    /* -1 if unknown */
+
 /* dm_comment.deleted */
 enum {
     DM_DELETED_NO = 0,
@@ -107,8 +149,15 @@ enum {
 
 /*
  * One comment. Strings are UTF-8, owned by the track that holds the comment.
- * `text` has been sanitised by the reader (valid UTF-8, no NUL, no C0 controls
- * but newline).
+ * `text` has been sanitised by the reader (valid UTF-8, no NUL, no C0 or C1
+ * controls but newline; Bilibili's "/n" of positioned comments and a literal
+ * "\n" are newlines), so every output shows the same text.
+ *
+ * A comment the reader could not read (or cannot show: a mode the format
+ * gives no means to draw) is kept with `rejected` set to the reason, and what
+ * could be read of it (its id, time and text when known): every comment of a
+ * file is accounted for (the dump's reason "malformed" or "unsupported"), but
+ * it is never shown and never written to another track.
  */
 typedef struct dm_comment {
     int64_t t_ms;           /* film time the comment belongs to */
@@ -126,6 +175,13 @@ typedef struct dm_comment {
     int deleted;            /* DM_DELETED_*: removed by a moderator; never shown */
     int pass;               /* live recordings: backward seeks of the screening before it was sent */
     dm_positioned *pos;     /* positioned comments only, else NULL; owned */
+    dm_kind kind;           /* a comment, or a live card (super chat, gift, guard) */
+    char *sender;           /* live recordings: the sender's display name, NULL if unknown */
+    int price;              /* super chats: the price in yuan (CNY), else 0 */
+    int quantity;           /* gifts and guards: how many (gift count, months), else 0 */
+    int32_t duration_ms;    /* super chats: how long the card stays, 0: its price tier's default */
+    int rejected;           /* 0, or the dm_reason the reader decided (DM_REASON_MALFORMED,
+                               DM_REASON_UNSUPPORTED): kept for the accounting only */
 } dm_comment;
 
 /* A growable list of comments, in input order. */
@@ -146,6 +202,12 @@ int dm_track_push(dm_track *track, const dm_comment *c);
 /* Free the strings and pos of one comment (not the comment itself). */
 void dm_comment_free(dm_comment *c);
 
+/*
+ * The colour of a comment's outline, the one rule every output follows (the
+ * Bilibili look): dark around coloured text, light around black text.
+ */
+uint32_t dm_outline_rgb(const dm_comment *c);
+
 const char *dm_mode_name(dm_mode mode);     /* "scroll", "reverse", ... */
 int dm_mode_from_name(const char *name);    /* -1 if unknown */
 const char *dm_size_name(dm_size size);     /* "small", "normal", "large" */
@@ -155,25 +217,34 @@ int dm_size_from_name(const char *name);    /* -1 if unknown */
 
 typedef enum dm_format {
     DM_FORMAT_UNKNOWN = 0,
-    DM_FORMAT_BILIBILI_XML,
+    DM_FORMAT_BILIBILI_XML,   /* Bilibili XML, and live recorders' (BililiveRecorder: <sc>, <gift>, <guard>) */
     DM_FORMAT_DANDANPLAY_JSON,
     DM_FORMAT_NICONICO_JSON,
     DM_FORMAT_JSONL,          /* the project's own track format, docs/formats.md */
-    DM_FORMAT_ASS,            /* write only */
+    DM_FORMAT_ASS,            /* ASS: written with the layout; read back from danmaku2ass, DanmakuFactory, ours */
+    DM_FORMAT_BILIBILI_PROTOBUF, /* Bilibili's DmSegMobileReply segments (bilibili_dm.proto) */
+    DM_FORMAT_ARTPLAYER_JSON, /* ArtPlayer's danmuku plugin: [{text, time, mode, color, border, style}] */
+    DM_FORMAT_DPLAYER_JSON,   /* DPlayer's API: {code, data: [[time, type, color, author, text]]}, and older forms */
 } dm_format;
 
 /* Hard cap on a track file's size (bytes). */
 #define DM_TRACK_MAX_BYTES (512u * 1024u * 1024u)
 
 /* Format from a name ("xml", "bilibili", "json", "dandanplay", "niconico",
- * "jsonl", "ass"); DM_FORMAT_UNKNOWN if none. */
+ * "jsonl", "ass", "protobuf", "artplayer", "dplayer"); DM_FORMAT_UNKNOWN if none. */
 dm_format dm_format_from_name(const char *name);
-/* Format from a file name's extension (.xml .jsonl .json .ass). For .json,
- * DM_FORMAT_UNKNOWN: use dm_format_sniff on the content. */
+/* Format from a file name's extension (.xml .jsonl .ass .pb); DM_FORMAT_UNKNOWN
+ * for the rest (.json is one of several formats): the content decides. */
 dm_format dm_format_from_path(const char *path);
-/* Guess the format of a buffer from its first bytes. */
+/*
+ * The format of a buffer from its content (its first bytes; for a JSON
+ * document, the keys of its first object): every format the readers know.
+ * DM_FORMAT_UNKNOWN when none matches.
+ */
 dm_format dm_format_sniff(const char *buf, size_t len);
 const char *dm_format_name(dm_format fmt);
+/* What the readers know, for messages: "Bilibili XML (and live recorders'), Bilibili protobuf, ...". */
+const char *dm_format_list(void);
 
 /*
  * Readers: parse `len` bytes of `buf` and append the comments to `track`.
@@ -185,16 +256,57 @@ int dm_read_bilibili_xml(dm_track *track, const char *buf, size_t len, dm_diag *
 int dm_read_dandanplay_json(dm_track *track, const char *buf, size_t len, dm_diag *diag);
 int dm_read_niconico_json(dm_track *track, const char *buf, size_t len, dm_diag *diag);
 int dm_read_jsonl(dm_track *track, const char *buf, size_t len, dm_diag *diag);
-/* Dispatch on fmt (DM_FORMAT_UNKNOWN: sniff). */
+int dm_read_artplayer_json(dm_track *track, const char *buf, size_t len, dm_diag *diag);
+int dm_read_dplayer_json(dm_track *track, const char *buf, size_t len, dm_diag *diag);
+/* Bilibili protobuf: a damaged or cut segment is DM_EPARSE (protobuf-c cannot unpack it). */
+int dm_read_bilibili_protobuf(dm_track *track, const char *buf, size_t len, dm_diag *diag);
+/* ASS Dialogue lines back into comments (\move: scrolling, \pos: top or bottom, ...). */
+int dm_read_ass(dm_track *track, const char *buf, size_t len, dm_diag *diag);
+/*
+ * Dispatch on fmt (DM_FORMAT_UNKNOWN: dm_format_sniff). Input no reader
+ * recognises is DM_EFORMAT with one sentence naming what was tried
+ * (dm_format_list), never an empty success.
+ */
 int dm_read_buffer(dm_track *track, const char *buf, size_t len, dm_format fmt, dm_diag *diag);
 /* Read a whole file (fmt UNKNOWN: from the extension, then sniffing). */
 int dm_read_file(dm_track *track, const char *path, dm_format fmt, dm_diag *diag);
+
+/* One track file to read, and where it starts on the film (--track FILE --offset S). */
+typedef struct dm_track_file {
+    const char *path;         /* the file */
+    dm_format format;         /* DM_FORMAT_UNKNOWN: from its extension and content */
+    int64_t offset_ms;        /* added to the time of each of its comments: the track starts this
+                                 much later (negative: earlier; a comment before 0 is "invalid") */
+} dm_track_file;
+
+/* dm_read_file with the file's offset applied to the comments it adds. */
+int dm_read_track_file(dm_track *track, const dm_track_file *file, dm_diag *diag);
 
 /* Writers. Each writes the whole track to `out`; returns 0, DM_EIO. */
 int dm_write_jsonl(const dm_track *track, FILE *out, dm_diag *diag);
 int dm_write_bilibili_xml(const dm_track *track, FILE *out, dm_diag *diag);
 /* One JSONL line for one comment, with the trailing newline; malloc'd. */
 char *dm_jsonl_comment_line(const dm_comment *c);
+
+/* ---------------------------------------------------------------- obstacles */
+
+/* An obstacle with no end: it stays for the whole film. */
+#define DM_OBSTACLE_FOREVER_MS ((int64_t)INT32_MAX)
+
+/*
+ * A box no comment may cross while it is on screen: a film subtitle, the
+ * AI-generated label, a region the host keeps free (--keep-off). Stage
+ * pixels and film time; it comes from outside the engine as a plain
+ * rectangle, so the engine knows nothing of libass or SDL. Positioned
+ * comments are exempt (they carry their own coordinates).
+ * The layout dump writes each one as an "obstacle" line (LAYOUT-DUMP.md).
+ */
+typedef struct dm_obstacle {
+    int64_t start_ms, end_ms;    /* on screen during [start_ms, end_ms) */
+    int32_t x, y, w, h;          /* the box in stage px (drawn ink, outline included) */
+    char kind[16];               /* the dump's kind: "subtitle", "keep-off", "label" */
+    char id[32];                 /* the dump's id ("sub-12"), "" when none */
+} dm_obstacle;
 
 /* ---------------------------------------------------------------- layout */
 
@@ -217,9 +329,31 @@ typedef enum dm_reason {
     DM_REASON_INVALID,       /* "invalid": empty text, bad time */
     DM_REASON_UNSUPPORTED,   /* "unsupported": script/BAS comments (modes 8, 9) */
     DM_REASON_DELETED,       /* "deleted": removed by a moderator */
+    DM_REASON_MALFORMED,     /* "malformed": the reader could not read it (a warning says why) */
+    DM_REASON_HIDDEN,        /* "hidden": a live card of a kind the settings hide (gifts by default) */
+    DM_REASON_COUNT
 } dm_reason;
 
 const char *dm_reason_name(dm_reason r);
+
+/* Most --keep-off boxes one layout takes. */
+#define DM_LAYOUT_MAX_KEEP_OFF 16
+
+/*
+ * A box the user keeps free of comments (--keep-off X,Y,W,H[@START-END]):
+ * a sign-language interpreter's window, a sponsor's logo, a venue's caption
+ * box. Each of x, y, w, h is in stage pixels, or a fraction of the stage
+ * width (x, w) or height (y, h) when its bit is set in `fractions`
+ * (1 x, 2 y, 4 w, 8 h), so the box follows the stage when it is resized.
+ */
+typedef struct dm_keep_off {
+    double x, y, w, h;           /* the box, px or fractions */
+    unsigned fractions;          /* which of x, y, w, h are fractions (bits 1, 2, 4, 8) */
+    int64_t start_ms, end_ms;    /* when; 0 and DM_OBSTACLE_FOREVER_MS for the whole film */
+} dm_keep_off;
+
+/* Resolve a keep-off box for a stage of stage_w x stage_h px (clipped to it). */
+dm_obstacle dm_keep_off_box(const dm_keep_off *k, int stage_w, int stage_h, int number);
 
 /* Layout settings. Initialise with DM_LAYOUT_OPTS_DEFAULT. */
 typedef struct dm_layout_opts {
@@ -235,13 +369,20 @@ typedef struct dm_layout_opts {
                                  much later than its moment loses its context) */
     int density_cap;          /* most comments on screen at once, 0 = no cap */
     int merge_window_ms;      /* merge equal texts within this window, 0 = off */
+    int strict;               /* 1: no comment crosses any other, across modes too (a scrolling one
+                                 never passes over a top or bottom one, nor over one going the
+                                 other way), from the exact kinematics */
+    dm_keep_off keep_off[DM_LAYOUT_MAX_KEEP_OFF]; /* boxes kept free (obstacles of kind "keep-off") */
+    int keep_off_count;       /* how many */
+    int superchats;           /* live recordings: 1 shows super chat cards (default), 0 hides them */
+    int gifts;                /* live recordings: 1 shows gift and guard lines, 0 hides them (default) */
 } dm_layout_opts;
 
 #define DM_LAYOUT_OPTS_DEFAULT { \
     .stage_w = 1920, .stage_h = 1080, .font_px = 48, \
     .scroll_ms = 8000, .fixed_ms = 4000, .area = 1.0, .line_gap_px = 0, \
     .min_gap_px = -1, .overflow = DM_OVERFLOW_DELAY, .max_delay_ms = 1000, \
-    .density_cap = 0, .merge_window_ms = 0 }
+    .density_cap = 0, .merge_window_ms = 0, .superchats = 1, .gifts = 0 }
 
 /* Check settings; 0 or DM_EINVAL with the reason in diag. */
 int dm_layout_opts_check(const dm_layout_opts *opts, dm_diag *diag);
@@ -276,10 +417,37 @@ typedef struct dm_filter dm_filter;   /* see the filters section */
  */
 typedef struct dm_layout dm_layout;
 
-/* Create an engine. `filter` may be NULL; it is borrowed, not owned. */
+/*
+ * Create an engine. `filter` may be NULL; it is borrowed, not owned. The
+ * settings' keep-off boxes become obstacles at once.
+ */
 dm_layout *dm_layout_new(const dm_layout_opts *opts, dm_measure_fn measure, void *measure_ud,
                          const dm_filter *filter, dm_diag *diag);
 void dm_layout_free(dm_layout **layout);
+
+/*
+ * Obstacles: every comment that is not positioned keeps off these boxes,
+ * exactly: a scrolling comment never crosses one while both are on screen
+ * (the same kinematics as the lane rule: it may pass before the box comes
+ * or after it went, or be held under the delay policy until it can), and a
+ * top or bottom comment skips the rows a box holds while it stays. Copied.
+ * Call before the first dm_layout_add: 0, DM_EINVAL after it or for an empty
+ * box or life, DM_ENOMEM.
+ */
+int dm_layout_add_obstacles(dm_layout *layout, const dm_obstacle *obstacles, size_t count);
+
+/*
+ * Take a placement made before (by another layout of the same comment) as
+ * it is: its lanes are held exactly as if this layout had chosen them, so
+ * the comments added after it keep clear of it. For laying a scene out
+ * again with new obstacles while the comments already decided keep their
+ * places. A placement that is not shown (and holds no lanes) changes
+ * nothing. 0 or DM_ENOMEM.
+ */
+int dm_layout_pin(dm_layout *layout, const dm_comment *c, const dm_placed *placed);
+
+/* Every obstacle of the layout (keep-off boxes first, then in start order); *count receives how many. */
+const dm_obstacle *dm_layout_obstacles(const dm_layout *layout, size_t *count);
 
 /*
  * Place one comment whose time is not earlier than that of the comments
@@ -346,25 +514,40 @@ dm_layout_opts dm_layout_opts_for_stage(const dm_layout_opts *base, int stage_w,
  */
 char *dm_layout_dump_stage(const dm_layout_opts *opts, const char *font, size_t input_count, int outline_px);
 char *dm_layout_dump_comment(const dm_comment *c, size_t index, const dm_placed *p, const char *text);
-/* The whole dump of a laid-out track; 0, DM_EIO or DM_ENOMEM. */
+char *dm_layout_dump_obstacle(const dm_obstacle *o);
+/* The whole dump of a laid-out track, with its obstacles (may be NULL, 0); 0, DM_EIO or DM_ENOMEM. */
 int dm_layout_dump_write(FILE *out, const dm_track *track, const dm_placed *placed, char *const *texts,
-                         const dm_layout_opts *opts, const char *font, int outline_px);
+                         const dm_layout_opts *opts, const char *font, int outline_px,
+                         const dm_obstacle *obstacles, size_t obstacle_count);
 
 /* ---------------------------------------------------------------- filters */
 
 /*
  * Filters: keywords (substring after NFKC + case folding), regular
  * expressions (pcre2, UTF mode, matched against the normalised text) and
- * blocked authors. Thread-safety: read-only use after setup is safe from
+ * blocked authors; and the viewer's switches: modes hidden, coloured
+ * comments hidden, and Bilibili's block level (屏蔽等级: comments whose
+ * weight, 0 to 10, is below the level are hidden; a comment of unknown
+ * weight is not). Thread-safety: read-only use after setup is safe from
  * several threads.
  */
+#define DM_FILTER_MAX_LEVEL 10
 dm_filter *dm_filter_new(void);
 void dm_filter_free(dm_filter **filter);
 int dm_filter_add_keyword(dm_filter *f, const char *keyword);
 /* Compile a regex; DM_EINVAL with pcre2's message and offset in diag. */
 int dm_filter_add_regex(dm_filter *f, const char *pattern, dm_diag *diag);
 int dm_filter_add_user(dm_filter *f, const char *author);
-/* 1 when the comment is blocked by any rule, else 0. */
+/* Hide (1) or show (0) the comments of one mode. */
+void dm_filter_hide_mode(dm_filter *f, dm_mode mode, int hide);
+int dm_filter_mode_hidden(const dm_filter *f, dm_mode mode);     /* f may be NULL */
+/* Hide (1) or show (0) the comments in any colour but white. */
+void dm_filter_hide_coloured(dm_filter *f, int hide);
+int dm_filter_coloured_hidden(const dm_filter *f);                /* f may be NULL */
+/* The block level, 0 (none) to DM_FILTER_MAX_LEVEL; DM_EINVAL outside. */
+int dm_filter_set_level(dm_filter *f, int level);
+int dm_filter_level(const dm_filter *f);                          /* f may be NULL */
+/* 1 when the comment is blocked by any rule or switch, else 0. */
 int dm_filter_match(const dm_filter *f, const dm_comment *c);
 
 /*
@@ -381,11 +564,39 @@ typedef struct dm_ass_opts {
     double font_size[DM_SIZE_COUNT]; /* ASS Fontsize per size class (libass line height) */
     int outline_px;           /* outline width */
     double opacity;           /* 0..1 */
+    const char *emoji_font;   /* family for emoji runs ({\fn...}), NULL: none. libass cannot draw
+                                 colour emoji; a monochrome emoji font (Symbola) keeps them visible */
+    /*
+     * Where a comment's anchor (the \pos of its top-left, \an7) lies inside
+     * its box, when the layout measured the text the way libass draws it
+     * (dm_ass_measure in dm_compose); NULL: at (outline, outline).
+     */
+    int (*anchor)(void *ud, const char *text, int height_px, int *dx, int *dy);
+    void *anchor_ud;
 } dm_ass_opts;
 
 /*
+ * Comment text as ASS event text that can never be read as markup: a newline
+ * becomes \N; '{' and '}' become their fullwidth forms; a backslash is
+ * followed by a word joiner, so "\N" or "\h" typed by the audience stay
+ * literal; with `emoji_font`, runs of emoji are wrapped in {\fnFONT}...{\fn}.
+ * malloc'd, or NULL when out of memory.
+ */
+char *dm_ass_text(const char *text, const char *emoji_font);
+
+/* The script header (info, one style per size class, the events' format line). */
+void dm_write_ass_header(FILE *out, const dm_layout_opts *lopts, const dm_ass_opts *aopts);
+
+/* The ASS style name of a size class ("Small", "Normal", "Large"). */
+const char *dm_ass_style_name(dm_size size);
+
+/*
  * Write the track as ASS, each shown comment carrying its computed layout as
- * \move or \pos, so it plays collision-free in any ASS renderer.
+ * \move or \pos, so it plays collision-free in any ASS renderer. Each
+ * event's Name is its mode ("scroll", "top", ...); positioned comments are
+ * on layer 2 (over the lanes' layers 0 and 1). Fixed comments' event times
+ * are rounded into their life, so a lane's next comment never meets them;
+ * moving ones keep their motion to the millisecond inside the event.
  */
 int dm_write_ass(const dm_track *track, const dm_placed *placed, char *const *texts,
                  const dm_layout_opts *lopts, const dm_ass_opts *aopts, FILE *out, dm_diag *diag);
@@ -428,6 +639,13 @@ void dm_timeline_reset(dm_timeline *tl);
  * query.
  */
 size_t dm_timeline_query(dm_timeline *tl, int64_t t_ms, dm_visible *out, size_t cap, int *changed);
+/*
+ * The same at a time between milliseconds (t_ms 1234.567): what is on screen
+ * is what dm_timeline_query gives at floor(t_ms), positions are those of the
+ * exact time (sub-pixel motion for a display whose refresh does not fall on
+ * whole milliseconds). Integer times give exactly dm_timeline_query's result.
+ */
+size_t dm_timeline_query_exact(dm_timeline *tl, double t_ms, dm_visible *out, size_t cap, int *changed);
 
 /*
  * dm_timeline_query into an array that grows as needed: *out (realloc'd; NULL
@@ -436,6 +654,263 @@ size_t dm_timeline_query(dm_timeline *tl, int64_t t_ms, dm_visible *out, size_t 
  */
 int dm_timeline_query_all(dm_timeline *tl, int64_t t_ms, dm_visible **out, size_t *cap, size_t *n);
 size_t dm_timeline_count(const dm_timeline *tl);
+
+/* ---------------------------------------------------------------- live cards */
+
+/*
+ * Super chats and gifts of a live recording are shown as cards, the way live
+ * viewers know them: a super chat is a card in its price tier's colours (a
+ * light header band with the sender's name and the price, the message below
+ * on the tier's colour) for its duration; a gift or guard purchase is a one
+ * line summary ("name 赠送 辣条 ×20": the same sender's same gift within
+ * DM_GIFT_COMBO_MS of the previous one joins it, as a combo) for fixed_ms.
+ * Cards stack down from the top left of the stage, and each shown card is an
+ * obstacle of the scene (kind "superchat" or "gift") while it is on screen,
+ * so no comment covers it. dm_layout_opts.superchats and .gifts choose which
+ * are shown; hidden ones get the reason "hidden". The display text of a card
+ * (dm_scene_texts) is its lines: for a super chat the header ("name ¥30")
+ * then the message wrapped to the card's width; every drawing of a card
+ * (dm_text_render_card) draws those lines.
+ */
+
+/* Gifts of one sender and one kind joined into one line when this close. */
+#define DM_GIFT_COMBO_MS 5000
+
+/* Bilibili's colours of a super chat price tier (yuan): 0xRRGGBB each. */
+typedef struct dm_card_colors {
+    uint32_t header;          /* header band (the name) */
+    uint32_t body;            /* message band */
+    uint32_t price;           /* the price's colour in the header */
+    uint32_t header_text;     /* the name */
+    uint32_t body_text;       /* the message */
+} dm_card_colors;
+
+/* Colours of a super chat of `price` yuan (<50 blue, 50, 100, 500, 1000, 2000 red); gift lines: price 0. */
+dm_card_colors dm_card_colors_for(dm_kind kind, int price);
+
+/* How long a super chat of `price` yuan stays when its recording does not say (Bilibili's: 60 s for
+ * 30 yuan, 2 min for 50, 5 min for 100, 30 min for 500, 1 h for 1000, 2 h for 2000). */
+int32_t dm_superchat_default_ms(int price);
+
+/* Where cards go on a stage and how big they are, in stage px. */
+typedef struct dm_card_metrics {
+    int x, y;                 /* top-left corner of the stack */
+    int bottom;               /* the stack stays above this y */
+    int width;                /* a super chat card's width (a gift line is as wide as its text) */
+    int line_px;              /* box height of one line of card text (the measuring height) */
+    int pad_x, pad_y;         /* inner padding of each band */
+    int gap;                  /* vertical space between cards */
+    int radius;               /* rounded corners */
+} dm_card_metrics;
+
+/* Card metrics for a stage: the same for the layout and every drawing. */
+dm_card_metrics dm_card_metrics_for(const dm_layout_opts *opts);
+
+/*
+ * The box a card takes: `c` is a super chat, gift or guard, `text` its display
+ * text (its lines, see above). Sets *w and *h; 0, or DM_EINVAL when a line
+ * cannot be measured.
+ */
+int dm_card_box(const dm_layout_opts *opts, const dm_comment *c, const char *text, dm_measure_fn measure,
+                void *measure_ud, int *w, int *h);
+
+/* ---------------------------------------------------------------- scene */
+
+/*
+ * The scene: the comments of one film with their settings, obstacles,
+ * layout and timeline. Every program builds its comments through it (the
+ * player, the live path, burn-in, the converter), so a rule changes in one
+ * place.
+ *
+ * The comments of the tracks come first (in the order of their files and
+ * lines); comments appended live follow. The layout takes comments in order
+ * of (pass, t_ms, index), exactly as dm_layout_track does: a scene made of
+ * the same tracks followed by a screening's recording lays out every comment
+ * as the live scene did, byte for byte. In a live scene the tracks' comments
+ * are laid out as the film reaches them (dm_scene_advance), so a live
+ * comment sent at t takes its lane among the track's comments up to t, and
+ * the track's later comments keep clear of it.
+ *
+ *     dm_scene_opts so = { .layout = lo, .measure = dm_text_measure, .measure_ud = text };
+ *     dm_scene *sc = dm_scene_new(&so, &diag);
+ *     dm_scene_read_file(sc, "film.xml", DM_FORMAT_UNKNOWN, &diag);
+ *     for each frame at t:
+ *         dm_scene_query(sc, t, &vis, &n, &changed);   // draw vis[0..n) unless !changed
+ *     dm_scene_free(&sc);
+ *
+ * Ownership: the scene owns its comments (copies of what it is given) and
+ * its results; pointers it returns stay valid until the next call that adds
+ * comments, lays out again or frees it.
+ * Thread-safety: none; one thread (the render thread) uses a scene.
+ */
+typedef struct dm_scene dm_scene;
+
+/* Settings of a scene. */
+typedef struct dm_scene_opts {
+    dm_layout_opts layout;      /* layout settings for the stage (keep-off boxes included) */
+    dm_measure_fn measure;      /* text measuring callback */
+    void *measure_ud;           /* its user data */
+    const dm_filter *filter;    /* borrowed, may be NULL */
+    int live;                   /* comments will be appended (dm_scene_append): lay out as the film goes */
+} dm_scene_opts;
+
+/* A new, empty scene; NULL with the reason in diag. */
+dm_scene *dm_scene_new(const dm_scene_opts *opts, dm_diag *diag);
+void dm_scene_free(dm_scene **scene);
+
+/*
+ * Add the comments of a track file (dm_read_file) or of a track (copied).
+ * Only before the scene is laid out (the first query, append, advance or
+ * dump): DM_EINVAL after. Same errors as the readers otherwise.
+ */
+int dm_scene_read_file(dm_scene *scene, const char *path, dm_format fmt, dm_diag *diag);
+/* The same for a track file with its offset (dm_read_track_file). */
+int dm_scene_read(dm_scene *scene, const dm_track_file *file, dm_diag *diag);
+int dm_scene_add_track(dm_scene *scene, const dm_track *track);
+
+/*
+ * Obstacles from outside the engine (film subtitles, labels), in stage px,
+ * added to the settings' keep-off boxes (copied). When the scene is already
+ * laid out, it is laid out again around the new set. 0, DM_EINVAL, DM_ENOMEM.
+ */
+int dm_scene_set_obstacles(dm_scene *scene, const dm_obstacle *obstacles, size_t count);
+
+/*
+ * Labels that stay whatever the obstacles of dm_scene_set_obstacles and
+ * dm_scene_update are (the AIGC label: a card at the start, then a corner
+ * for the rest of the film), in stage px (copied; replaces the last set).
+ * When the scene is laid out, it is laid out again. 0, DM_EINVAL, DM_ENOMEM.
+ */
+int dm_scene_set_labels(dm_scene *scene, const dm_obstacle *labels, size_t count);
+
+/*
+ * New obstacles from film time from_ms on (the subtitle track, its delay or
+ * its scale changed during play): the comments of time up to from_ms keep
+ * what they had (on screen or gone), every later one is laid out again
+ * around the new set. Before the scene is laid out it is dm_scene_set_obstacles.
+ * 0, DM_EINVAL, DM_ENOMEM.
+ */
+int dm_scene_set_obstacles_from(dm_scene *scene, const dm_obstacle *obstacles, size_t count, int64_t from_ms);
+
+/*
+ * The scene's filter (dm_scene_opts.filter, which the caller owns and may
+ * change: the viewer hid a kind of comment, raised the block level) changed
+ * at film time from_ms: the comments on screen that it now hides leave at
+ * once, the others keep their places, and every comment of a later time is
+ * laid out again with it. 0, or DM_ENOMEM.
+ */
+int dm_scene_filter_changed(dm_scene *scene, int64_t from_ms, dm_diag *diag);
+
+/*
+ * The comment density over the film (Bilibili's 高能进度条): bins[k] counts the
+ * comments sent in the k-th of nbins equal spans of [0, duration_ms), every
+ * comment of the scene but those refused, deleted or hidden by the filter
+ * (live ones as they come).
+ */
+void dm_scene_density(const dm_scene *scene, int64_t duration_ms, uint32_t *bins, size_t nbins);
+
+/*
+ * New layout settings (the stage was resized): every comment laid out so
+ * far is laid out again, in the order it was first laid out. 0 when nothing
+ * changed or it is done; DM_EINVAL (bad settings, the old layout stays) or
+ * DM_ENOMEM.
+ */
+int dm_scene_set_layout(dm_scene *scene, const dm_layout_opts *layout, dm_diag *diag);
+
+/*
+ * New layout settings and new obstacles at once (a resize, with the
+ * subtitles' boxes for the new stage): one layout again instead of two. As
+ * dm_scene_set_layout for the settings, as dm_scene_set_obstacles_from for
+ * the obstacles (from_ms INT64_MIN: the whole film).
+ */
+int dm_scene_update(dm_scene *scene, const dm_layout_opts *layout, const dm_obstacle *obstacles, size_t count,
+                    int64_t from_ms, dm_diag *diag);
+
+/*
+ * Lay the scene out now (the queries do it when needed): a scene that is
+ * not live lays out every comment at once; a live one starts with none.
+ * 0, DM_EINVAL or DM_ENOMEM, with the reason in diag.
+ */
+int dm_scene_layout(dm_scene *scene, dm_diag *diag);
+
+/*
+ * Live scenes: no comment earlier than (pass, t_ms) will be appended any
+ * more, so the tracks' comments up to there are laid out (a scene that is
+ * not live has them all already). pass INT32_MAX lays out the rest.
+ */
+int dm_scene_advance(dm_scene *scene, int pass, int64_t t_ms);
+
+/*
+ * Append one comment (copied) and lay it out at once: first the tracks'
+ * comments before it in layout order, then it. *index (may be NULL)
+ * receives its index. 0, DM_ETOOBIG or DM_ENOMEM.
+ */
+int dm_scene_append(dm_scene *scene, const dm_comment *c, size_t *index);
+
+/*
+ * A host's delete: the newest appended comment with this id is marked
+ * deleted (DM_DELETED_ON_SCREEN: it keeps its lanes, as on replay) and
+ * leaves the screen. Returns its index, or -1 when there is none.
+ */
+long dm_scene_delete(dm_scene *scene, const char *id);
+
+/*
+ * Clear the screen at t_ms: every comment on screen then leaves it;
+ * appended ones are marked deleted as by dm_scene_delete, and `deleted`
+ * (may be NULL) is called with each (to record it). Returns how many left
+ * the screen, or DM_ENOMEM.
+ */
+long dm_scene_clear(dm_scene *scene, int64_t t_ms, void (*deleted)(void *ud, const dm_comment *c), void *ud);
+
+/*
+ * What is on screen at t_ms (libass's ass_render_frame): *visible (owned
+ * by the scene) receives *count entries in draw order; *changed (may be
+ * NULL) DM_CHANGED_* against the previous query. 0 or DM_ENOMEM (*count 0).
+ */
+int dm_scene_query(dm_scene *scene, int64_t t_ms, const dm_visible **visible, size_t *count, int *changed);
+/* dm_scene_query at a time between milliseconds (dm_timeline_query_exact). */
+int dm_scene_query_exact(dm_scene *scene, double t_ms, const dm_visible **visible, size_t *count, int *changed);
+
+/* The comments: all of them as a track, count, the first appended one's index, each comment,
+ * where it went, what it displays. */
+const dm_track *dm_scene_track(const dm_scene *scene);
+size_t dm_scene_count(const dm_scene *scene);
+size_t dm_scene_track_count(const dm_scene *scene);
+const dm_comment *dm_scene_comments(const dm_scene *scene);
+const dm_placed *dm_scene_placed(const dm_scene *scene);
+char *const *dm_scene_texts(const dm_scene *scene);   /* merged "×N" overrides, NULL entries otherwise */
+const dm_layout_opts *dm_scene_layout_opts(const dm_scene *scene);
+/* Every obstacle (keep-off boxes and dm_scene_set_obstacles'), in stage px; NULL before the layout. */
+const dm_obstacle *dm_scene_obstacles(dm_scene *scene, size_t *count);
+
+/* What became of the scene's comments: how many, how many are shown, and why the others are not. */
+typedef struct dm_scene_tally {
+    size_t total;                     /* comments in the scene, malformed ones included */
+    size_t shown;                     /* shown */
+    size_t reasons[DM_REASON_COUNT];  /* not shown, by reason */
+    size_t pending;                   /* live scenes: track comments the film has not reached */
+    int laid_out;                     /* 0: a scene that cannot measure text (a format conversion):
+                                         only the readers' verdicts are counted, the rest is "kept" */
+} dm_scene_tally;
+
+/* Count the scene's comments as they are laid out now (a scene that is not live is laid out first). */
+void dm_scene_tally_get(dm_scene *scene, dm_scene_tally *tally);
+
+/*
+ * The one summary line every program prints: "shown 1189 of 1239; not
+ * shown: 30 no_lane, 20 malformed" (reasons by count, most first; then
+ * "N not reached yet" for a live scene); for a scene that cannot measure
+ * text (converting formats) "kept 1219 of 1239; not kept: 20 malformed".
+ * Written into buf (len bytes); returns buf.
+ */
+const char *dm_scene_summary(dm_scene *scene, char *buf, size_t len);
+
+/*
+ * The layout dump of the whole scene (LAYOUT-DUMP.md): the stage, the
+ * obstacles, then every comment in index order. The rest of a live scene's
+ * track is laid out first. 0, DM_EIO or DM_ENOMEM.
+ */
+int dm_scene_dump(dm_scene *scene, FILE *out, const char *font, int outline_px);
 
 #ifdef __cplusplus
 }

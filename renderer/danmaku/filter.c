@@ -17,6 +17,9 @@ typedef struct str_list {
 } str_list;
 
 struct dm_filter {
+    unsigned hidden_modes;      /* bit (1u << dm_mode) for each hidden mode */
+    int hide_coloured;          /* comments in any colour but white */
+    int level;                  /* Bilibili's block level: weights below it are hidden (0: none) */
     str_list keywords;          /* normalised keywords */
     str_list users;             /* author hashes, exact */
     pcre2_code **regexes;       /* compiled patterns */
@@ -173,6 +176,40 @@ static int regex_hit(const dm_filter *f, const char *s)
     return hit;
 }
 
+void dm_filter_hide_mode(dm_filter *f, dm_mode mode, int hide)
+{
+    if ((unsigned)mode < DM_MODE_COUNT)
+        f->hidden_modes = hide ? f->hidden_modes | (1u << mode) : f->hidden_modes & ~(1u << mode);
+}
+
+int dm_filter_mode_hidden(const dm_filter *f, dm_mode mode)
+{
+    return f && (unsigned)mode < DM_MODE_COUNT && (f->hidden_modes & (1u << mode)) != 0;
+}
+
+void dm_filter_hide_coloured(dm_filter *f, int hide)
+{
+    f->hide_coloured = hide != 0;
+}
+
+int dm_filter_coloured_hidden(const dm_filter *f)
+{
+    return f && f->hide_coloured;
+}
+
+int dm_filter_set_level(dm_filter *f, int level)
+{
+    if (level < 0 || level > DM_FILTER_MAX_LEVEL)
+        return DM_EINVAL;
+    f->level = level;
+    return 0;
+}
+
+int dm_filter_level(const dm_filter *f)
+{
+    return f ? f->level : 0;
+}
+
 int dm_filter_match(const dm_filter *f, const dm_comment *c)
 {
     char *norm;
@@ -180,6 +217,12 @@ int dm_filter_match(const dm_filter *f, const dm_comment *c)
 
     if (!f || !c->text)
         return 0;
+    if (f->hidden_modes & (1u << c->mode))
+        return 1;
+    if (f->hide_coloured && (c->color & 0xFFFFFF) != 0xFFFFFF)
+        return 1;
+    if (f->level > 0 && c->weight >= 0 && c->weight < f->level)
+        return 1;   /* an unknown weight (-1) is not judged */
     if (c->author)
         for (size_t i = 0; i < f->users.count; i++)
             if (!strcmp(f->users.items[i], c->author))

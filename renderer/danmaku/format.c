@@ -1,6 +1,7 @@
 /* format.c - track format names, detection by extension and by content, and
  * the dispatching readers dm_read_buffer / dm_read_file. */
 #include "danmaku.h"
+#include "read_protobuf.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,10 +21,13 @@ dm_format dm_format_from_name(const char *name)
         dm_format fmt;
     } names[] = {
         { "xml", DM_FORMAT_BILIBILI_XML },     { "bilibili", DM_FORMAT_BILIBILI_XML },
-        { "json", DM_FORMAT_DANDANPLAY_JSON }, { "dandanplay", DM_FORMAT_DANDANPLAY_JSON },
+        { "bililive", DM_FORMAT_BILIBILI_XML }, { "json", DM_FORMAT_DANDANPLAY_JSON },
+        { "dandanplay", DM_FORMAT_DANDANPLAY_JSON },
         { "niconico", DM_FORMAT_NICONICO_JSON }, { "nico", DM_FORMAT_NICONICO_JSON },
         { "jsonl", DM_FORMAT_JSONL },          { "danmaku", DM_FORMAT_JSONL },
         { "ass", DM_FORMAT_ASS },
+        { "protobuf", DM_FORMAT_BILIBILI_PROTOBUF }, { "pb", DM_FORMAT_BILIBILI_PROTOBUF },
+        { "artplayer", DM_FORMAT_ARTPLAYER_JSON }, { "dplayer", DM_FORMAT_DPLAYER_JSON },
     };
 
     if (!name)
@@ -51,7 +55,15 @@ dm_format dm_format_from_path(const char *path)
         return DM_FORMAT_JSONL;
     if (!strcasecmp(dot, "ass"))
         return DM_FORMAT_ASS;
-    return DM_FORMAT_UNKNOWN;  /* .json could be dandanplay or niconico: sniff */
+    if (!strcasecmp(dot, "pb") || !strcasecmp(dot, "protobuf"))
+        return DM_FORMAT_BILIBILI_PROTOBUF;
+    return DM_FORMAT_UNKNOWN;  /* .json is one of several formats: the content decides */
+}
+
+const char *dm_format_list(void)
+{
+    return "Bilibili XML (and live recorders'), Bilibili protobuf, dandanplay JSON, niconico JSON, "
+           "ArtPlayer JSON, DPlayer JSON, ASS, danmaku JSONL";
 }
 
 static int contains(const char *buf, size_t len, const char *needle)
@@ -79,33 +91,244 @@ static int first_line_is_jsonl(const char *buf, size_t len)
     return yes;
 }
 
+/* ---------------------------------------------------------------- JSON shape */
+
+/*
+ * Sniffing looks at the shape of a JSON document's beginning without
+ * parsing all of it (a track may be hundreds of megabytes): the keys of its
+ * first object, and the kind of its values. These skip one JSON token or
+ * value within [p, end); NULL when the window ends first.
+ */
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
+}
+
+static const char *skip_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+static const char *skip_value(const char *p, const char *end)
+{
+    int depth = 0;
+
+    p = skip_ws(p, end);
+    do {
+        if (p >= end)
+            return NULL;
+        if (*p == '"') {
+            p = skip_string(p, end);
+            if (!p)
+                return NULL;
+            continue;
+        }
+        if (*p == '[' || *p == '{')
+            depth++;
+        else if (*p == ']' || *p == '}')
+            depth--;
+        else if (depth == 0 && (*p == ',' || *p == ':'))
+            return p;
+        p++;
+    } while (depth > 0 || (p < end && *p != ',' && *p != ']' && *p != '}' && *p != ' ' && *p != '\n' &&
+                           *p != '\r' && *p != '\t'));
+    return p;
+}
+
+/* The keys of the object at p (up to `cap`), each with the first byte of its value. */
+typedef struct json_keys {
+    char name[16][24];        /* keys, cut to 23 bytes */
+    char value[16];           /* first byte of each value: '"', '[', '{', a digit... */
+    int n;
+} json_keys;
+
+static void object_keys(const char *p, const char *end, json_keys *k)
+{
+    k->n = 0;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return;
+    for (p++; k->n < 16;) {
+        const char *key, *q;
+        size_t n;
+        p = skip_ws(p, end);
+        if (p >= end || *p != '"')
+            return;
+        key = p + 1;
+        q = skip_string(p, end);
+        if (!q)
+            return;
+        n = (size_t)(q - 1 - key);
+        if (n >= sizeof k->name[0])
+            n = sizeof k->name[0] - 1;
+        memcpy(k->name[k->n], key, n);
+        k->name[k->n][n] = 0;
+        p = skip_ws(q, end);
+        if (p >= end || *p != ':')
+            return;
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            return;
+        k->value[k->n++] = *p;
+        p = skip_value(p, end);
+        if (!p)
+            return;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ',')
+            return;
+        p++;
+    }
+}
+
+/* The first byte of key's value, 0 when the object has no such key. */
+static char key_value(const json_keys *k, const char *key)
+{
+    for (int i = 0; i < k->n; i++)
+        if (!strcmp(k->name[i], key))
+            return k->value[i];
+    return 0;
+}
+
+/* The value of key in the object at p: where it starts, NULL when not found in the window. */
+static const char *find_value(const char *p, const char *end, const char *key)
+{
+    size_t n = strlen(key);
+
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return NULL;
+    for (p++;;) {
+        const char *k, *q;
+        p = skip_ws(p, end);
+        if (p >= end || *p != '"')
+            return NULL;
+        k = p + 1;
+        q = skip_string(p, end);
+        if (!q)
+            return NULL;
+        p = skip_ws(q, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        p = skip_ws(p + 1, end);
+        if ((size_t)(q - 1 - k) == n && !memcmp(k, key, n))
+            return p;
+        p = skip_value(p, end);
+        if (!p)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ',')
+            return NULL;
+        p++;
+    }
+}
+
+static int is_niconico_item(const json_keys *k)
+{
+    static const char *const keys[] = { "vpos", "vposMs", "chat", "thread", "ping", "leaf", "global_num_res" };
+
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (key_value(k, keys[i]))
+            return 1;
+    return 0;
+}
+
+/* A JSON array: its first element says whose track it is. */
+static dm_format sniff_json_array(const char *p, const char *end)
+{
+    json_keys k;
+
+    p = skip_ws(p + 1, end);
+    if (p >= end)
+        return DM_FORMAT_UNKNOWN;
+    if (*p == ']')
+        return DM_FORMAT_ARTPLAYER_JSON;   /* an empty list: no comments, whoever wrote it */
+    if (*p == '[')
+        return DM_FORMAT_DPLAYER_JSON;     /* DPlayer's data without its envelope: [[time, type, ...]] */
+    if (*p != '{')
+        return DM_FORMAT_UNKNOWN;
+    object_keys(p, end, &k);
+    if (is_niconico_item(&k))
+        return DM_FORMAT_NICONICO_JSON;
+    if (key_value(&k, "text") && (key_value(&k, "time") || key_value(&k, "mode") || key_value(&k, "color") ||
+                                  key_value(&k, "border")))
+        return DM_FORMAT_ARTPLAYER_JSON;
+    if (key_value(&k, "text") && key_value(&k, "type") && key_value(&k, "author"))
+        return DM_FORMAT_DPLAYER_JSON;    /* the older API's objects, listed bare */
+    return DM_FORMAT_UNKNOWN;
+}
+
+/* A JSON object: the keys around its comments say whose. */
+static dm_format sniff_json_object(const char *p, const char *end)
+{
+    json_keys k;
+    char v;
+
+    object_keys(p, end, &k);
+    if (key_value(&k, "comments") == '[')
+        return DM_FORMAT_DANDANPLAY_JSON;
+    if (key_value(&k, "threads"))
+        return DM_FORMAT_NICONICO_JSON;
+    v = key_value(&k, "data");
+    if (v == '[')
+        return DM_FORMAT_DPLAYER_JSON;
+    if (v == '{') {
+        json_keys d;
+        object_keys(find_value(p, end, "data"), end, &d);
+        if (key_value(&d, "threads"))
+            return DM_FORMAT_NICONICO_JSON;   /* niconico's v1 API: {meta, data: {threads: [...]}} */
+    }
+    if (key_value(&k, "danmaku") == '[')
+        return DM_FORMAT_DPLAYER_JSON;    /* DPlayer's first API: {code, danmaku: [{...}]} */
+    /* the keys ran past the window: the old guesses by content */
+    if (k.n == 0 || !key_value(&k, "comments")) {
+        size_t len = (size_t)(end - p);
+        if (contains(p, len, "\"threads\"") || contains(p, len, "\"vpos"))
+            return DM_FORMAT_NICONICO_JSON;
+        if (contains(p, len, "\"comments\""))
+            return DM_FORMAT_DANDANPLAY_JSON;
+    }
+    return DM_FORMAT_UNKNOWN;
+}
+
+/* 1 when buf begins with "[Script Info]" (ASS and SSA), any case. */
+static int is_ass(const char *buf, size_t len)
+{
+    return len >= 13 && !strncasecmp(buf, "[Script Info]", 13);
+}
+
 dm_format dm_format_sniff(const char *buf, size_t len)
 {
     size_t i = 0;
+    const char *p, *end;
+    dm_format f = DM_FORMAT_UNKNOWN;
 
-    if (!buf)
+    if (!buf || !len)
         return DM_FORMAT_UNKNOWN;
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
         i = 3;
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
         i++;
-    if (i >= len)
-        return DM_FORMAT_UNKNOWN;
-    buf += i;
-    len -= i;
-    if (len > SNIFF_BYTES)
-        len = SNIFF_BYTES;
-    if (buf[0] == '<')
+    p = buf + i;
+    end = p + (len - i > SNIFF_BYTES ? SNIFF_BYTES : len - i);
+    if (p < end && *p == '<')
         return DM_FORMAT_BILIBILI_XML;
-    if (buf[0] == '[')
-        return DM_FORMAT_NICONICO_JSON;
-    if (buf[0] != '{')
-        return DM_FORMAT_UNKNOWN;
-    if (first_line_is_jsonl(buf, len))
-        return DM_FORMAT_JSONL;
-    if (contains(buf, len, "\"threads\"") || contains(buf, len, "\"vpos"))
-        return DM_FORMAT_NICONICO_JSON;
-    return DM_FORMAT_DANDANPLAY_JSON;
+    if (is_ass(p, (size_t)(end - p)))
+        return DM_FORMAT_ASS;
+    if (p < end && *p == '[')
+        f = sniff_json_array(p, end);
+    else if (p < end && *p == '{')
+        f = first_line_is_jsonl(p, (size_t)(end - p)) ? DM_FORMAT_JSONL : sniff_json_object(p, end);
+    if (f == DM_FORMAT_UNKNOWN && dm_protobuf_sniff(buf, len))
+        f = DM_FORMAT_BILIBILI_PROTOBUF;
+    return f;
 }
 
 const char *dm_format_name(dm_format fmt)
@@ -116,8 +339,20 @@ const char *dm_format_name(dm_format fmt)
     case DM_FORMAT_NICONICO_JSON: return "niconico";
     case DM_FORMAT_JSONL: return "jsonl";
     case DM_FORMAT_ASS: return "ass";
+    case DM_FORMAT_BILIBILI_PROTOBUF: return "protobuf";
+    case DM_FORMAT_ARTPLAYER_JSON: return "artplayer";
+    case DM_FORMAT_DPLAYER_JSON: return "dplayer";
     default: return "unknown";
     }
+}
+
+/* A sentence for input no reader recognises. */
+static void not_a_track(dm_diag *diag, const char *what, size_t len)
+{
+    if (len == 0)
+        dm_diag_error(diag, "%s is empty: no comment track in it", what);
+    else
+        dm_diag_error(diag, "%s is not a comment track: tried %s", what, dm_format_list());
 }
 
 int dm_read_buffer(dm_track *track, const char *buf, size_t len, dm_format fmt, dm_diag *diag)
@@ -135,18 +370,14 @@ int dm_read_buffer(dm_track *track, const char *buf, size_t len, dm_format fmt, 
     case DM_FORMAT_DANDANPLAY_JSON: return dm_read_dandanplay_json(track, buf, len, diag);
     case DM_FORMAT_NICONICO_JSON: return dm_read_niconico_json(track, buf, len, diag);
     case DM_FORMAT_JSONL: return dm_read_jsonl(track, buf, len, diag);
-    case DM_FORMAT_ASS:
-        dm_diag_error(diag, "ASS can be written but not read as a comment track");
-        return DM_EFORMAT;
+    case DM_FORMAT_ASS: return dm_read_ass(track, buf, len, diag);
+    case DM_FORMAT_BILIBILI_PROTOBUF: return dm_read_bilibili_protobuf(track, buf, len, diag);
+    case DM_FORMAT_ARTPLAYER_JSON: return dm_read_artplayer_json(track, buf, len, diag);
+    case DM_FORMAT_DPLAYER_JSON: return dm_read_dplayer_json(track, buf, len, diag);
     default:
         break;
     }
-    if (len == 0) {
-        dm_diag_error(diag, "the input is empty: no comment track in it");
-        return DM_EFORMAT;
-    }
-    dm_diag_error(diag, "unknown track format (expected Bilibili XML, dandanplay or niconico "
-                        "JSON, or JSONL)");
+    not_a_track(diag, "the input", len);
     return DM_EFORMAT;
 }
 
@@ -228,7 +459,8 @@ int dm_read_file(dm_track *track, const char *path, dm_format fmt, dm_diag *diag
 {
     char *buf = NULL;
     size_t len = 0;
-    int err;
+    int err, explicit = fmt != DM_FORMAT_UNKNOWN;
+    dm_format by_name, by_content;
 
     if (!track || !path) {
         dm_diag_error(diag, "dm_read_file: no track or no path");
@@ -237,21 +469,26 @@ int dm_read_file(dm_track *track, const char *path, dm_format fmt, dm_diag *diag
     err = slurp(path, &buf, &len, diag);
     if (err)
         return err;
-    if (fmt == DM_FORMAT_UNKNOWN)
-        fmt = dm_format_from_path(path);
-    if (fmt == DM_FORMAT_UNKNOWN)
-        fmt = dm_format_sniff(buf, len);
+    by_name = dm_format_from_path(path);
+    by_content = explicit ? DM_FORMAT_UNKNOWN : dm_format_sniff(buf, len);
+    if (!explicit) {
+        /* the content decides; the extension speaks only when the content says nothing */
+        fmt = by_content != DM_FORMAT_UNKNOWN ? by_content : by_name;
+        if (by_name != DM_FORMAT_UNKNOWN && by_content != DM_FORMAT_UNKNOWN && by_name != by_content)
+            dm_diag_warn(diag, "%s: named like %s but holds %s; read as %s", path, dm_format_name(by_name),
+                         dm_format_name(by_content), dm_format_name(by_content));
+    }
     if (fmt == DM_FORMAT_UNKNOWN) {
-        dm_diag_error(diag, "%s: %s", path,
-                      len ? "unknown track format (expected Bilibili XML, dandanplay or "
-                            "niconico JSON, or JSONL)"
-                          : "the file is empty: no comment track in it");
+        not_a_track(diag, path, len);
         free(buf);
         return DM_EFORMAT;
     }
-    if (fmt == DM_FORMAT_JSONL && len == 0) {
+    if (len == 0 && (fmt == DM_FORMAT_JSONL || fmt == DM_FORMAT_BILIBILI_PROTOBUF)) {
+        /* a recording that has not received a comment yet; a segment with none */
+        if (fmt == DM_FORMAT_BILIBILI_PROTOBUF)
+            dm_diag_warn(diag, "%s: an empty protobuf segment: no comments in it", path);
         free(buf);
-        return 0;  /* a recording that has not received a comment yet */
+        return 0;
     }
     {
         dm_diag sub = { .warn = diag ? diag->warn : NULL, .warn_ud = diag ? diag->warn_ud : NULL };
@@ -263,5 +500,22 @@ int dm_read_file(dm_track *track, const char *path, dm_format fmt, dm_diag *diag
         }
     }
     free(buf);
+    return err;
+}
+
+int dm_read_track_file(dm_track *track, const dm_track_file *file, dm_diag *diag)
+{
+    size_t first;
+    int err;
+
+    if (!track || !file || !file->path) {
+        dm_diag_error(diag, "dm_read_track_file: no track or no file");
+        return DM_EINVAL;
+    }
+    first = track->count;
+    err = dm_read_file(track, file->path, file->format, diag);
+    /* the offset belongs to this file's comments only, those read before an error included */
+    for (size_t i = first; i < track->count; i++)
+        track->items[i].t_ms += file->offset_ms;
     return err;
 }

@@ -11,7 +11,7 @@
 
 enum {
     O_FONTPX = DM_LAYOUT_CLI_FIRST, O_SCROLL, O_FIXED, O_OVERFLOW, O_MAXDELAY, O_AREA, O_GAP, O_LINEGAP,
-    O_DENSITY, O_MERGE,
+    O_DENSITY, O_MERGE, O_KEEPOFF, O_STRICT, O_NOSTRICT, O_NOSUPERCHAT, O_GIFTS, O_NOGIFTS,
 };
 
 static const struct option layout_options[] = {
@@ -25,6 +25,12 @@ static const struct option layout_options[] = {
     { "line-gap", required_argument, NULL, O_LINEGAP },
     { "density", required_argument, NULL, O_DENSITY },
     { "merge", required_argument, NULL, O_MERGE },
+    { "keep-off", required_argument, NULL, O_KEEPOFF },
+    { "strict", no_argument, NULL, O_STRICT },
+    { "no-strict", no_argument, NULL, O_NOSTRICT },
+    { "no-superchat", no_argument, NULL, O_NOSUPERCHAT },
+    { "gifts", no_argument, NULL, O_GIFTS },
+    { "no-gifts", no_argument, NULL, O_NOGIFTS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -54,6 +60,83 @@ int dm_parse_number(const char *s, double lo, double hi, double *out)
     if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
         return -1;
     *out = v;
+    return 0;
+}
+
+int dm_offset_parse(const char *s, int64_t *ms, char *err, size_t errlen)
+{
+    double v;
+
+    if (!s || dm_parse_number(s, -86400, 86400, &v)) {
+        snprintf(err, errlen, "--offset wants seconds (negative for earlier), within a day, got '%s'", s ? s : "");
+        return -1;
+    }
+    *ms = (int64_t)llround(v * 1000.0);
+    return 0;
+}
+
+/* One number of a keep-off box: "120" px, "0.25" or "25%" a fraction. */
+static int keep_off_number(const char *s, size_t len, double *v, int *fraction)
+{
+    char buf[64];
+    int percent;
+
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    percent = buf[len - 1] == '%';
+    if (percent)
+        buf[--len] = 0;
+    *fraction = percent || strchr(buf, '.') != NULL;
+    if (dm_parse_number(buf, 0, 100000, v))
+        return -1;
+    if (percent)
+        *v /= 100.0;
+    return *fraction && *v > 1.0 ? -1 : 0;
+}
+
+int dm_keep_off_parse(const char *s, dm_keep_off *k)
+{
+    const char *p = s, *at = strchr(s, '@');
+    const char *end = at ? at : s + strlen(s);
+    double *fields[4] = { &k->x, &k->y, &k->w, &k->h };
+
+    memset(k, 0, sizeof *k);
+    for (int i = 0; i < 4; i++) {
+        const char *comma = i < 3 ? memchr(p, ',', (size_t)(end - p)) : end;
+        int fraction;
+        if (!comma || keep_off_number(p, (size_t)(comma - p), fields[i], &fraction))
+            return -1;
+        k->fractions |= (unsigned)fraction << i;
+        p = comma + 1;
+    }
+    if (k->w <= 0 || k->h <= 0)
+        return -1;
+    k->start_ms = 0;
+    k->end_ms = DM_OBSTACLE_FOREVER_MS;
+    if (at) {
+        const char *dash = strchr(at + 1, '-');
+        double a = 0, b = 0;
+        char buf[64];
+        size_t n;
+        if (!dash)
+            return -1;
+        n = (size_t)(dash - (at + 1));
+        if (n >= sizeof buf)
+            return -1;
+        memcpy(buf, at + 1, n);
+        buf[n] = 0;
+        if (n && dm_parse_number(buf, 0, 1e6, &a))
+            return -1;
+        if (dash[1] && dm_parse_number(dash + 1, 0, 1e6, &b))
+            return -1;
+        k->start_ms = (int64_t)llround(a * 1000);
+        if (dash[1])
+            k->end_ms = (int64_t)llround(b * 1000);
+        if (k->end_ms <= k->start_ms)
+            return -1;
+    }
     return 0;
 }
 
@@ -97,6 +180,29 @@ int dm_layout_cli_apply(dm_layout_opts *o, int code, const char *value, char *er
             goto bad;
         *(code == O_GAP ? &o->min_gap_px : code == O_LINEGAP ? &o->line_gap_px : &o->density_cap) = (int)v;
         return 1;
+    case O_STRICT:
+    case O_NOSTRICT:
+        o->strict = code == O_STRICT;
+        return 1;
+    case O_KEEPOFF:
+        if (o->keep_off_count >= DM_LAYOUT_MAX_KEEP_OFF) {
+            snprintf(err, errlen, "--keep-off: at most %d boxes", DM_LAYOUT_MAX_KEEP_OFF);
+            return -1;
+        }
+        if (dm_keep_off_parse(value, &o->keep_off[o->keep_off_count])) {
+            snprintf(err, errlen, "--keep-off wants X,Y,W,H[@START-END] (stage pixels, or fractions such as "
+                     "0.75 or 75%%; START and END in seconds, END after START), got '%s'", value);
+            return -1;
+        }
+        o->keep_off_count++;
+        return 1;
+    case O_NOSUPERCHAT:
+        o->superchats = 0;
+        return 1;
+    case O_GIFTS:
+    case O_NOGIFTS:
+        o->gifts = code == O_GIFTS;
+        return 1;
     default:
         return 0;
     }
@@ -118,6 +224,14 @@ void dm_layout_cli_help(FILE *f)
           "  --gap PX              horizontal gap between comments in a lane (default font-px / 3)\n"
           "  --line-gap PX         vertical gap between lines (default 0)\n"
           "  --density N           at most N comments on screen (default: no cap)\n"
-          "  --merge SECONDS       merge equal comments (after normalisation) within this window (xN)\n",
+          "  --merge SECONDS       merge equal comments (after normalisation) within this window (xN)\n"
+          "  --strict, --no-strict\n"
+          "                        no comment crosses any other, across modes too (a scrolling one never\n"
+          "                        passes over a top or bottom one), or only within a mode\n"
+          "  --keep-off X,Y,W,H[@START-END]\n"
+          "                        keep comments off this box (repeatable): pixels of the stage, or\n"
+          "                        fractions of it (0.75, 75%); START-END in seconds of film time\n"
+          "  --no-superchat        live recordings: hide super chat cards (shown by default)\n"
+          "  --gifts, --no-gifts   live recordings: show gift and guard lines (hidden by default)\n",
           f);
 }

@@ -40,6 +40,21 @@ struct option *dm_layout_cli_merge(const struct option *own);
  */
 int dm_layout_cli_apply(dm_layout_opts *opts, int code, const char *value, char *err, size_t errlen);
 
+/*
+ * Parse a keep-off box "X,Y,W,H[@START-END]": each of X, Y, W, H in stage
+ * pixels ("120") or a fraction of the stage ("0.75", "75%"); START and END
+ * in seconds of film time, either may be left out ("@60-", "@-90"). 0, or
+ * -1 when malformed. Example: "0,0.75,1.0,0.25@10-70": the lower quarter
+ * of the stage from 10 s to 70 s.
+ */
+int dm_keep_off_parse(const char *s, dm_keep_off *k);
+
+/*
+ * Parse a track's time offset (--offset S: seconds, negative allowed, up to
+ * a day either way) into *ms; 0, or -1 with a sentence in err.
+ */
+int dm_offset_parse(const char *s, int64_t *ms, char *err, size_t errlen);
+
 /* Parse a whole string as a finite number within [lo, hi]; 0 or -1. */
 int dm_parse_number(const char *s, double lo, double hi, double *out);
 

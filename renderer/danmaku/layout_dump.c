@@ -1,8 +1,9 @@
 /*
  * layout_dump.c - the layout dump (../shared/LAYOUT-DUMP.md): one JSON line
  * for the stage, then one per comment saying where and when it is drawn.
- * Written by danmaku-convert --layout and by the player for a live screening,
- * so both must produce the very same lines.
+ * Obstacle lines (boxes comments keep off) follow the stage line. Written
+ * for a scene by danmaku-convert --layout and by the player (a live
+ * screening, or a replay), so both must produce the very same lines.
  */
 #include "danmaku.h"
 
@@ -37,6 +38,7 @@ char *dm_layout_dump_stage(const dm_layout_opts *o, const char *font, size_t inp
     cJSON_AddNumberToObject(s, "gap_px", dm_layout_gap_px(o));
     cJSON_AddStringToObject(s, "overflow", dm_overflow_name(o->overflow));
     cJSON_AddNumberToObject(s, "max_delay_ms", o->max_delay_ms);
+    cJSON_AddBoolToObject(s, "strict", o->strict);
     return print_and_free(s);
 }
 
@@ -53,6 +55,8 @@ char *dm_layout_dump_comment(const dm_comment *c, size_t index, const dm_placed 
     cJSON_AddNumberToObject(o, "t_ms", (double)c->t_ms);
     cJSON_AddStringToObject(o, "mode", dm_mode_name(c->mode));
     cJSON_AddStringToObject(o, "text", text ? text : c->text ? c->text : "");
+    if (c->kind != DM_KIND_COMMENT)   /* a live card: a super chat, a gift or guard line */
+        cJSON_AddStringToObject(o, "kind", dm_kind_name(c->kind));
     cJSON_AddBoolToObject(o, "shown", p->shown);
     if (p->shown) {
         cJSON_AddNumberToObject(o, "start_ms", (double)p->start_ms);
@@ -71,8 +75,28 @@ char *dm_layout_dump_comment(const dm_comment *c, size_t index, const dm_placed 
     return print_and_free(o);
 }
 
+char *dm_layout_dump_obstacle(const dm_obstacle *ob)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "type", "obstacle");
+    cJSON_AddStringToObject(o, "kind", ob->kind[0] ? ob->kind : "obstacle");
+    if (ob->id[0])
+        cJSON_AddStringToObject(o, "id", ob->id);
+    cJSON_AddNumberToObject(o, "start_ms", (double)ob->start_ms);
+    cJSON_AddNumberToObject(o, "end_ms", (double)ob->end_ms);
+    cJSON_AddNumberToObject(o, "x", ob->x);
+    cJSON_AddNumberToObject(o, "y", ob->y);
+    cJSON_AddNumberToObject(o, "w", ob->w);
+    cJSON_AddNumberToObject(o, "h", ob->h);
+    return print_and_free(o);
+}
+
 int dm_layout_dump_write(FILE *out, const dm_track *track, const dm_placed *placed, char *const *texts,
-                         const dm_layout_opts *opts, const char *font, int outline_px)
+                         const dm_layout_opts *opts, const char *font, int outline_px,
+                         const dm_obstacle *obstacles, size_t obstacle_count)
 {
     char *line = dm_layout_dump_stage(opts, font, track->count, outline_px);
     int err = 0;
@@ -80,6 +104,12 @@ int dm_layout_dump_write(FILE *out, const dm_track *track, const dm_placed *plac
     if (!line || fprintf(out, "%s\n", line) < 0)
         err = line ? DM_EIO : DM_ENOMEM;
     free(line);
+    for (size_t i = 0; i < obstacle_count && !err; i++) {
+        line = dm_layout_dump_obstacle(&obstacles[i]);
+        if (!line || fprintf(out, "%s\n", line) < 0)
+            err = line ? DM_EIO : DM_ENOMEM;
+        free(line);
+    }
     for (size_t i = 0; i < track->count && !err; i++) {
         line = dm_layout_dump_comment(&track->items[i], i, &placed[i], texts ? texts[i] : NULL);
         if (!line || fprintf(out, "%s\n", line) < 0)

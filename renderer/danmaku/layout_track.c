@@ -8,18 +8,15 @@
  * screening starts a new pass) replays with the lanes it had live.
  */
 #include "danmaku.h"
+#include "layout_order.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct order_key {
-    int pass;                   /* screening pass (live recordings) */
-    int64_t t;                  /* comment time */
-    uint32_t index;             /* input index, the tie-break */
-} order_key;
+typedef dm_order_key order_key;
 
-static int cmp_order(const void *a, const void *b)
+int dm_order_cmp(const void *a, const void *b)
 {
     const order_key *x = a, *y = b;
 
@@ -62,7 +59,7 @@ static merge_entry *merge_find(merge_map *m, const char *key)
 
 static int is_mergeable(const dm_comment *c)
 {
-    return !c->deleted && c->mode != DM_MODE_POSITIONED && c->bili_mode != 8 && c->bili_mode != 9 &&
+    return !c->deleted && !c->rejected && c->kind == DM_KIND_COMMENT && c->mode != DM_MODE_POSITIONED && c->bili_mode != 8 && c->bili_mode != 9 &&
            c->text && c->text[0];
 }
 
@@ -123,6 +120,53 @@ void dm_texts_free(char **texts, size_t count)
     free(texts);
 }
 
+int dm_layout_prepare(const dm_track *track, size_t n, const dm_filter *filter, int merge_window_ms,
+                      dm_order_key **order_out, dm_placed *placed, char **texts, int *rewinds)
+{
+    order_key *order;
+    int *counts = NULL;
+    int err = DM_ENOMEM;
+
+    *order_out = NULL;
+    *rewinds = 0;
+    if (n > UINT32_MAX - 1)
+        return DM_ETOOBIG;
+    order = malloc((n ? n : 1) * sizeof *order);
+    counts = malloc((n ? n : 1) * sizeof *counts);
+    if (!order || !counts)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        /* a later pass goes back in film time: the layout must allow it */
+        *rewinds |= track->items[i].pass > 0;
+        order[i].pass = track->items[i].pass;
+        order[i].t = track->items[i].t_ms;
+        order[i].index = (uint32_t)i;
+        counts[i] = track->items[i].count > 0 ? track->items[i].count : 1;
+    }
+    qsort(order, n, sizeof *order, dm_order_cmp);
+    if (merge_window_ms > 0 && (err = merge_duplicates(track, order, filter, merge_window_ms, placed, counts)) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        const dm_comment *c = &track->items[i];
+        if (placed[i].reason == DM_REASON_DUPLICATE) {
+            placed[i].mode = (uint8_t)c->mode;
+        } else if (counts[i] > 1) {
+            size_t len = strlen(c->text) + 24;
+            texts[i] = malloc(len);
+            if (!texts[i])
+                goto out;
+            snprintf(texts[i], len, "%s \xC3\x97%d", c->text, counts[i]);
+        }
+    }
+    err = 0;
+    *order_out = order;
+    order = NULL;
+out:
+    free(order);
+    free(counts);
+    return err;
+}
+
 int dm_layout_track(const dm_track *track, const dm_layout_opts *opts, dm_measure_fn measure,
                     void *measure_ud, const dm_filter *filter, dm_placed **placed_out, char ***texts_out,
                     dm_diag *diag)
@@ -130,7 +174,6 @@ int dm_layout_track(const dm_track *track, const dm_layout_opts *opts, dm_measur
     dm_layout *L = NULL;
     order_key *order = NULL;
     dm_placed *placed = NULL;
-    int *counts = NULL;
     char **texts = NULL;
     size_t n = track->count;
     int err = DM_ENOMEM, rewinds = 0;
@@ -145,46 +188,25 @@ int dm_layout_track(const dm_track *track, const dm_layout_opts *opts, dm_measur
     L = dm_layout_new(opts, measure, measure_ud, filter, diag);
     if (!L)
         return diag && diag->error[0] && strstr(diag->error, "memory") ? DM_ENOMEM : DM_EINVAL;
-    order = malloc((n ? n : 1) * sizeof *order);
     placed = calloc(n ? n : 1, sizeof *placed);
-    counts = malloc((n ? n : 1) * sizeof *counts);
     texts = calloc(n ? n : 1, sizeof *texts);
-    if (!order || !placed || !counts || !texts)
+    if (!placed || !texts)
+        goto out;
+    if ((err = dm_layout_prepare(track, n, filter, opts->merge_window_ms, &order, placed, texts, &rewinds)) != 0)
+        goto out;
+    if (rewinds && (err = dm_layout_allow_rewind(L)) != 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        /* a later pass goes back in film time: the layout must allow it */
-        if (track->items[i].pass > 0 && !rewinds) {
-            rewinds = 1;
-            if ((err = dm_layout_allow_rewind(L)) != 0)
-                goto out;
-        }
-        order[i].pass = track->items[i].pass;
-        order[i].t = track->items[i].t_ms;
-        order[i].index = (uint32_t)i;
-        counts[i] = track->items[i].count > 0 ? track->items[i].count : 1;
-    }
-    qsort(order, n, sizeof *order, cmp_order);
-    if (opts->merge_window_ms > 0) {
-        err = merge_duplicates(track, order, filter, opts->merge_window_ms, placed, counts);
-        if (err)
-            goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
         uint32_t idx = order[i].index;
-        const dm_comment *c = &track->items[idx];
-
-        if (placed[idx].reason == DM_REASON_DUPLICATE) {
-            placed[idx].mode = (uint8_t)c->mode;
+        if (placed[idx].reason == DM_REASON_DUPLICATE)
+            continue;
+        if (track->items[idx].kind != DM_KIND_COMMENT) {
+            /* live cards need a scene: it makes them obstacles of the layout */
+            placed[idx].mode = DM_MODE_POSITIONED;
+            placed[idx].reason = DM_REASON_UNSUPPORTED;
             continue;
         }
-        if (counts[idx] > 1) {
-            size_t len = strlen(c->text) + 24;
-            texts[idx] = malloc(len);
-            if (!texts[idx])
-                goto out;
-            snprintf(texts[idx], len, "%s \xC3\x97%d", c->text, counts[idx]);
-        }
-        err = dm_layout_add(L, c, texts[idx], &placed[idx]);
+        err = dm_layout_add(L, &track->items[idx], texts[idx], &placed[idx]);
         if (err)
             goto out;
     }
@@ -200,7 +222,6 @@ out:
         dm_diag_error(diag, "out of memory laying out %zu comments", n);
     dm_texts_free(texts, n);
     free(placed);
-    free(counts);
     free(order);
     dm_layout_free(&L);
     return err;

@@ -8,6 +8,20 @@ static const char *const mode_names[DM_MODE_COUNT] = {
     "scroll", "reverse", "top", "bottom", "positioned",
 };
 static const char *const size_names[DM_SIZE_COUNT] = { "small", "normal", "large" };
+static const char *const kind_names[DM_KIND_COUNT] = { "comment", "superchat", "gift", "guard" };
+
+const char *dm_kind_name(dm_kind kind)
+{
+    return (unsigned)kind < DM_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+int dm_kind_from_name(const char *name)
+{
+    for (int i = 0; name && i < DM_KIND_COUNT; i++)
+        if (!strcmp(name, kind_names[i]))
+            return i;
+    return -1;
+}
 
 const char *dm_mode_name(dm_mode mode)
 {
@@ -54,8 +68,9 @@ void dm_comment_free(dm_comment *c)
     free(c->text);
     free(c->id);
     free(c->author);
+    free(c->sender);
     free(c->pos);
-    c->text = c->id = c->author = NULL;
+    c->text = c->id = c->author = c->sender = NULL;
     c->pos = NULL;
 }
 
@@ -88,9 +103,11 @@ int dm_track_push(dm_track *track, const dm_comment *c)
         track->items = items;
         track->cap = cap;
     }
+    /* nothing of the caller's may be freed on error */
     copy.pos = NULL;
+    copy.text = copy.id = copy.author = copy.sender = NULL;
     if (dup_str(&copy.text, c->text ? c->text : "") || dup_str(&copy.id, c->id) ||
-        dup_str(&copy.author, c->author))
+        dup_str(&copy.author, c->author) || dup_str(&copy.sender, c->sender))
         goto error;
     if (c->pos) {
         copy.pos = malloc(sizeof *copy.pos);
@@ -105,4 +122,10 @@ int dm_track_push(dm_track *track, const dm_comment *c)
 error:
     dm_comment_free(&copy);
     return DM_ENOMEM;
+}
+
+uint32_t dm_outline_rgb(const dm_comment *c)
+{
+    /* black text gets a light edge, or it would vanish into its own outline */
+    return (c->color & 0xFFFFFF) == 0 ? 0xFFFFFF : 0x000000;
 }

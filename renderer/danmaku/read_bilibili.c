@@ -1,6 +1,9 @@
 /* read_bilibili.c - reader of Bilibili XML comment tracks (<d p="...">text</d>)
- * on expat, including positioned (mode 7) comments parsed with cJSON. */
+ * on expat, including positioned (mode 7) comments (bili_common.c), and of
+ * live-stream recordings in the same format (BililiveRecorder: <d> with the
+ * sender's name in user="...", <sc> super chats, <gift> and <guard>). */
 #include "danmaku.h"
+#include "bili_common.h"
 #include "internal_text.h"
 
 #include <ctype.h>
@@ -15,16 +18,16 @@
 #include <expat.h>
 #include <utf8proc.h>
 
-/* Bilibili's reference stage: positioned pixel coordinates are relative to it. */
-#define BILI_STAGE_W 672.0
-#define BILI_STAGE_H 438.0
 /* Times past this (about 115 days) are corrupt, not film times. */
 #define MAX_TIME_S 1e7
 /* Unix times past this are corrupt (year 33658). */
 #define MAX_SENT 1000000000000000LL
-#define DEFAULT_POS_LIFE_S 4.5
-#define MAX_POS_MS 3600000.0
-#define MAX_POS_FRACTION 100.0
+
+/* The attributes the reader keeps of an element (others are ignored). */
+enum { A_P, A_USER, A_UID, A_TS, A_PRICE, A_TIME, A_GIFTNAME, A_GIFTCOUNT, A_LEVEL, A_COUNT, A_N };
+static const char *const attr_names[A_N] = {
+    "p", "user", "uid", "ts", "price", "time", "giftname", "giftcount", "level", "count",
+};
 
 typedef struct bili_reader {
     XML_Parser parser;
@@ -32,10 +35,14 @@ typedef struct bili_reader {
     dm_diag *diag;
     int err;                 /* fatal error raised inside a handler */
     int root_seen;           /* the document element has started */
+    char root[16];           /* its name, for the message when it is not a track */
+    size_t items;            /* <d>, <sc>, <gift> and <guard> elements seen */
     size_t bad_colors;       /* comments whose colour was not a number */
-    int d_depth;             /* depth inside the current <d>, 0 outside */
-    unsigned long d_line;    /* line of the current <d> */
-    char *p;                 /* its p attribute, NULL when missing */
+    dm_bili_state bili;      /* what is told once per file */
+    int d_depth;             /* depth inside the current item, 0 outside */
+    dm_kind kind;            /* the current item's kind (<d>: a comment) */
+    unsigned long d_line;    /* line of the current item */
+    char *attr[A_N];         /* its attributes, NULL when missing */
     char *text;              /* its text so far */
     size_t text_len, text_cap;
 } bili_reader;
@@ -282,24 +289,6 @@ static int prefilter(const char *buf, size_t len, char **out, size_t *out_len, d
 
 /* ---------------------------------------------------------------- numbers */
 
-/* Parse all of s (spaces around allowed) as a finite double. */
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-
-    while (*s == ' ')
-        s++;
-    if (!*s)
-        return -1;
-    errno = 0;
-    *v = strtod(s, &end);
-    while (*end == ' ')
-        end++;
-    if (*end || errno == ERANGE || !isfinite(*v))
-        return -1;
-    return 0;
-}
-
 /* Parse all of s as an integer in [lo, hi]. */
 static int parse_int(const char *s, long long lo, long long hi, long long *v)
 {
@@ -319,159 +308,6 @@ static int parse_int(const char *s, long long lo, long long hi, long long *v)
 }
 
 /* Bilibili font size (18/25/36, others seen) to the nearest size class. */
-static dm_size size_class(long long px)
-{
-    if (px <= 21)
-        return DM_SIZE_SMALL;
-    if (px <= 30)
-        return DM_SIZE_NORMAL;
-    return DM_SIZE_LARGE;
-}
-
-static dm_mode mode_from_bili(int bili)
-{
-    switch (bili) {
-    case 4: return DM_MODE_BOTTOM;
-    case 5: return DM_MODE_TOP;
-    case 6: return DM_MODE_REVERSE;
-    case 7: return DM_MODE_POSITIONED;
-    default: return DM_MODE_SCROLL;  /* 1-3; 8 and 9 are marked unsupported by bili_mode */
-    }
-}
-
-/* ---------------------------------------------------------------- mode 7 */
-
-static double clamp(double v, double lo, double hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* A number, or a string holding one (Bilibili writes both). */
-static int json_number(const cJSON *item, double *v)
-{
-    if (cJSON_IsNumber(item)) {
-        *v = item->valuedouble;
-        return isfinite(*v) ? 0 : -1;
-    }
-    if (cJSON_IsString(item))
-        return parse_double(item->valuestring, v);
-    return -1;
-}
-
-/*
- * A positioned coordinate as a fraction of the stage. A value written with a
- * decimal point and at most 1 is already a fraction; anything else is in
- * pixels of the 672x438 reference stage.
- */
-static int json_coord(const cJSON *item, double ref, double *v)
-{
-    double x;
-    int fraction;
-
-    if (json_number(item, &x))
-        return -1;
-    if (cJSON_IsString(item))
-        fraction = strchr(item->valuestring, '.') != NULL && x <= 1.0;
-    else
-        fraction = x != floor(x) && x <= 1.0;
-    /* Far off the stage is as invisible as just off it: keep numbers tame. */
-    *v = clamp(fraction ? x : x / ref, -MAX_POS_FRACTION, MAX_POS_FRACTION);
-    return 0;
-}
-
-/* "a0-a1" opacity range; a single number means constant opacity. */
-static void parse_alpha(const cJSON *item, double *a0, double *a1)
-{
-    *a0 = *a1 = 1.0;
-    if (cJSON_IsString(item)) {
-        const char *s = item->valuestring;
-        char *end;
-        double x = strtod(s, &end);
-        if (end == s || !isfinite(x))
-            return;
-        *a0 = *a1 = clamp(x, 0, 1);
-        if (*end == '-') {
-            const char *t = end + 1;
-            double y = strtod(t, &end);
-            if (end != t && isfinite(y))
-                *a1 = clamp(y, 0, 1);
-        }
-    } else if (cJSON_IsNumber(item) && isfinite(item->valuedouble)) {
-        *a0 = *a1 = clamp(item->valuedouble, 0, 1);
-    }
-}
-
-static int json_flag(const cJSON *item, int dflt)
-{
-    if (cJSON_IsBool(item))
-        return cJSON_IsTrue(item);
-    if (cJSON_IsNumber(item))
-        return item->valuedouble != 0;
-    if (cJSON_IsString(item))
-        return strcmp(item->valuestring, "false") && strcmp(item->valuestring, "0");
-    return dflt;
-}
-
-static int json_ms(const cJSON *item, double scale, int32_t dflt)
-{
-    double v;
-
-    if (json_number(item, &v) || v < 0)
-        return dflt;
-    return (int32_t)llround(clamp(v * scale, 0, MAX_POS_MS));
-}
-
-/*
- * Parse the JSON array of a positioned comment into pos. On success
- * *root owns the parsed array and *text points at its displayed text.
- * Returns 0, or -1 with *why set.
- */
-static int parse_positioned(const char *json, size_t len, dm_positioned *pos, cJSON **root,
-                            const char **text, const char **why)
-{
-    cJSON *a = cJSON_ParseWithLength(json, len);
-    const cJSON *t;
-    double life;
-
-    *root = NULL;
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 5) {
-        *why = "positioned comment is not a JSON array of at least 5 elements";
-        cJSON_Delete(a);
-        return -1;
-    }
-    t = cJSON_GetArrayItem(a, 4);
-    if (!cJSON_IsString(t)) {
-        *why = "positioned comment has no text (element 4 is not a string)";
-        cJSON_Delete(a);
-        return -1;
-    }
-    memset(pos, 0, sizeof *pos);
-    if (json_coord(cJSON_GetArrayItem(a, 0), BILI_STAGE_W, &pos->x0))
-        pos->x0 = 0;
-    if (json_coord(cJSON_GetArrayItem(a, 1), BILI_STAGE_H, &pos->y0))
-        pos->y0 = 0;
-    parse_alpha(cJSON_GetArrayItem(a, 2), &pos->alpha0, &pos->alpha1);
-    if (json_number(cJSON_GetArrayItem(a, 3), &life) || life <= 0)
-        life = DEFAULT_POS_LIFE_S;
-    pos->life_ms = (int32_t)llround(clamp(life * 1000.0, 1, MAX_POS_MS));
-    if (json_number(cJSON_GetArrayItem(a, 5), &pos->rotate_z))
-        pos->rotate_z = 0;
-    if (json_number(cJSON_GetArrayItem(a, 6), &pos->rotate_y))
-        pos->rotate_y = 0;
-    pos->rotate_z = fmod(pos->rotate_z, 360.0);
-    pos->rotate_y = fmod(pos->rotate_y, 360.0);
-    if (json_coord(cJSON_GetArrayItem(a, 7), BILI_STAGE_W, &pos->x1))
-        pos->x1 = pos->x0;
-    if (json_coord(cJSON_GetArrayItem(a, 8), BILI_STAGE_H, &pos->y1))
-        pos->y1 = pos->y0;
-    pos->move_ms = json_ms(cJSON_GetArrayItem(a, 9), 1.0, 0);
-    pos->move_delay_ms = json_ms(cJSON_GetArrayItem(a, 10), 1.0, 0);
-    pos->outline = json_flag(cJSON_GetArrayItem(a, 11), 1);
-    *root = a;
-    *text = t->valuestring;
-    return 0;
-}
-
 /* ---------------------------------------------------------------- comments */
 
 /* Split p at commas into at most `max` NUL-terminated fields. */
@@ -495,16 +331,16 @@ static const char *parse_p_fields(char **f, int n, dm_comment *c, int *bad_color
     double t;
     long long v;
 
-    if (parse_double(f[0], &t) || t < 0 || t > MAX_TIME_S)
+    if (dm_bili_parse_double(f[0], &t) || t < 0 || t > MAX_TIME_S)
         return "time is not a number of seconds in range";
     c->t_ms = llround(t * 1000.0);
     if (parse_int(f[1], 1, 9, &v))
         return "mode is not 1-9";
     c->bili_mode = (int)v;
-    c->mode = mode_from_bili(c->bili_mode);
+    c->mode = dm_bili_mode(c->bili_mode);
     if (parse_int(f[2], 1, 1000, &v))
         return "size is not a number in 1-1000";
-    c->size = size_class(v);
+    c->size = dm_bili_size_class(v);
     /* Real files carry "undefined" colours (a web client's bug): such a
      * comment is still worth showing, in white; the caller counts them. */
     c->color = 0xFFFFFF;
@@ -526,52 +362,111 @@ static const char *parse_p_fields(char **f, int n, dm_comment *c, int *bad_color
     return NULL;
 }
 
-/* Turn the finished <d> into a comment (or a warning). */
-static int finish_comment(bili_reader *r)
+/*
+ * Turn the finished <d> into a comment. One the reader cannot read is kept
+ * as a malformed comment with what could be read of it (its time, id and
+ * text), and a warning.
+ */
+static int finish_comment(bili_reader *r, const char *where)
 {
-    char where[48], *f[10];
+    char *f[10], why_buf[160];
     const char *why = NULL;
-    dm_comment c = { .weight = -1, .count = 1 };
-    dm_positioned pos;
-    cJSON *root = NULL;
+    dm_comment c = { .weight = -1, .count = 1, .sender = r->attr[A_USER] };
     const char *text = r->text ? r->text : "";
-    size_t text_len = r->text_len;
-    int n, err, bad_color = 0;
-    char *p;
+    int n, bad_color = 0;
 
-    snprintf(where, sizeof where, "line %lu", r->d_line);
-    if (!r->p) {
-        dm_diag_warn(r->diag, "%s: <d> without a p attribute, comment skipped", where);
-        return 0;
-    }
-    p = r->p;
-    n = split_fields(p, f, 10);
+    if (!r->attr[A_P])
+        return dm_push_rejected(r->track, &c, DM_REASON_MALFORMED, text, r->text_len, r->diag, where,
+                                "<d> without a p attribute");
+    n = split_fields(r->attr[A_P], f, 10);
+    if (n >= 8)
+        c.id = f[7][0] ? f[7] : NULL;
     if (n < 8 || n > 9) {
         /* n == 10 means "more than 9": the rest stays in the last field */
-        dm_diag_warn(r->diag, "%s: malformed p attribute: %d fields, expected 8 or 9 "
-                     "(time,mode,size,color,sent,pool,user,id[,weight]), comment skipped",
-                     where, n);
-        return 0;
+        snprintf(why_buf, sizeof why_buf, "malformed p attribute: %d fields, expected 8 or 9 "
+                 "(time,mode,size,color,sent,pool,user,id[,weight])", n);
+        return dm_push_rejected(r->track, &c, DM_REASON_MALFORMED, text, r->text_len, r->diag, where, why_buf);
     }
     why = parse_p_fields(f, n, &c, &bad_color);
     if (why) {
-        dm_diag_warn(r->diag, "%s: malformed p attribute: %s, comment skipped", where, why);
-        return 0;
+        snprintf(why_buf, sizeof why_buf, "malformed p attribute: %s", why);
+        c.bili_mode = 0;
+        c.mode = DM_MODE_SCROLL;
+        return dm_push_rejected(r->track, &c, DM_REASON_MALFORMED, text, r->text_len, r->diag, where, why_buf);
     }
     r->bad_colors += bad_color;
     c.author = f[6][0] ? f[6] : NULL;
-    c.id = f[7][0] ? f[7] : NULL;
-    if (c.bili_mode == 7) {
-        if (parse_positioned(text, text_len, &pos, &root, &text, &why)) {
-            dm_diag_warn(r->diag, "%s: %s, comment skipped", where, why);
-            return 0;
-        }
-        text_len = strlen(text);
-        c.pos = &pos;
+    /* live recorders (BililiveRecorder) write the send time in ms and 0 for every row id */
+    if (r->attr[A_USER] && c.sent > 100000000000LL)
+        c.sent /= 1000;
+    if (c.id && !strcmp(c.id, "0"))
+        c.id = NULL;
+    return dm_bili_push(r->track, &c, text, r->text_len, r->diag, where, &r->bili);
+}
+
+/* A live recorder's number attribute: all of it a number in [lo, hi] (a decimal comma is read as a point). */
+static int live_number(const char *s, double lo, double hi, double *v)
+{
+    char buf[64];
+    size_t n = s ? strlen(s) : 0;
+
+    if (!n || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n + 1);
+    /* C#'s ToString() in a German or French locale writes "12,5" */
+    for (char *c = buf; *c; c++)
+        if (*c == ',')
+            *c = '.';
+    return dm_bili_parse_double(buf, v) || *v < lo || *v > hi ? -1 : 0;
+}
+
+/* The guard levels of BililiveRecorder's level attribute. */
+static const char *const guard_levels[] = { "总督", "提督", "舰长" };
+
+/* Turn a finished <sc>, <gift> or <guard> into a live card. */
+static int finish_card(bili_reader *r, const char *where)
+{
+    static const char *const what[] = { "", "<sc>", "<gift>", "<guard>" };
+    dm_comment c = { .kind = r->kind, .weight = -1, .count = 1, .color = 0xFFFFFF, .size = DM_SIZE_NORMAL,
+                     .mode = DM_MODE_POSITIONED, .sender = r->attr[A_USER], .author = r->attr[A_UID] };
+    char why[96];
+    double t, v;
+
+    if (live_number(r->attr[A_TS], 0, MAX_TIME_S, &t)) {
+        snprintf(why, sizeof why, "%s without a time (ts) in seconds", what[r->kind]);
+        return dm_push_rejected(r->track, &c, DM_REASON_MALFORMED, r->text, r->text_len, r->diag, where, why);
     }
-    err = dm_push_comment(r->track, &c, text, text_len, r->diag, where);
-    cJSON_Delete(root);
-    return err;
+    c.t_ms = llround(t * 1000.0);
+    if (r->kind == DM_KIND_SUPERCHAT) {
+        if (live_number(r->attr[A_PRICE], 0, 1e7, &v))
+            return dm_push_rejected(r->track, &c, DM_REASON_MALFORMED, r->text, r->text_len, r->diag, where,
+                                    "<sc> without a price in yuan");
+        c.price = (int)llround(v);
+        if (r->attr[A_TIME] && !live_number(r->attr[A_TIME], 1, 86400, &v))
+            c.duration_ms = (int32_t)llround(v * 1000.0);
+        return dm_push_comment(r->track, &c, r->text, r->text ? r->text_len : 0, r->diag, where);
+    }
+    if (r->kind == DM_KIND_GIFT) {
+        const char *name = r->attr[A_GIFTNAME];
+        c.quantity = r->attr[A_GIFTCOUNT] && !live_number(r->attr[A_GIFTCOUNT], 1, 1e9, &v) ? (int)v : 1;
+        return dm_push_comment(r->track, &c, name, name ? strlen(name) : 0, r->diag, where);
+    }
+    c.quantity = r->attr[A_COUNT] && !live_number(r->attr[A_COUNT], 1, 1e9, &v) ? (int)v : 1;
+    if (live_number(r->attr[A_LEVEL], 1, 3, &v))
+        return dm_push_rejected(r->track, &c, DM_REASON_MALFORMED, NULL, 0, r->diag, where,
+                                "<guard> level is not 1 (总督), 2 (提督) or 3 (舰长)");
+    return dm_push_comment(r->track, &c, guard_levels[(int)v - 1], strlen(guard_levels[(int)v - 1]), r->diag, where);
+}
+
+static void clear_item(bili_reader *r)
+{
+    for (int i = 0; i < A_N; i++) {
+        free(r->attr[i]);
+        r->attr[i] = NULL;
+    }
+    r->text_len = 0;
+    if (r->text)
+        r->text[0] = 0;
 }
 
 /* ---------------------------------------------------------------- expat */
@@ -587,24 +482,35 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 {
     bili_reader *r = ud;
 
+    if (!r->root_seen)
+        snprintf(r->root, sizeof r->root, "%s", name);
     r->root_seen = 1;
     if (r->d_depth) {
         r->d_depth++;  /* markup inside a comment: keep collecting its text */
         return;
     }
-    if (strcmp(name, "d"))
+    if (!strcmp(name, "d"))
+        r->kind = DM_KIND_COMMENT;
+    else if (!strcmp(name, "sc"))
+        r->kind = DM_KIND_SUPERCHAT;
+    else if (!strcmp(name, "gift"))
+        r->kind = DM_KIND_GIFT;
+    else if (!strcmp(name, "guard"))
+        r->kind = DM_KIND_GUARD;
+    else
         return;
+    r->items++;
     r->d_depth = 1;
     r->d_line = (unsigned long)XML_GetCurrentLineNumber(r->parser);
-    r->text_len = 0;
-    free(r->p);
-    r->p = NULL;
+    clear_item(r);
     for (int i = 0; attrs[i]; i += 2) {
-        if (!strcmp(attrs[i], "p")) {
-            r->p = strdup(attrs[i + 1]);
-            if (!r->p)
-                fail(r, DM_ENOMEM);
-            break;
+        for (int k = 0; k < A_N; k++) {
+            if (!r->attr[k] && !strcmp(attrs[i], attr_names[k])) {
+                r->attr[k] = strdup(attrs[i + 1]);
+                if (!r->attr[k])
+                    fail(r, DM_ENOMEM);
+                break;
+            }
         }
     }
 }
@@ -636,15 +542,15 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 static void XMLCALL on_end(void *ud, const XML_Char *name)
 {
     bili_reader *r = ud;
+    char where[48];
     int err;
 
     (void)name;
     if (!r->d_depth || --r->d_depth)
         return;
-    err = finish_comment(r);
-    free(r->p);
-    r->p = NULL;
-    r->text_len = 0;
+    snprintf(where, sizeof where, "line %lu", r->d_line);
+    err = r->kind == DM_KIND_COMMENT ? finish_comment(r, where) : finish_card(r, where);
+    clear_item(r);
     if (err)
         fail(r, err);
 }
@@ -751,11 +657,18 @@ int dm_read_bilibili_xml(dm_track *track, const char *buf, size_t len, dm_diag *
                          (unsigned long)XML_GetCurrentLineNumber(r.parser));
         }
     }
+    if (!err && r.root_seen && !r.items && strcmp(r.root, "i")) {
+        /* an XML document, but not a comment track (an SVG, a web page...) */
+        err = DM_EFORMAT;
+        dm_diag_error(diag, "an XML document whose root element is <%s> and which holds no <d> comment: "
+                      "not a Bilibili comment track", r.root);
+    }
     if (r.bad_colors)
         dm_diag_warn(diag, "%zu comment%s had no valid colour (such as \"undefined\"); "
                      "shown in white", r.bad_colors, r.bad_colors == 1 ? "" : "s");
+    dm_bili_finish(&r.bili, diag);
     XML_ParserFree(r.parser);
-    free(r.p);
+    clear_item(&r);
     free(r.text);
     free(clean);
     return err;

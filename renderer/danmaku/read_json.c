@@ -73,15 +73,22 @@ static const char *json_id(const cJSON *item, char *buf, size_t size)
     return NULL;
 }
 
-/* Push a comment whose text is a cJSON string item. */
+/* Push a comment whose text is a cJSON string item (none: a malformed comment). */
 static int push_json_text(dm_track *track, dm_comment *c, const cJSON *text, dm_diag *diag,
                           const char *where)
 {
-    if (!cJSON_IsString(text)) {
-        dm_diag_warn(diag, "%s: no text, comment skipped", where);
-        return 0;
-    }
+    if (!cJSON_IsString(text))
+        return dm_push_rejected(track, c, DM_REASON_MALFORMED, NULL, 0, diag, where, "no text");
     return dm_push_comment(track, c, text->valuestring, strlen(text->valuestring), diag, where);
+}
+
+/* A comment the reader cannot read: kept, with its text when it has one, so that it is accounted for. */
+static int push_bad(dm_track *track, dm_comment *c, int reason, const cJSON *text, dm_diag *diag,
+                    const char *where, const char *why)
+{
+    const char *s = cJSON_IsString(text) ? text->valuestring : NULL;
+
+    return dm_push_rejected(track, c, reason, s, s ? strlen(s) : 0, diag, where, why);
 }
 
 /* ---------------------------------------------------------------- dandanplay */
@@ -90,8 +97,9 @@ static int push_json_text(dm_track *track, dm_comment *c, const cJSON *text, dm_
 static int read_dandanplay_comment(dm_track *track, const cJSON *item, size_t index,
                                    dm_diag *diag)
 {
-    char where[64], idbuf[32], p[256], *f[4], *end;
+    char where[64], idbuf[32], p[256], *f[4], *end, why[96];
     const cJSON *jp = cJSON_GetObjectItemCaseSensitive(item, "p");
+    const cJSON *jm = cJSON_GetObjectItemCaseSensitive(item, "m");
     dm_comment c = { .size = DM_SIZE_NORMAL, .color = 0xFFFFFF, .weight = -1, .count = 1 };
     double t;
     long mode;
@@ -101,10 +109,8 @@ static int read_dandanplay_comment(dm_track *track, const cJSON *item, size_t in
     c.id = (char *)json_id(cJSON_GetObjectItemCaseSensitive(item, "cid"), idbuf, sizeof idbuf);
     snprintf(where, sizeof where, "comment %zu%s%.20s%s", index, c.id ? " (cid " : "",
              c.id ? c.id : "", c.id ? ")" : "");
-    if (!cJSON_IsObject(item) || !cJSON_IsString(jp)) {
-        dm_diag_warn(diag, "%s: not an object with a \"p\" string, comment skipped", where);
-        return 0;
-    }
+    if (!cJSON_IsObject(item) || !cJSON_IsString(jp))
+        return push_bad(track, &c, DM_REASON_MALFORMED, jm, diag, where, "not an object with a \"p\" string");
     snprintf(p, sizeof p, "%s", jp->valuestring);
     f[n++] = p;
     for (char *s = p; *s && n < 4; s++) {
@@ -114,21 +120,21 @@ static int read_dandanplay_comment(dm_track *track, const cJSON *item, size_t in
         }
     }
     if (n < 3) {
-        dm_diag_warn(diag, "%s: malformed p \"%.40s\": expected time,mode,color[,uid], "
-                     "comment skipped", where, jp->valuestring);
-        return 0;
+        snprintf(why, sizeof why, "malformed p \"%.40s\": expected time,mode,color[,uid]", jp->valuestring);
+        return push_bad(track, &c, DM_REASON_MALFORMED, jm, diag, where, why);
     }
     errno = 0;
     t = strtod(f[0], &end);
     if (end == f[0] || *end || errno == ERANGE || !isfinite(t) || t < 0 ||
         t * 1000.0 > MAX_TIME_MS) {
-        dm_diag_warn(diag, "%s: malformed p: bad time \"%.20s\", comment skipped", where, f[0]);
-        return 0;
+        snprintf(why, sizeof why, "malformed p: bad time \"%.20s\"", f[0]);
+        return push_bad(track, &c, DM_REASON_MALFORMED, jm, diag, where, why);
     }
+    c.t_ms = llround(t * 1000.0);
     mode = strtol(f[1], &end, 10);
     if (end == f[1] || *end) {
-        dm_diag_warn(diag, "%s: malformed p: bad mode \"%.20s\", comment skipped", where, f[1]);
-        return 0;
+        snprintf(why, sizeof why, "malformed p: bad mode \"%.20s\"", f[1]);
+        return push_bad(track, &c, DM_REASON_MALFORMED, jm, diag, where, why);
     }
     switch (mode) {
     case 1: case 2: case 3: c.mode = DM_MODE_SCROLL; break;
@@ -136,19 +142,19 @@ static int read_dandanplay_comment(dm_track *track, const cJSON *item, size_t in
     case 5: c.mode = DM_MODE_TOP; break;
     case 6: c.mode = DM_MODE_REVERSE; break;
     default:
-        dm_diag_warn(diag, "%s: unsupported mode %ld, comment skipped", where, mode);
-        return 0;
+        /* 7 (positioned) and 8 (script) carry no data to draw them with in this format */
+        snprintf(why, sizeof why, "mode %ld, which dandanplay JSON gives no means to draw", mode);
+        return push_bad(track, &c, DM_REASON_UNSUPPORTED, jm, diag, where, why);
     }
     errno = 0;
     color = strtoll(f[2], &end, 10);
     if (end == f[2] || *end || errno == ERANGE || color < 0 || color > 0xFFFFFF) {
-        dm_diag_warn(diag, "%s: malformed p: bad color \"%.20s\", comment skipped", where, f[2]);
-        return 0;
+        snprintf(why, sizeof why, "malformed p: bad color \"%.20s\"", f[2]);
+        return push_bad(track, &c, DM_REASON_MALFORMED, jm, diag, where, why);
     }
-    c.t_ms = llround(t * 1000.0);
     c.color = (uint32_t)color;
     c.author = n > 3 && f[3][0] ? f[3] : NULL;
-    return push_json_text(track, &c, cJSON_GetObjectItemCaseSensitive(item, "m"), diag, where);
+    return push_json_text(track, &c, jm, diag, where);
 }
 
 int dm_read_dandanplay_json(dm_track *track, const char *buf, size_t len, dm_diag *diag)
@@ -274,23 +280,19 @@ static int read_nico_comment(dm_track *track, const cJSON *item, size_t index, d
         c.id = (char *)json_id(cJSON_GetObjectItemCaseSensitive(item, "no"), idbuf, sizeof idbuf);
     snprintf(where, sizeof where, "comment %zu%s%.20s%s", index, c.id ? " (id " : "",
              c.id ? c.id : "", c.id ? ")" : "");
-    if (!cJSON_IsObject(item)) {
-        dm_diag_warn(diag, "%s: not an object, comment skipped", where);
-        return 0;
-    }
+    if (!cJSON_IsObject(item))
+        return dm_push_rejected(track, &c, DM_REASON_MALFORMED, NULL, 0, diag, where, "not an object");
+    text = cJSON_GetObjectItemCaseSensitive(item, "content");
+    if (!text)
+        text = cJSON_GetObjectItemCaseSensitive(item, "body");
     vpos = cJSON_GetObjectItemCaseSensitive(item, "vpos");
     if (!vpos) {
         vpos = cJSON_GetObjectItemCaseSensitive(item, "vposMs");  /* v1 API */
         scale = 1.0;
     }
-    if (json_double(vpos, &t) || t < 0 || t * scale > MAX_TIME_MS) {
-        dm_diag_warn(diag, "%s: missing or bad vpos, comment skipped", where);
-        return 0;
-    }
+    if (json_double(vpos, &t) || t < 0 || t * scale > MAX_TIME_MS)
+        return push_bad(track, &c, DM_REASON_MALFORMED, text, diag, where, "missing or bad vpos");
     c.t_ms = llround(t * scale);
-    text = cJSON_GetObjectItemCaseSensitive(item, "content");
-    if (!text)
-        text = cJSON_GetObjectItemCaseSensitive(item, "body");
     v = cJSON_GetObjectItemCaseSensitive(item, "mail");
     apply_nico_mail(&c, v ? v : cJSON_GetObjectItemCaseSensitive(item, "commands"));
     c.author = (char *)json_id(cJSON_GetObjectItemCaseSensitive(item, "user_id"), authorbuf,
@@ -359,6 +361,269 @@ int dm_read_niconico_json(dm_track *track, const char *buf, size_t len, dm_diag 
     }
     if (err)
         dm_diag_error(diag, "niconico JSON: %s", dm_strerror(err));
+    cJSON_Delete(root);
+    return err;
+}
+
+/* ---------------------------------------------------------------- colours */
+
+/* "#RGB", "#RRGGBB" (CSS, as ArtPlayer and DPlayer take them), "rgb(r,g,b)" or a decimal number. */
+static int css_color(const cJSON *item, uint32_t *rgb)
+{
+    const char *s;
+    char *end;
+    unsigned long v;
+    size_t n;
+
+    if (cJSON_IsNumber(item)) {
+        if (!(item->valuedouble >= 0 && item->valuedouble <= 0xFFFFFF) ||
+            item->valuedouble != floor(item->valuedouble))
+            return -1;
+        *rgb = (uint32_t)item->valuedouble;
+        return 0;
+    }
+    if (!cJSON_IsString(item))
+        return -1;
+    s = item->valuestring;
+    while (*s == ' ')
+        s++;
+    if (!strncmp(s, "rgb(", 4)) {
+        unsigned r, g, b;
+        int used = 0;
+        if (sscanf(s, "rgb(%u,%u,%u)%n", &r, &g, &b, &used) != 3 || !used || r > 255 || g > 255 || b > 255)
+            return -1;
+        *rgb = (r << 16) | (g << 8) | b;
+        return 0;
+    }
+    if (*s != '#') {
+        /* DPlayer writes colours as decimal numbers, sometimes inside strings */
+        if (json_double(item, &(double){ 0 }))
+            return -1;
+        v = strtoul(s, &end, 10);
+        if (*end || v > 0xFFFFFF)
+            return -1;
+        *rgb = (uint32_t)v;
+        return 0;
+    }
+    n = strlen(s + 1);
+    if ((n != 3 && n != 6) || s[1] == '-' || s[1] == '+')
+        return -1;
+    v = strtoul(s + 1, &end, 16);
+    if (*end)
+        return -1;
+    if (n == 3)   /* #abc is #aabbcc */
+        v = ((v & 0xF00) << 12 | (v & 0xF00) << 8) | ((v & 0x0F0) << 8 | (v & 0x0F0) << 4) |
+            ((v & 0x00F) << 4 | (v & 0x00F));
+    *rgb = (uint32_t)v;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- ArtPlayer */
+
+/*
+ * ArtPlayer's danmuku plugin: {text, time (s), mode, color, border, style}.
+ * mode: 0 scroll, 1 top, 2 bottom (v5); 0 scroll, 1 "static" (top, v4);
+ * "scroll", "static", "top", "bottom" (v3). border marks the viewer's own
+ * comments and style is CSS: neither changes where a comment goes.
+ */
+static int artplayer_mode(const cJSON *m, dm_mode *mode)
+{
+    static const struct {
+        const char *name;
+        dm_mode mode;
+    } names[] = { { "scroll", DM_MODE_SCROLL }, { "static", DM_MODE_TOP }, { "top", DM_MODE_TOP },
+                  { "bottom", DM_MODE_BOTTOM } };
+    double v;
+
+    *mode = DM_MODE_SCROLL;
+    if (!m || cJSON_IsNull(m))
+        return 0;
+    if (cJSON_IsString(m)) {
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            if (!strcmp(m->valuestring, names[i].name)) {
+                *mode = names[i].mode;
+                return 0;
+            }
+        }
+    }
+    if (json_double(m, &v) || (v != 0 && v != 1 && v != 2))
+        return -1;
+    *mode = v == 0 ? DM_MODE_SCROLL : v == 1 ? DM_MODE_TOP : DM_MODE_BOTTOM;
+    return 0;
+}
+
+static int read_artplayer_comment(dm_track *track, const cJSON *item, size_t index, size_t *bad_colors,
+                                  dm_diag *diag)
+{
+    char where[64], idbuf[32];
+    dm_comment c = { .size = DM_SIZE_NORMAL, .color = 0xFFFFFF, .weight = -1, .count = 1 };
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(item, "text"), *color;
+    double t;
+
+    c.id = (char *)json_id(cJSON_GetObjectItemCaseSensitive(item, "id"), idbuf, sizeof idbuf);
+    snprintf(where, sizeof where, "comment %zu%s%.20s%s", index, c.id ? " (id " : "", c.id ? c.id : "",
+             c.id ? ")" : "");
+    if (!cJSON_IsObject(item))
+        return dm_push_rejected(track, &c, DM_REASON_MALFORMED, NULL, 0, diag, where, "not an object");
+    if (json_double(cJSON_GetObjectItemCaseSensitive(item, "time"), &t) || t < 0 || t * 1000.0 > MAX_TIME_MS)
+        return push_bad(track, &c, DM_REASON_MALFORMED, text, diag, where, "missing or bad \"time\" (seconds)");
+    c.t_ms = llround(t * 1000.0);
+    if (artplayer_mode(cJSON_GetObjectItemCaseSensitive(item, "mode"), &c.mode))
+        return push_bad(track, &c, DM_REASON_MALFORMED, text, diag, where,
+                        "unknown \"mode\" (0 scroll, 1 top, 2 bottom)");
+    color = cJSON_GetObjectItemCaseSensitive(item, "color");
+    if (color && !cJSON_IsNull(color) && css_color(color, &c.color)) {
+        c.color = 0xFFFFFF;
+        (*bad_colors)++;
+    }
+    return push_json_text(track, &c, text, diag, where);
+}
+
+int dm_read_artplayer_json(dm_track *track, const char *buf, size_t len, dm_diag *diag)
+{
+    cJSON *root = NULL;
+    const cJSON *item;
+    size_t index = 0, bad_colors = 0;
+    int err;
+
+    if (!track) {
+        dm_diag_error(diag, "dm_read_artplayer_json: no track");
+        return DM_EINVAL;
+    }
+    err = parse_document(buf, len, "ArtPlayer JSON", &root, diag);
+    if (err)
+        return err;
+    if (!cJSON_IsArray(root)) {
+        dm_diag_error(diag, "ArtPlayer JSON: expected an array of {text, time, mode, color}");
+        cJSON_Delete(root);
+        return DM_EPARSE;
+    }
+    if (!cJSON_GetArraySize(root))
+        dm_diag_warn(diag, "an empty JSON array: no comments in it");
+    cJSON_ArrayForEach(item, root) {
+        err = read_artplayer_comment(track, item, index++, &bad_colors, diag);
+        if (err) {
+            dm_diag_error(diag, "ArtPlayer JSON: %s", dm_strerror(err));
+            break;
+        }
+    }
+    if (bad_colors)
+        dm_diag_warn(diag, "%zu comment%s had no valid colour; shown in white", bad_colors, bad_colors == 1 ? "" : "s");
+    cJSON_Delete(root);
+    return err;
+}
+
+/* ---------------------------------------------------------------- DPlayer */
+
+/*
+ * DPlayer's API: {"code": 0, "data": [[time, type, color, author, text], ...]}
+ * (DPlayer 1.2x and its backends), the first API's {"code": 1, "danmaku":
+ * [{time, type, color, author, text}]}, and the data array alone. type: 0
+ * right (scrolling), 1 top, 2 bottom, or those words; color a decimal RGB
+ * number or "#rrggbb".
+ */
+static int dplayer_mode(const cJSON *m, dm_mode *mode)
+{
+    double v;
+
+    *mode = DM_MODE_SCROLL;
+    if (!m)
+        return 0;
+    if (cJSON_IsString(m)) {
+        if (!strcmp(m->valuestring, "right") || !strcmp(m->valuestring, "scroll"))
+            return 0;
+        if (!strcmp(m->valuestring, "top") || !strcmp(m->valuestring, "bottom")) {
+            *mode = m->valuestring[0] == 't' ? DM_MODE_TOP : DM_MODE_BOTTOM;
+            return 0;
+        }
+    }
+    if (json_double(m, &v) || (v != 0 && v != 1 && v != 2))
+        return -1;
+    *mode = v == 0 ? DM_MODE_SCROLL : v == 1 ? DM_MODE_TOP : DM_MODE_BOTTOM;
+    return 0;
+}
+
+static int read_dplayer_comment(dm_track *track, const cJSON *item, size_t index, size_t *bad_colors,
+                                dm_diag *diag)
+{
+    char where[64], idbuf[32], authorbuf[32];
+    dm_comment c = { .size = DM_SIZE_NORMAL, .color = 0xFFFFFF, .weight = -1, .count = 1 };
+    const cJSON *time, *type, *color, *author, *text;
+    double t;
+
+    if (cJSON_IsArray(item)) {
+        time = cJSON_GetArrayItem(item, 0);
+        type = cJSON_GetArrayItem(item, 1);
+        color = cJSON_GetArrayItem(item, 2);
+        author = cJSON_GetArrayItem(item, 3);
+        text = cJSON_GetArrayItem(item, 4);
+    } else {
+        time = cJSON_GetObjectItemCaseSensitive(item, "time");
+        type = cJSON_GetObjectItemCaseSensitive(item, "type");
+        color = cJSON_GetObjectItemCaseSensitive(item, "color");
+        author = cJSON_GetObjectItemCaseSensitive(item, "author");
+        text = cJSON_GetObjectItemCaseSensitive(item, "text");
+        c.id = (char *)json_id(cJSON_GetObjectItemCaseSensitive(item, "_id"), idbuf, sizeof idbuf);
+    }
+    snprintf(where, sizeof where, "comment %zu%s%.20s%s", index, c.id ? " (id " : "", c.id ? c.id : "",
+             c.id ? ")" : "");
+    if (!cJSON_IsArray(item) && !cJSON_IsObject(item))
+        return dm_push_rejected(track, &c, DM_REASON_MALFORMED, NULL, 0, diag, where,
+                                "not an array [time, type, color, author, text]");
+    if (json_double(time, &t) || t < 0 || t * 1000.0 > MAX_TIME_MS)
+        return push_bad(track, &c, DM_REASON_MALFORMED, text, diag, where, "missing or bad time (seconds)");
+    c.t_ms = llround(t * 1000.0);
+    if (dplayer_mode(type, &c.mode))
+        return push_bad(track, &c, DM_REASON_MALFORMED, text, diag, where,
+                        "unknown type (0 right, 1 top, 2 bottom)");
+    if (color && !cJSON_IsNull(color) && css_color(color, &c.color)) {
+        c.color = 0xFFFFFF;
+        (*bad_colors)++;
+    }
+    c.author = (char *)json_id(author, authorbuf, sizeof authorbuf);
+    return push_json_text(track, &c, text, diag, where);
+}
+
+int dm_read_dplayer_json(dm_track *track, const char *buf, size_t len, dm_diag *diag)
+{
+    cJSON *root = NULL;
+    const cJSON *list, *item;
+    size_t index = 0, bad_colors = 0;
+    int err;
+
+    if (!track) {
+        dm_diag_error(diag, "dm_read_dplayer_json: no track");
+        return DM_EINVAL;
+    }
+    err = parse_document(buf, len, "DPlayer JSON", &root, diag);
+    if (err)
+        return err;
+    list = cJSON_IsArray(root) ? root : cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (!cJSON_IsArray(list))
+        list = cJSON_GetObjectItemCaseSensitive(root, "danmaku");
+    if (!cJSON_IsArray(list)) {
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "msg");
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
+        if (cJSON_IsString(msg) || cJSON_IsNumber(code))
+            dm_diag_error(diag, "DPlayer JSON: the API answered code %g%s%.80s%s and no comments",
+                          cJSON_IsNumber(code) ? code->valuedouble : 0, cJSON_IsString(msg) ? " (\"" : "",
+                          cJSON_IsString(msg) ? msg->valuestring : "", cJSON_IsString(msg) ? "\")" : "");
+        else
+            dm_diag_error(diag, "DPlayer JSON: expected {\"code\": 0, \"data\": [[time, type, color, author, text]]}");
+        cJSON_Delete(root);
+        return DM_EPARSE;
+    }
+    if (!cJSON_GetArraySize(list))
+        dm_diag_warn(diag, "DPlayer JSON holds no comments");
+    cJSON_ArrayForEach(item, list) {
+        err = read_dplayer_comment(track, item, index++, &bad_colors, diag);
+        if (err) {
+            dm_diag_error(diag, "DPlayer JSON: %s", dm_strerror(err));
+            break;
+        }
+    }
+    if (bad_colors)
+        dm_diag_warn(diag, "%zu comment%s had no valid colour; shown in white", bad_colors, bad_colors == 1 ? "" : "s");
     cJSON_Delete(root);
     return err;
 }

@@ -271,6 +271,27 @@ static const char *parse_comment(const cJSON *obj, dm_comment *c, dm_positioned 
             return why;
         c->pos = pos;
     }
+    /* live cards (docs/formats.md) */
+    item = cJSON_GetObjectItemCaseSensitive(obj, "kind");
+    if (item) {
+        int k = cJSON_IsString(item) ? dm_kind_from_name(item->valuestring) : -1;
+        if (k < 0)
+            return "unknown \"kind\"";
+        c->kind = (dm_kind)k;
+        if (c->kind != DM_KIND_COMMENT)
+            c->mode = DM_MODE_POSITIONED;   /* a card goes where the scene's stack puts it */
+    }
+    item = cJSON_GetObjectItemCaseSensitive(obj, "sender");
+    c->sender = cJSON_IsString(item) ? item->valuestring : NULL;
+    if (get_number(obj, "price", 0, 1e9, &v) < 0 || get_number(obj, "quantity", 0, 1e9, &v) < 0 ||
+        get_number(obj, "duration_ms", 0, MAX_POS_MS * 24, &v) < 0)
+        return "\"price\", \"quantity\" or \"duration_ms\" is not a number in range";
+    if (!get_number(obj, "price", 0, 1e9, &v))
+        c->price = (int)v;
+    if (!get_number(obj, "quantity", 0, 1e9, &v))
+        c->quantity = (int)v;
+    if (!get_number(obj, "duration_ms", 0, MAX_POS_MS * 24, &v))
+        c->duration_ms = (int32_t)v;
     return NULL;
 }
 
@@ -326,24 +347,32 @@ static int handle_line(jsonl_reader *r, const char *line, size_t n, unsigned lon
             obj = NULL;
         }
     }
+    /* A line that is not a JSON object is a broken comment line (a recording
+     * is made of them): it is kept as a malformed comment, so it is counted. */
     if (!obj) {
         size_t col = end && end >= line ? (size_t)(end - line) + 1 : 1;
+        char at[96];
         if (last_unterminated)
-            dm_diag_warn(r->diag, "%s: truncated last line (no newline at the end and not "
-                         "complete JSON), skipped", where);
-        else
-            dm_diag_warn(r->diag, "%s, column %zu: not valid JSON, line skipped", where, col);
-        return 0;
+            return dm_push_rejected(r->track, &c, DM_REASON_MALFORMED, NULL, 0, r->diag, where,
+                                    "truncated last line (no newline at the end and not complete JSON)");
+        snprintf(at, sizeof at, "%s, column %zu", where, col);
+        return dm_push_rejected(r->track, &c, DM_REASON_MALFORMED, NULL, 0, r->diag, at, "not valid JSON");
     }
     if (!cJSON_IsObject(obj)) {
-        dm_diag_warn(r->diag, "%s: not a JSON object, line skipped", where);
+        err = dm_push_rejected(r->track, &c, DM_REASON_MALFORMED, NULL, 0, r->diag, where, "not a JSON object");
         goto done;
     }
     type = cJSON_GetObjectItemCaseSensitive(obj, "type");
     if (!type || (cJSON_IsString(type) && !strcmp(type->valuestring, "comment"))) {
         why = parse_comment(obj, &c, &pos, idbuf, sizeof idbuf);
         if (why) {
-            dm_diag_warn(r->diag, "%s: %s, comment skipped", where, why);
+            /* keep what identifies it: its id, and its text when it has one */
+            dm_comment bad = { .t_ms = c.t_ms, .size = DM_SIZE_NORMAL, .color = 0xFFFFFF, .weight = -1,
+                               .count = 1 };
+            text = cJSON_GetObjectItemCaseSensitive(obj, "text");
+            bad.id = (char *)get_id(obj, "id", idbuf, sizeof idbuf);
+            err = dm_push_rejected(r->track, &bad, DM_REASON_MALFORMED, cJSON_IsString(text) ? text->valuestring : NULL,
+                                   cJSON_IsString(text) ? strlen(text->valuestring) : 0, r->diag, where, why);
             goto done;
         }
         text = cJSON_GetObjectItemCaseSensitive(obj, "text");

@@ -48,8 +48,12 @@ int dm_text_sanitize(const char *in, size_t len, char **out, unsigned *fixes)
             i++;
             continue;
         }
-        memcpy(buf + o, s + i, (size_t)n);
-        o += (size_t)n;
+        if (cp >= 0x80 && cp <= 0x9F) {
+            flags |= DM_TEXT_REMOVED_CONTROLS;   /* C1: drawn as boxes, and libass draws them too */
+        } else {
+            memcpy(buf + o, s + i, (size_t)n);
+            o += (size_t)n;
+        }
         i += (size_t)n;
     }
     buf[o] = 0;
@@ -70,16 +74,38 @@ int dm_push_comment(dm_track *track, dm_comment *c, const char *text, size_t len
         return err;
     if (fixes & DM_TEXT_FIXED_UTF8)
         dm_diag_warn(diag, "%s: invalid UTF-8 in the text replaced by U+FFFD", where);
-    if (!clean[0]) {
-        dm_diag_warn(diag, "%s: empty text, comment skipped", where);
-        free(clean);
-        return 0;
-    }
+    if (!clean[0] && c->kind != DM_KIND_SUPERCHAT)   /* a super chat may carry no message */
+        dm_diag_warn(diag, "%s: empty text, comment not shown", where);
     c->text = clean;
     err = dm_track_push(track, c);
     c->text = NULL;
     free(clean);
     return err;
+}
+
+int dm_push_rejected(dm_track *track, dm_comment *c, int reason, const char *text, size_t len,
+                     dm_diag *diag, const char *where, const char *why)
+{
+    char *clean = NULL;
+    dm_positioned *pos = c->pos;
+    int err = dm_text_sanitize(text ? text : "", text ? len : 0, &clean, NULL);
+
+    if (err)
+        return err;
+    dm_diag_warn(diag, "%s: %s, comment not shown", where, why);
+    c->text = clean;
+    c->rejected = reason;
+    c->pos = NULL;
+    err = dm_track_push(track, c);
+    c->text = NULL;
+    c->pos = pos;
+    free(clean);
+    return err;
+}
+
+int dm_comment_unwritable(const dm_comment *c)
+{
+    return c->rejected || !c->text || (!c->text[0] && c->kind != DM_KIND_SUPERCHAT);
 }
 
 void dm_text_line_col(const char *buf, size_t len, size_t offset, unsigned long *line,

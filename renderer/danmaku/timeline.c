@@ -37,7 +37,7 @@ struct dm_timeline {
     size_t bucket_count;
     uint32_t *prev;             /* indexes returned by the last query */
     size_t prev_count, prev_cap;
-    int64_t prev_t;             /* time of the last query */
+    double prev_t;              /* time of the last query (ms) */
     int prev_moving;            /* last query had a moving or fading comment */
     int queried;                /* a query has been made since the last reset */
 };
@@ -170,8 +170,8 @@ int dm_timeline_remove(dm_timeline *tl, uint32_t index)
     return found;
 }
 
-/* Position and opacity of an entry at t; returns 1 if it moves or fades. */
-static int entry_at(const dm_timeline *tl, const entry *e, int64_t t, dm_visible *v)
+/* Position and opacity of an entry at t (ms, fractions allowed); returns 1 if it moves or fades. */
+static int entry_at(const dm_timeline *tl, const entry *e, double t, dm_visible *v)
 {
     const dm_placed *p = &e->p;
 
@@ -194,13 +194,23 @@ static int entry_at(const dm_timeline *tl, const entry *e, int64_t t, dm_visible
             v->alpha = 0;
         return q->x0 != q->x1 || q->y0 != q->y1 || q->alpha0 != q->alpha1;
     }
-    v->x = (float)dm_placed_x_at(p, t);
+    {
+        double span = (double)(p->end_ms - p->start_ms);
+        v->x = (float)(span <= 0 ? p->x_start : p->x_start + (double)(p->x_end - p->x_start) *
+                                                              (t - (double)p->start_ms) / span);
+    }
     v->y = (float)p->y;
     return p->x_start != p->x_end;
 }
 
 size_t dm_timeline_query(dm_timeline *tl, int64_t t_ms, dm_visible *out, size_t cap, int *changed)
 {
+    return dm_timeline_query_exact(tl, (double)t_ms, out, cap, changed);
+}
+
+size_t dm_timeline_query_exact(dm_timeline *tl, double t_exact, dm_visible *out, size_t cap, int *changed)
+{
+    int64_t t_ms = (int64_t)floor(t_exact);
     size_t n = 0, same = 1;
     int moving = 0;
     const bucket *bk = NULL;
@@ -212,7 +222,7 @@ size_t dm_timeline_query(dm_timeline *tl, int64_t t_ms, dm_visible *out, size_t 
         dm_visible v;
         if (!e->alive || e->p.start_ms > t_ms || e->p.end_ms <= t_ms)
             continue;
-        moving |= entry_at(tl, e, t_ms, &v);
+        moving |= entry_at(tl, e, t_exact, &v);
         if (n < cap)
             out[n] = v;
         if (same && (n >= tl->prev_count || tl->prev[n] != e->index))
@@ -233,7 +243,7 @@ size_t dm_timeline_query(dm_timeline *tl, int64_t t_ms, dm_visible *out, size_t 
     if (changed) {
         if (!tl->queried || !same || n != tl->prev_count)
             *changed = DM_CHANGED_CONTENT;
-        else if (t_ms != tl->prev_t && (moving || tl->prev_moving))
+        else if (t_exact != tl->prev_t && (moving || tl->prev_moving))
             *changed = DM_CHANGED_POSITIONS;
         else
             *changed = DM_CHANGED_NONE;
@@ -243,7 +253,7 @@ size_t dm_timeline_query(dm_timeline *tl, int64_t t_ms, dm_visible *out, size_t 
         tl->queried = 0;   /* could not remember the set: report a change next time */
     else
         tl->queried = 1;
-    tl->prev_t = t_ms;
+    tl->prev_t = t_exact;
     tl->prev_moving = moving;
     return n;
 }

@@ -1,6 +1,7 @@
 /* write.c - writers of the project's JSONL track format and of Bilibili XML,
  * so that tracks convert between players and read back unchanged. */
 #include "danmaku.h"
+#include "internal_text.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -71,6 +72,13 @@ static cJSON *comment_object(const dm_comment *c)
         goto error;
     if (c->mode == DM_MODE_POSITIONED && c->pos && add_pos(obj, c->pos))
         goto error;
+    if (c->kind != DM_KIND_COMMENT && !cJSON_AddStringToObject(obj, "kind", dm_kind_name(c->kind)))
+        goto error;
+    if ((c->sender && !cJSON_AddStringToObject(obj, "sender", c->sender)) ||
+        (c->price > 0 && add_number(obj, "price", c->price)) ||
+        (c->quantity > 0 && add_number(obj, "quantity", c->quantity)) ||
+        (c->duration_ms > 0 && add_number(obj, "duration_ms", c->duration_ms)))
+        goto error;
     return obj;
 error:
     cJSON_Delete(obj);
@@ -116,16 +124,19 @@ int dm_write_jsonl(const dm_track *track, FILE *out, dm_diag *diag)
 {
     cJSON *header;
     char *line;
+    size_t written = 0;
 
     if (!track || !out) {
         dm_diag_error(diag, "dm_write_jsonl: no track or no output");
         return DM_EINVAL;
     }
+    for (size_t i = 0; i < track->count; i++)
+        written += !dm_comment_unwritable(&track->items[i]);
     header = cJSON_CreateObject();
     if (!header || !cJSON_AddStringToObject(header, "type", "track") ||
         !cJSON_AddStringToObject(header, "format", "danmaku") ||
         add_number(header, "version", JSONL_VERSION) ||
-        add_number(header, "count", (double)track->count)) {
+        add_number(header, "count", (double)written)) {
         cJSON_Delete(header);
         dm_diag_error(diag, "out of memory writing JSONL");
         return DM_ENOMEM;
@@ -143,6 +154,9 @@ int dm_write_jsonl(const dm_track *track, FILE *out, dm_diag *diag)
     }
     free(line);
     for (size_t i = 0; i < track->count; i++) {
+        /* what a reader could not read, or nothing to show, is not a comment to pass on */
+        if (dm_comment_unwritable(&track->items[i]))
+            continue;
         line = dm_jsonl_comment_line(&track->items[i]);
         if (!line) {
             dm_diag_error(diag, "out of memory writing JSONL (comment %zu)", i);
@@ -262,6 +276,42 @@ static char *positioned_json(const dm_comment *c)
 
 static const int bili_sizes[DM_SIZE_COUNT] = { 18, 25, 36 };
 
+/* A guard level's number in BililiveRecorder's XML (1 总督, 2 提督, 3 舰长). */
+static int guard_level(const char *name)
+{
+    static const char *const names[] = { "总督", "提督", "舰长" };
+
+    for (int i = 0; i < 3; i++)
+        if (name && !strcmp(name, names[i]))
+            return i + 1;
+    return 3;
+}
+
+/* A super chat, gift or guard as BililiveRecorder writes it. */
+static unsigned put_live_card(FILE *out, const dm_comment *c)
+{
+    int64_t t = c->t_ms > 0 ? c->t_ms : 0;
+    unsigned changed = 0;
+
+    fprintf(out, "<%s ts=\"%lld.%03lld\" user=\"", c->kind == DM_KIND_SUPERCHAT ? "sc" :
+            c->kind == DM_KIND_GIFT ? "gift" : "guard", (long long)(t / 1000), (long long)(t % 1000));
+    changed += put_escaped(out, c->sender, 0);
+    fputc('"', out);
+    if (c->kind == DM_KIND_SUPERCHAT) {
+        fprintf(out, " price=\"%d\" time=\"%d\">", c->price,
+                (int)((c->duration_ms > 0 ? c->duration_ms : dm_superchat_default_ms(c->price)) / 1000));
+        changed += put_escaped(out, c->text, 0);
+        fputs("</sc>\n", out);
+    } else if (c->kind == DM_KIND_GIFT) {
+        fputs(" giftname=\"", out);
+        changed += put_escaped(out, c->text, 0);
+        fprintf(out, "\" giftcount=\"%d\"/>\n", c->quantity > 0 ? c->quantity : 1);
+    } else {
+        fprintf(out, " level=\"%d\" count=\"%d\"/>\n", guard_level(c->text), c->quantity > 0 ? c->quantity : 1);
+    }
+    return changed;
+}
+
 int dm_write_bilibili_xml(const dm_track *track, FILE *out, dm_diag *diag)
 {
     unsigned changed = 0;
@@ -276,8 +326,12 @@ int dm_write_bilibili_xml(const dm_track *track, FILE *out, dm_diag *diag)
         int64_t t = c->t_ms > 0 ? c->t_ms : 0;
         int mode = bili_mode_of(c);
 
-        if (c->deleted)
+        if (c->deleted || dm_comment_unwritable(c))
             continue;  /* Bilibili XML has no way to say "removed" */
+        if (c->kind != DM_KIND_COMMENT) {
+            changed += put_live_card(out, c);
+            continue;
+        }
         fprintf(out, "<d p=\"%lld.%03lld,%d,%d,%u,%lld,%d,", (long long)(t / 1000),
                 (long long)(t % 1000), mode,
                 bili_sizes[(unsigned)c->size < DM_SIZE_COUNT ? c->size : DM_SIZE_NORMAL],
@@ -288,7 +342,13 @@ int dm_write_bilibili_xml(const dm_track *track, FILE *out, dm_diag *diag)
         changed += put_escaped(out, c->id, 1);
         if (c->weight >= 0)
             fprintf(out, ",%d", c->weight);
-        fputs("\">", out);
+        fputc('"', out);
+        if (c->sender) {   /* live recordings name the sender, as BililiveRecorder does */
+            fputs(" user=\"", out);
+            changed += put_escaped(out, c->sender, 0);
+            fputc('"', out);
+        }
+        fputc('>', out);
         if (mode == 7) {
             char *json = positioned_json(c);
             if (!json) {

@@ -16,7 +16,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/dm-fuzz.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT INT TERM
 
 status=0
-for target in bilibili_xml dandanplay_json niconico_json jsonl net_message host_input; do
+for target in bilibili_xml dandanplay_json niconico_json jsonl bilibili_protobuf artplayer_json dplayer_json ass \
+              net_message host_input subs_file \
+              bilibili_xml_allocfail dandanplay_json_allocfail niconico_json_allocfail jsonl_allocfail \
+              bilibili_protobuf_allocfail artplayer_json_allocfail dplayer_json_allocfail ass_allocfail \
+              net_message_allocfail host_input_allocfail; do
     bin=$(find "$build" -type f -name "fuzz_$target" -perm -u+x | head -n 1)
     if [ -z "$bin" ]; then
         echo "run-fuzzers: fuzz_$target not found under $build (configure with -DDM_FUZZ=ON)" >&2
@@ -26,7 +30,15 @@ for target in bilibili_xml dandanplay_json niconico_json jsonl net_message host_
     # libFuzzer writes new inputs into the corpus: never into the seeds.
     corpus="$work/$target"
     mkdir -p "$corpus"
-    cp "$here/seeds/$target"/* "$corpus"/ 2>/dev/null || true
+    # a variant's inputs start with two bytes that pick the allocation to fail: the seeds get 00 00
+    seeds="$here/seeds/${target%_allocfail}"
+    if [ "$target" = "${target%_allocfail}" ]; then
+        cp "$seeds"/* "$corpus"/ 2>/dev/null || true
+    else
+        for f in "$seeds"/*; do
+            [ -f "$f" ] && { printf '\000\000'; cat "$f"; } > "$corpus/$(basename "$f")"
+        done
+    fi
     echo "run-fuzzers: fuzz_$target for $seconds s"
     if ! "$bin" -max_total_time="$seconds" -max_len=1048576 -timeout=10 -rss_limit_mb=2048 \
             -print_final_stats=1 "$corpus" >"$work/$target.log" 2>&1; then

@@ -31,61 +31,6 @@ static void push(dm_track *t, int64_t ms, dm_mode mode, dm_size size, const char
     assert_int_equal(dm_track_push(t, &c), 0);
 }
 
-static double x_at(const dm_placed *p, double t)
-{
-    return p->x_start + (p->x_end - p->x_start) * (t - p->start_ms) / (double)(p->end_ms - p->start_ms);
-}
-
-/*
- * Time at which a and b overlap by more than eps px, or NAN. Same method as
- * the independent checker: both horizontal separations are linear in t.
- */
-static double clash(const dm_placed *a, const dm_placed *b, double eps)
-{
-    double t0 = (double)(a->start_ms > b->start_ms ? a->start_ms : b->start_ms);
-    double t1 = (double)(a->end_ms < b->end_ms ? a->end_ms : b->end_ms);
-    double lo = t0, hi = t1;
-
-    if (t1 <= t0)
-        return NAN;
-    if (a->y + a->h <= b->y + eps || b->y + b->h <= a->y + eps)
-        return NAN;
-    for (int k = 0; k < 2; k++) {
-        const dm_placed *p = k ? a : b, *q = k ? b : a;
-        double f0 = x_at(p, t0) + p->w - x_at(q, t0) - eps;
-        double f1 = x_at(p, t1) + p->w - x_at(q, t1) - eps;
-        double cross;
-        if (f0 <= 0 && f1 <= 0)
-            return NAN;
-        if (f0 > 0 && f1 > 0)
-            continue;
-        cross = t0 + (t1 - t0) * f0 / (f0 - f1);
-        if (f0 > 0)
-            hi = hi < cross ? hi : cross;
-        else
-            lo = lo > cross ? lo : cross;
-    }
-    return hi - lo > 1e-6 ? lo : NAN;
-}
-
-/* Number of same-mode, same-layer overlapping pairs among shown comments. */
-static int count_overlaps(const dm_placed *p, size_t n)
-{
-    int overlaps = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (!p[i].shown || p[i].mode == DM_MODE_POSITIONED)
-            continue;
-        for (size_t j = i + 1; j < n; j++) {
-            if (!p[j].shown || p[j].mode != p[i].mode || p[j].layer != p[i].layer)
-                continue;
-            if (!isnan(clash(&p[i], &p[j], 0.5)))
-                overlaps++;
-        }
-    }
-    return overlaps;
-}
-
 static dm_layout_opts opts_default(void)
 {
     dm_layout_opts o = DM_LAYOUT_OPTS_DEFAULT;
@@ -145,7 +90,7 @@ static void test_catch_up_is_exact(void **state)
     assert_int_equal(p[1].y, 0);
     assert_true(p[1].start_ms >= need);
     assert_true(p[1].start_ms <= need + 2);
-    assert_int_equal(count_overlaps(p, 2), 0);
+    assert_int_equal(dm_test_count_overlaps(p, 2), 0);
     free(p);
     dm_track_clear(&t);
 }
@@ -228,7 +173,7 @@ static void test_policies_on_a_full_stage(void **state)
             assert_true(shown > 2);
             assert_int_equal(delayed, shown - 2);
         }
-        assert_int_equal(count_overlaps(p, 6), 0);
+        assert_int_equal(dm_test_count_overlaps(p, 6), 0);
         free(p);
     }
     dm_track_clear(&t);
@@ -448,7 +393,7 @@ static void test_property_random_tracks(void **state)
                 assert_int_equal(p[i].mode, t.items[i].mode);
             }
             total += n;
-            if (count_overlaps(p, (size_t)n) != 0) {
+            if (dm_test_count_overlaps(p, (size_t)n) != 0) {
                 fail_msg("track %d policy %s: overlap", k, dm_overflow_name(o.overflow));
             }
             free(p);
@@ -459,27 +404,31 @@ static void test_property_random_tracks(void **state)
                   100.0 * shown_total / total);
 }
 
-static int load_real(dm_track *t, const char *name)
+/* The track this test case runs on (its state: "real:FILE" or "gen:FILE"); skips when it is not there. */
+static void load_case_track(void **state, dm_track *t)
 {
+    const char *path = dm_test_suite_track(*state);
     dm_diag diag = { 0 };
+
+    if (!path)
+        skip();
     dm_track_init(t);
-    return dm_read_file(t, dm_test_track_path(name), DM_FORMAT_UNKNOWN, &diag);
+    assert_int_equal(dm_read_file(t, path, DM_FORMAT_UNKNOWN, &diag), 0);
+    assert_true(t->count > 500);
 }
 
 /* Same input and settings: the same placements, byte for byte. */
-static void test_deterministic_on_real_track(void **state)
+static void test_deterministic_on_a_track(void **state)
 {
     dm_track t;
     dm_layout_opts o = opts_default();
     dm_placed *a = NULL, *b = NULL;
 
-    (void)state;
-    assert_int_equal(load_real(&t, "bilibili-burst-111s.xml"), 0);
-    assert_true(t.count > 1000);
+    load_case_track(state, &t);
     assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &a, NULL, NULL), 0);
     assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &b, NULL, NULL), 0);
     assert_memory_equal(a, b, t.count * sizeof *a);
-    assert_int_equal(count_overlaps(a, t.count), 0);
+    assert_int_equal(dm_test_count_overlaps(a, t.count), 0);
     free(a);
     free(b);
     dm_track_clear(&t);
@@ -495,8 +444,7 @@ static void test_timeline_matches_full_scan(void **state)
     dm_visible *v = malloc(4096 * sizeof *v), *w = malloc(4096 * sizeof *w);
     int changed;
 
-    (void)state;
-    assert_int_equal(load_real(&t, "bilibili-dense-180s.xml"), 0);
+    load_case_track(state, &t);
     assert_int_equal(dm_layout_track(&t, &o, dm_test_measure, NULL, NULL, &p, NULL, NULL), 0);
     for (size_t i = 0; i < t.count; i++)
         assert_int_equal(dm_timeline_insert(tl, (uint32_t)i, &p[i], t.items[i].pos), 0);
@@ -551,8 +499,7 @@ static void test_incremental_equals_batch(void **state)
     dm_placed *batch = NULL, one;
     dm_layout *L;
 
-    (void)state;
-    assert_int_equal(load_real(&t, "bilibili-comment-506s.xml"), 0);
+    load_case_track(state, &t);
     /* a recording is in time order: sort a copy so the batch order is the input order */
     for (size_t i = 1; i < t.count; i++) {
         for (size_t j = i; j > 0 && t.items[j - 1].t_ms > t.items[j].t_ms; j--) {
@@ -636,7 +583,7 @@ static void test_rewinds(void **state)
         }
         assert_int_equal(dm_layout_allow_rewind(L), DM_EINVAL);   /* too late once comments are in */
         dm_layout_free(&L);
-        if (count_overlaps(live, t.count) != 0)
+        if (dm_test_count_overlaps(live, t.count) != 0)
             fail_msg("screening %d (%s): overlap", k, dm_overflow_name(o.overflow));
 
         /* the recording, in file order and reversed, replays the same lanes */
@@ -792,9 +739,18 @@ int main(void)
         cmocka_unit_test(test_density_cap),
         cmocka_unit_test(test_positioned_and_unsupported),
         cmocka_unit_test(test_property_random_tracks),
-        cmocka_unit_test(test_deterministic_on_real_track),
-        cmocka_unit_test(test_timeline_matches_full_scan),
-        cmocka_unit_test(test_incremental_equals_batch),
+        { "deterministic (real burst track)", test_deterministic_on_a_track, NULL, NULL,
+          "real:bilibili-burst-111s.xml" },
+        { "deterministic (generated dense track)", test_deterministic_on_a_track, NULL, NULL,
+          "gen:gen-bilibili-dense-180s.xml" },
+        { "timeline matches a full scan (real dense track)", test_timeline_matches_full_scan, NULL, NULL,
+          "real:bilibili-dense-180s.xml" },
+        { "timeline matches a full scan (generated long track)", test_timeline_matches_full_scan, NULL, NULL,
+          "gen:gen-bilibili-long-600s.xml" },
+        { "incremental equals batch (real 506 s track)", test_incremental_equals_batch, NULL, NULL,
+          "real:bilibili-comment-506s.xml" },
+        { "incremental equals batch (generated niconico track)", test_incremental_equals_batch, NULL, NULL,
+          "gen:gen-niconico-240s.json" },
         cmocka_unit_test(test_rewinds),
         cmocka_unit_test(test_rewinds_density),
         cmocka_unit_test(test_without_rewinds_earlier_is_held),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "danmaku.h"
 #include "testutil.h"
@@ -54,22 +55,43 @@ static size_t count_size(const dm_track *t, dm_size size)
     return n;
 }
 
+/* Comments the reader kept for the accounting only, with this reason. */
+static size_t count_rejected(const dm_track *t, int reason)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->count; i++)
+        n += t->items[i].rejected == reason;
+    return n;
+}
+
 /* Every comment text is valid for the renderer: no C0 control but '\n'. */
 static void assert_texts_clean(const dm_track *t)
 {
     for (size_t i = 0; i < t->count; i++) {
         const unsigned char *s = (const unsigned char *)t->items[i].text;
         assert_non_null(s);
-        assert_true(s[0] != 0);
-        for (; *s; s++)
+        if (!t->items[i].rejected)
+            assert_true(s[0] != 0);
+        for (; *s; s++) {
             assert_true(*s >= 0x20 || *s == '\n');
+            assert_false(s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F);   /* no C1 control */
+        }
     }
 }
 
+/* Read a real track (skipping the test when ../shared is not there). */
 static int read_track_file(const char *name, dm_track *t, dm_diag *diag)
 {
+    char spec[256];
+    const char *path;
+
+    snprintf(spec, sizeof spec, "real:%s", name);
+    path = dm_test_suite_track(spec);
+    if (!path)
+        skip();
     dm_track_init(t);
-    return dm_read_file(t, dm_test_track_path(name), DM_FORMAT_UNKNOWN, diag);
+    return dm_read_file(t, path, DM_FORMAT_UNKNOWN, diag);
 }
 
 static int read_xml(dm_track *t, const char *xml, dm_diag *diag)
@@ -223,6 +245,57 @@ static void test_real_niconico(void **state)
     dm_track_clear(&t);
 }
 
+/*
+ * The generated tracks: every comment the generator wrote is read, with the
+ * mode it wrote (its manifest says how many of each), and the texts are clean.
+ */
+static void test_generated_tracks(void **state)
+{
+    char path[4096];
+    size_t len;
+    char *buf;
+    cJSON *manifest, *entry;
+    int files = 0;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s", dm_test_suite_track("gen:manifest.json"));
+    buf = dm_test_slurp(path, &len);
+    assert_non_null(buf);
+    manifest = cJSON_Parse(buf);
+    assert_non_null(manifest);
+    cJSON_ArrayForEach(entry, manifest) {
+        static const char *const modes[] = { "scroll", "reverse", "top", "bottom", "positioned" };
+        char spec[512];
+        const cJSON *m = cJSON_GetObjectItem(entry, "modes"), *unsupported = cJSON_GetObjectItem(m, "unsupported");
+        dm_track t;
+        dm_diag diag;
+        warn_log log;
+        size_t bili8 = 0;
+
+        snprintf(spec, sizeof spec, "gen:%s", entry->string);
+        diag_init(&diag, &log);
+        dm_track_init(&t);
+        assert_int_equal(dm_read_file(&t, dm_test_suite_track(spec), DM_FORMAT_UNKNOWN, &diag), 0);
+        assert_int_equal(t.count, cJSON_GetObjectItem(entry, "count")->valueint);
+        for (size_t i = 0; i < t.count; i++)
+            bili8 += t.items[i].bili_mode == 8;
+        for (int k = 0; k < DM_MODE_COUNT; k++) {
+            const cJSON *want = cJSON_GetObjectItem(m, modes[k]);
+            /* script comments (Bilibili mode 8) come as scrolling ones the layout does not show */
+            size_t extra = k == DM_MODE_SCROLL ? bili8 : 0;
+            assert_int_equal(count_mode(&t, (dm_mode)k), (want ? (size_t)want->valueint : 0) + extra);
+        }
+        assert_int_equal(bili8, unsupported ? (size_t)unsupported->valueint : 0);
+        assert_texts_clean(&t);
+        assert_int_equal(diag.warnings, 0);
+        dm_track_clear(&t);
+        files++;
+    }
+    assert_true(files >= 4);
+    cJSON_Delete(manifest);
+    free(buf);
+}
+
 /* ---------------------------------------------------------------- Bilibili XML */
 
 static void test_xml_fields_entities_cdata(void **state)
@@ -284,7 +357,15 @@ static void test_xml_positioned_forms(void **state)
     (void)state;
     diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, xml, &diag), 0);
-    assert_int_equal(t.count, 3);
+    /* every <d> is a comment of the track; the two that cannot be read are malformed */
+    assert_int_equal(t.count, 5);
+    assert_int_equal(count_rejected(&t, DM_REASON_MALFORMED), 2);
+    assert_int_equal(t.items[3].rejected, DM_REASON_MALFORMED);
+    assert_string_equal(t.items[3].text, "not json");
+    assert_null(t.items[3].pos);
+    assert_string_equal(t.items[3].id, "4");
+    assert_int_equal(t.items[3].t_ms, 4000);
+    assert_int_equal(t.items[4].rejected, DM_REASON_MALFORMED);
     assert_string_equal(t.items[0].text, "hi");
     assert_true(t.items[0].pos->x0 == 0.5 && t.items[0].pos->y0 == 0.25);
     assert_true(t.items[0].pos->x1 == 0.75 && t.items[0].pos->y1 == 0.25);
@@ -331,11 +412,24 @@ static void test_xml_malformed_p(void **state)
     (void)state;
     diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, xml, &diag), 0);
-    assert_int_equal(t.count, 3);
+    /* all 12 <d> are accounted for: 8 malformed, one with an empty text (the layout's "invalid") */
+    assert_int_equal(t.count, 12);
+    assert_int_equal(count_rejected(&t, DM_REASON_MALFORMED), 8);
     assert_string_equal(t.items[0].text, "ok");
-    assert_string_equal(t.items[1].text, "c");
-    assert_int_equal(t.items[1].color, 0xFFFFFF);
-    assert_string_equal(t.items[2].text, "ok2");
+    assert_int_equal(t.items[0].rejected, 0);
+    assert_string_equal(t.items[1].text, "few");
+    assert_int_equal(t.items[1].rejected, DM_REASON_MALFORMED);
+    assert_null(t.items[1].id);                      /* 3 fields: no id to keep */
+    assert_string_equal(t.items[2].id, "1");         /* 8 fields: the id is kept */
+    assert_int_equal(t.items[3].t_ms, 0);            /* a negative time is not kept */
+    assert_string_equal(t.items[8].text, "c");
+    assert_int_equal(t.items[8].rejected, 0);
+    assert_int_equal(t.items[8].color, 0xFFFFFF);
+    assert_string_equal(t.items[9].text, "no p");
+    assert_int_equal(t.items[9].rejected, DM_REASON_MALFORMED);
+    assert_string_equal(t.items[10].text, "");
+    assert_int_equal(t.items[10].rejected, 0);
+    assert_string_equal(t.items[11].text, "ok2");
     assert_int_equal(diag.warnings, 10);
     assert_non_null(strstr(log.text, "1 comment had no valid colour"));
     for (int line = 3; line <= 12; line++) {
@@ -352,7 +446,7 @@ static void test_xml_malformed_p(void **state)
 static void test_xml_truncated(void **state)
 {
     size_t len, cut, lines = 1;
-    char *buf = dm_test_slurp(dm_test_track_path("bilibili-comment-506s.xml"), &len);
+    char *buf = dm_test_slurp(dm_test_suite_track("gen:gen-bilibili-long-600s.xml"), &len);
     dm_track t;
     dm_diag diag;
     warn_log log;
@@ -366,7 +460,7 @@ static void test_xml_truncated(void **state)
     diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_bilibili_xml(&t, buf, cut, &diag), 0);
-    assert_true(t.count > 500 && t.count < 1386);
+    assert_true(t.count > 500 && t.count < 2307);
     snprintf(needle, sizeof needle, "truncated at line %zu", lines);
     assert_non_null(strstr(log.text, needle));
     assert_int_equal(diag.error[0], 0);
@@ -410,7 +504,8 @@ static void test_xml_empty(void **state)
 
 static void test_xml_controls_and_bad_utf8(void **state)
 {
-    const char *xml = "<i><d p=\"1,1,25,0,0,0,u,1\">a\x01" "b&#1;c&#x1F;d\x7f</d>"
+    /* C1 controls (U+0085 NEL, U+009F) reach the text as UTF-8 and as references: removed too */
+    const char *xml = "<i><d p=\"1,1,25,0,0,0,u,1\">a\x01" "b&#1;c&#x1F;d\x7f\xc2\x85&#x9F;</d>"
                       "<d p=\"2,1,25,0,0,0,u,2\">bad \xff\xfe utf8 \xe4\xb8</d>"
                       "<d p=\"3,1,25,0,0,0,u,3\">&#0;</d></i>";
     dm_track t;
@@ -420,7 +515,8 @@ static void test_xml_controls_and_bad_utf8(void **state)
     (void)state;
     diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, xml, &diag), 0);
-    assert_int_equal(t.count, 2);
+    assert_int_equal(t.count, 3);
+    assert_string_equal(t.items[2].text, "");   /* kept, empty: the layout's "invalid" */
     assert_string_equal(t.items[0].text, "abcd\x7f");
     assert_string_equal(t.items[1].text, "bad \xEF\xBF\xBD\xEF\xBF\xBD utf8 \xEF\xBF\xBD\xEF\xBF\xBD");
     assert_non_null(strstr(log.text, "removed 4 control characters"));
@@ -511,7 +607,9 @@ static void test_xml_huge_attribute(void **state)
     diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_bilibili_xml(&t, xml, len, &diag), 0);
-    assert_int_equal(t.count, 1);
+    assert_int_equal(t.count, 2);
+    assert_int_equal(t.items[1].rejected, DM_REASON_MALFORMED);
+    assert_string_equal(t.items[1].text, "x");
     assert_int_equal(strlen(t.items[0].id), big);
     assert_int_equal(strlen(t.items[0].text), big);
     assert_non_null(strstr(log.text, "line 1: malformed p attribute: 1 fields"));
@@ -541,7 +639,11 @@ static void test_dandanplay(void **state)
     diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_dandanplay_json(&t, json, strlen(json), &diag), 0);
-    assert_int_equal(t.count, 4);
+    assert_int_equal(t.count, 7);
+    assert_int_equal(count_rejected(&t, DM_REASON_MALFORMED), 3);
+    assert_string_equal(t.items[4].text, "negative");
+    assert_string_equal(t.items[4].id, "5");
+    assert_int_equal(t.items[6].rejected, DM_REASON_MALFORMED);   /* no "m": no text */
     assert_int_equal(t.items[0].t_ms, 1250);
     assert_string_equal(t.items[0].author, "[BiliBili]abc");
     assert_string_equal(t.items[0].id, "1");
@@ -607,7 +709,14 @@ static void test_niconico_forms(void **state)
     diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_niconico_json(&t, arr, strlen(arr), &diag), 0);
-    assert_int_equal(t.count, 3);
+    assert_int_equal(t.count, 4);
+    /* the thread header is no comment; the negative vpos is a malformed one, text and id kept */
+    assert_int_equal(t.items[2].rejected, DM_REASON_MALFORMED);
+    assert_string_equal(t.items[2].text, "neg");
+    assert_string_equal(t.items[2].id, "9");
+    dm_comment_free(&t.items[2]);
+    memmove(&t.items[2], &t.items[3], sizeof t.items[2]);   /* the checks below: the readable ones */
+    t.count--;
     assert_string_equal(t.items[0].id, "7");
     assert_int_equal(t.items[0].t_ms, 1500);
     assert_int_equal(t.items[0].mode, DM_MODE_BOTTOM);
@@ -660,7 +769,14 @@ static void test_jsonl(void **state)
     diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_jsonl(&t, jl, strlen(jl), &diag), 0);
-    assert_int_equal(t.count, 3);
+    /* three comments, and six lines of comments that cannot be read (6, 7, 8, 12, 13, 14); the
+     * header, the deletes and the unknown line type are no comments */
+    assert_int_equal(t.count, 9);
+    assert_int_equal(count_rejected(&t, DM_REASON_MALFORMED), 6);
+    for (size_t i = 3; i < 9; i++)
+        assert_int_equal(t.items[i].rejected, DM_REASON_MALFORMED);
+    assert_int_equal(t.items[3].t_ms, 400);            /* line 6: what was read of it is kept */
+    assert_string_equal(t.items[3].text, "x");
     assert_int_equal(t.items[0].deleted, DM_DELETED_ON_SCREEN);   /* a host's delete keeps its lanes */
     assert_int_equal(t.items[1].deleted, 0);
     assert_int_equal(t.items[1].mode, DM_MODE_TOP);
@@ -707,7 +823,10 @@ static void test_jsonl_every_prefix(void **state)
         diag_init(&diag, &log);
         dm_track_init(&t);
         assert_int_equal(dm_read_jsonl(&t, jl, cut, &diag), 0);
-        assert_true(t.count <= 2);
+        /* the two comments, and the line cut short as a malformed one */
+        assert_true(t.count <= 3);
+        assert_true(count_rejected(&t, DM_REASON_MALFORMED) <= 1);
+        assert_true(t.count - count_rejected(&t, DM_REASON_MALFORMED) <= 2);
         dm_track_clear(&t);
     }
 }
@@ -801,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_real_boss_positioned),
         cmocka_unit_test(test_real_burst_controls),
         cmocka_unit_test(test_real_niconico),
+        cmocka_unit_test(test_generated_tracks),
         cmocka_unit_test(test_xml_fields_entities_cdata),
         cmocka_unit_test(test_xml_positioned_forms),
         cmocka_unit_test(test_xml_malformed_p),

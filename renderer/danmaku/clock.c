@@ -1,0 +1,12 @@
+/* clock.c - the one monotonic clock of every program (see dm_now). */
+#include "danmaku.h"
+
+#include <time.h>
+
+double dm_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,602 @@
+/*
+ * test_scene.c - the scene and obstacles: comments keep off obstacle boxes
+ * exactly (checked by the independent clash test of testutil.c, over
+ * thousands of random tracks and boxes), a live scene (a track plus comments
+ * appended as a screening sends them, with seeks back) gives the very layout
+ * of the tracks followed by the recording, relayouts replay it, deletes and
+ * clears, the change flag, and the --keep-off syntax.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "danmaku.h"
+#include "layout_cli.h"
+#include "testutil.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static void push(dm_track *t, int64_t ms, dm_mode mode, dm_size size, const char *text)
+{
+    dm_comment c = { 0 };
+
+    c.t_ms = ms;
+    c.mode = mode;
+    c.size = size;
+    c.color = 0xFFFFFF;
+    c.text = (char *)text;
+    c.weight = -1;
+    assert_int_equal(dm_track_push(t, &c), 0);
+}
+
+static void random_text(char *buf, size_t cap, int maxlen, unsigned *seed)
+{
+    static const char *const pieces[] = { "a", "W", "1", " ", "草", "前", "あ", "한", "😀", "!" };
+    int len = 1 + (int)(rand_r(seed) % (unsigned)maxlen);
+    size_t o = 0;
+
+    for (int i = 0; i < len; i++) {
+        const char *s = pieces[rand_r(seed) % 10];
+        size_t l = strlen(s);
+        if (o + l + 1 >= cap)
+            break;
+        memcpy(buf + o, s, l);
+        o += l;
+    }
+    if (o == 0 || buf[0] == ' ')
+        buf[o++] = 'x';
+    buf[o] = 0;
+}
+
+static dm_mode random_mode(unsigned *seed, int positioned)
+{
+    unsigned r = rand_r(seed) % 100;
+
+    if (positioned && r >= 95)
+        return DM_MODE_POSITIONED;
+    return r < 62 ? DM_MODE_SCROLL : r < 72 ? DM_MODE_REVERSE : r < 84 ? DM_MODE_TOP : DM_MODE_BOTTOM;
+}
+
+/* A random track of n comments from `from` ms on, in bursts and quiet spells. */
+static void random_track(dm_track *t, int n, int64_t from, unsigned *seed)
+{
+    char text[256];
+    int64_t ms = from;
+
+    for (int i = 0; i < n; i++) {
+        dm_mode mode = random_mode(seed, 1);
+        ms += rand_r(seed) % 4 == 0 ? rand_r(seed) % 3000 : rand_r(seed) % 40;
+        random_text(text, sizeof text, rand_r(seed) % 5 == 0 ? 50 : 10, seed);
+        push(t, ms, mode, (dm_size)(rand_r(seed) % 3), text);
+        if (mode == DM_MODE_POSITIONED) {
+            dm_positioned *pos = calloc(1, sizeof *pos);
+            *pos = (dm_positioned){ .x0 = 0.1, .y0 = 0.3, .x1 = 0.8, .y1 = 0.3, .alpha0 = 1, .alpha1 = 1,
+                                    .life_ms = 2000, .outline = 1 };
+            t->items[t->count - 1].pos = pos;
+        }
+    }
+}
+
+static dm_layout_opts random_opts(unsigned *seed)
+{
+    dm_layout_opts o = DM_LAYOUT_OPTS_DEFAULT;
+
+    o.stage_w = 480 + (int)(rand_r(seed) % 1440);
+    o.stage_h = 270 + (int)(rand_r(seed) % 810);
+    o.font_px = 16 + (int)(rand_r(seed) % 40);
+    if (o.font_px * 3 > o.stage_h)
+        o.font_px = o.stage_h / 3;
+    o.scroll_ms = 3000 + (int)(rand_r(seed) % 9000);
+    o.fixed_ms = 1000 + (int)(rand_r(seed) % 4000);
+    o.max_delay_ms = (int)(rand_r(seed) % 4000);
+    o.overflow = (dm_overflow)(rand_r(seed) % 2);   /* delay or drop: one layer */
+    return o;
+}
+
+/* Random boxes: subtitle-like ones at the bottom with short lives, signs anywhere, and keep-offs. */
+static size_t random_obstacles(dm_obstacle *obs, size_t cap, const dm_layout_opts *o, int64_t span, unsigned *seed)
+{
+    size_t n = 1 + rand_r(seed) % (unsigned)cap;
+
+    for (size_t i = 0; i < n; i++) {
+        dm_obstacle *b = &obs[i];
+        memset(b, 0, sizeof *b);
+        b->w = 20 + (int)(rand_r(seed) % (unsigned)(o->stage_w / 2));
+        b->h = 10 + (int)(rand_r(seed) % (unsigned)(o->stage_h / 4));
+        b->x = (int)(rand_r(seed) % (unsigned)(o->stage_w - b->w));
+        b->y = rand_r(seed) % 2 ? o->stage_h - b->h - (int)(rand_r(seed) % 20)
+                                : (int)(rand_r(seed) % (unsigned)(o->stage_h - b->h));
+        b->start_ms = (int64_t)(rand_r(seed) % (unsigned)(span + 1));
+        b->end_ms = rand_r(seed) % 8 == 0 ? DM_OBSTACLE_FOREVER_MS
+                                          : b->start_ms + 300 + (int64_t)(rand_r(seed) % 6000);
+        snprintf(b->kind, sizeof b->kind, "subtitle");
+        snprintf(b->id, sizeof b->id, "sub-%zu", i);
+    }
+    return n;
+}
+
+static dm_scene *new_scene(const dm_layout_opts *o, int live)
+{
+    dm_scene_opts so = { .layout = *o, .measure = dm_test_measure, .live = live };
+    dm_scene *s = dm_scene_new(&so, NULL);
+
+    assert_non_null(s);
+    return s;
+}
+
+/* The scene's layout dump, as a malloc'd string. */
+static char *dump_of(dm_scene *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    assert_non_null(f);
+    assert_int_equal(dm_scene_dump(s, f, "test", 2), 0);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+/* ---------------------------------------------------------------- obstacles */
+
+static dm_layout_opts plain_opts(void)
+{
+    dm_layout_opts o = DM_LAYOUT_OPTS_DEFAULT;   /* 1920x1080, 48 px, 8 s / 4 s */
+    return o;
+}
+
+static void place_one(const dm_obstacle *box, const char *text, dm_mode mode, int64_t t, dm_placed *out)
+{
+    dm_layout_opts o = plain_opts();
+    dm_layout *L = dm_layout_new(&o, dm_test_measure, NULL, NULL, NULL);
+    dm_comment c = { .t_ms = t, .mode = mode, .size = DM_SIZE_NORMAL, .color = 0xFFFFFF, .text = (char *)text };
+
+    assert_non_null(L);
+    if (box)
+        assert_int_equal(dm_layout_add_obstacles(L, box, 1), 0);
+    assert_int_equal(dm_layout_add(L, &c, NULL, out), 0);
+    assert_int_equal(dm_layout_add_obstacles(L, box, 1), DM_EINVAL);   /* too late */
+    dm_layout_free(&L);
+}
+
+/*
+ * The exact rule, not whole-lane blocking: a scrolling comment keeps its top
+ * lane when it reaches a box's columns only after the box went, and moves
+ * down when it would meet it; a top comment skips the rows a box holds.
+ */
+static void test_obstacle_kinematics(void **state)
+{
+    /* a 60 px wide box at the top, in the middle of a 1920 px stage */
+    dm_obstacle early = { .start_ms = 1000, .end_ms = 3000, .x = 930, .y = 0, .w = 60, .h = 60 };
+    dm_obstacle late = early;
+    dm_placed p;
+
+    (void)state;
+    late.start_ms = 3000;
+    late.end_ms = 6000;
+    /* "aaaa" (4 * 26 + 4 = 110 px) starting at 0 reaches x < 991 after 8000 * 929 / 2030 = 3661 ms */
+    place_one(&early, "aaaa", DM_MODE_SCROLL, 0, &p);
+    assert_true(p.shown);
+    assert_int_equal(p.y, 0);           /* the box has gone before it gets there */
+    assert_int_equal(p.start_ms, 0);
+    place_one(&late, "aaaa", DM_MODE_SCROLL, 0, &p);
+    assert_true(p.shown);
+    assert_true(p.y >= 60);             /* it would meet it: the next free rows */
+    assert_int_equal(p.start_ms, 0);
+    /* a top comment overlapping the box's columns stacks below it while it stays... */
+    place_one(&early, "aaaa", DM_MODE_TOP, 2000, &p);
+    assert_true(p.y >= 60);
+    /* ...and takes the top row once it has gone */
+    place_one(&early, "aaaa", DM_MODE_TOP, 3000, &p);
+    assert_int_equal(p.y, 0);
+    /* a box over every row: delayed until it goes (within the 1 s limit), or not shown */
+    {
+        dm_obstacle wall = { .start_ms = 0, .end_ms = 500, .x = 0, .y = 0, .w = 1920, .h = 1080 };
+        place_one(&wall, "aaaa", DM_MODE_TOP, 0, &p);
+        assert_true(p.shown);
+        assert_true(p.start_ms >= 500 && p.start_ms <= 502);
+        wall.end_ms = 5000;
+        place_one(&wall, "aaaa", DM_MODE_TOP, 0, &p);
+        assert_false(p.shown);
+        assert_int_equal(p.reason, DM_REASON_NO_LANE);
+    }
+}
+
+/*
+ * Property: random tracks, random boxes (short and whole-film), both
+ * single-layer policies, in a plain scene and in a live one that rewinds:
+ * no comment crosses a box, none overlaps another of its mode, every
+ * comment is accounted for and delays keep to the limit.
+ */
+static void test_obstacle_property(void **state)
+{
+    unsigned seed = 20261201;
+    long total = 0, shown = 0, boxes_total = 0, strict_cases = 0;
+
+    (void)state;
+    for (int k = 0; k < 1500; k++) {
+        dm_layout_opts o = random_opts(&seed);
+        dm_obstacle obs[12];
+        dm_track t;
+        dm_scene *s;
+        const dm_placed *p;
+        size_t nobs, n;
+        int live = k % 3 == 0;
+
+        o.strict = k % 2;
+        dm_track_init(&t);
+        random_track(&t, 30 + (int)(rand_r(&seed) % 150), 0, &seed);
+        if (live)   /* a second pass back in time, as after a seek */
+            for (size_t i = t.count / 2; i < t.count; i++)
+                t.items[i].pass = 1, t.items[i].t_ms -= t.items[t.count / 2].t_ms / 2;
+        nobs = random_obstacles(obs, 12, &o, t.items[t.count - 1].t_ms, &seed);
+        if (rand_r(&seed) % 4 == 0) {
+            o.keep_off_count = 1;
+            o.keep_off[0] = (dm_keep_off){ .x = 0, .y = 0.8, .w = 1.0, .h = 0.2, .fractions = 14,
+                                           .start_ms = 0, .end_ms = DM_OBSTACLE_FOREVER_MS };
+        }
+        s = new_scene(&o, 0);
+        assert_int_equal(dm_scene_add_track(s, &t), 0);
+        assert_int_equal(dm_scene_set_obstacles(s, obs, nobs), 0);
+        assert_int_equal(dm_scene_layout(s, NULL), 0);
+        p = dm_scene_placed(s);
+        n = dm_scene_count(s);
+        {
+            size_t all;
+            const dm_obstacle *every = dm_scene_obstacles(s, &all);
+            assert_int_equal(all, nobs + (size_t)o.keep_off_count);
+            if (dm_test_obstacle_hits(p, n, every, all))
+                fail_msg("case %d: a comment crosses an obstacle", k);
+            boxes_total += (long)all;
+        }
+        if (dm_test_count_overlaps(p, n))
+            fail_msg("case %d: overlap", k);
+        if (o.strict && dm_test_count_cross_mode(p, n))
+            fail_msg("case %d: strict, yet %d comments cross one of another mode", k, dm_test_count_cross_mode(p, n));
+        strict_cases += o.strict;
+        for (size_t i = 0; i < n; i++) {
+            if (p[i].shown) {
+                int64_t delay = p[i].start_ms - t.items[i].t_ms;
+                assert_true(delay >= 0 && delay <= (o.overflow == DM_OVERFLOW_DELAY ? o.max_delay_ms : 0));
+                shown++;
+            } else {
+                assert_int_not_equal(p[i].reason, DM_REASON_NONE);
+            }
+        }
+        total += (long)n;
+        dm_scene_free(&s);
+        dm_track_clear(&t);
+    }
+    print_message("obstacles: %ld comments around %ld boxes, %.1f %% shown, none crossed, no overlap "
+                  "(%ld strict layouts: no crossing across modes either)\n", total, boxes_total, 100.0 * shown / total,
+                  strict_cases);
+}
+
+/* ---------------------------------------------------------------- live scenes */
+
+/*
+ * A screening: the film's track, then live comments in arrival order (film
+ * times only grow within a pass; a seek back starts the next pass; live
+ * times often equal track times). The live scene lays the track out up to
+ * each stamp floor, as the player does; the tracks followed by the
+ * recording, laid out at once, must give the same dump byte for byte.
+ */
+static void test_live_equals_replay(void **state)
+{
+    unsigned seed = 424242;
+    long appended = 0;
+
+    (void)state;
+    for (int k = 0; k < 250; k++) {
+        dm_layout_opts o = random_opts(&seed);
+        dm_track track, rec;
+
+        o.strict = k % 2;
+        dm_scene *live, *replay;
+        dm_obstacle obs[4];
+        size_t nobs;
+        int passes = 1 + (int)(rand_r(&seed) % 3);
+        char *a, *b, text[128];
+
+        dm_track_init(&track);
+        dm_track_init(&rec);
+        random_track(&track, 50 + (int)(rand_r(&seed) % 200), 0, &seed);
+        nobs = random_obstacles(obs, 4, &o, track.items[track.count - 1].t_ms, &seed);
+        for (int pass = 0; pass < passes; pass++) {
+            int64_t ms = (int64_t)(rand_r(&seed) % 30000);
+            for (int i = 0, m = 5 + (int)(rand_r(&seed) % 60); i < m; i++) {
+                /* sometimes exactly a track comment's time (never earlier: stamps only grow) */
+                int64_t at = track.items[rand_r(&seed) % track.count].t_ms;
+                if (rand_r(&seed) % 5 == 0)
+                    ms = at > ms ? at : ms;
+                else
+                    ms += rand_r(&seed) % 3 == 0 ? rand_r(&seed) % 1500 : rand_r(&seed) % 30;
+                random_text(text, sizeof text, 12, &seed);
+                push(&rec, ms, random_mode(&seed, 0), (dm_size)(rand_r(&seed) % 3), text);
+                rec.items[rec.count - 1].pass = pass;
+            }
+        }
+        live = new_scene(&o, 1);
+        assert_int_equal(dm_scene_add_track(live, &track), 0);
+        assert_int_equal(dm_scene_set_obstacles(live, obs, nobs), 0);
+        for (size_t i = 0; i < rec.count; i++) {
+            const dm_visible *v;
+            size_t n;
+            assert_int_equal(dm_scene_append(live, &rec.items[i], NULL), 0);
+            /* the floor: the next comment's stamp (nothing earlier can come any more) */
+            if (i + 1 < rec.count)
+                assert_int_equal(dm_scene_advance(live, rec.items[i + 1].pass, rec.items[i + 1].t_ms), 0);
+            assert_int_equal(dm_scene_query(live, rec.items[i].t_ms, &v, &n, NULL), 0);
+            appended++;
+        }
+        replay = new_scene(&o, 0);
+        assert_int_equal(dm_scene_add_track(replay, &track), 0);
+        assert_int_equal(dm_scene_add_track(replay, &rec), 0);
+        assert_int_equal(dm_scene_set_obstacles(replay, obs, nobs), 0);
+        a = dump_of(live);
+        b = dump_of(replay);
+        if (strcmp(a, b))
+            fail_msg("screening %d: the replay's layout differs from the live one", k);
+        /* and nothing crosses: live comments keep off the track's and the boxes */
+        if (dm_test_count_overlaps(dm_scene_placed(live), dm_scene_count(live)))
+            fail_msg("screening %d: overlap", k);
+        if (o.strict && dm_test_count_cross_mode(dm_scene_placed(live), dm_scene_count(live)))
+            fail_msg("screening %d: strict, yet comments of different modes cross", k);
+        free(a);
+        free(b);
+        dm_scene_free(&live);
+        dm_scene_free(&replay);
+        dm_track_clear(&track);
+        dm_track_clear(&rec);
+    }
+    print_message("live scenes: %ld comments appended among their tracks' comments, replays byte-identical\n",
+                  appended);
+}
+
+/*
+ * New obstacles during play (another subtitle track, a new delay): the
+ * comments of time up to then keep their placements, the later ones keep
+ * off the new boxes, and no two comments overlap.
+ */
+static void test_obstacles_from_a_time(void **state)
+{
+    unsigned seed = 31337;
+
+    (void)state;
+    for (int k = 0; k < 200; k++) {
+        dm_layout_opts o = random_opts(&seed);
+        dm_obstacle a[8], b[8];
+        dm_track t;
+        dm_scene *s;
+        dm_placed *before;
+        size_t na, nb, n, later = 0;
+        int64_t from;
+
+        o.strict = k % 2;
+        s = new_scene(&o, 0);
+        dm_track_init(&t);
+        random_track(&t, 60 + (int)(rand_r(&seed) % 200), 0, &seed);
+        from = t.items[t.count / 2].t_ms;
+        na = random_obstacles(a, 8, &o, t.items[t.count - 1].t_ms, &seed);
+        nb = random_obstacles(b, 8, &o, t.items[t.count - 1].t_ms, &seed);
+        assert_int_equal(dm_scene_add_track(s, &t), 0);
+        assert_int_equal(dm_scene_set_obstacles(s, a, na), 0);
+        assert_int_equal(dm_scene_layout(s, NULL), 0);
+        n = dm_scene_count(s);
+        before = malloc(n * sizeof *before);
+        memcpy(before, dm_scene_placed(s), n * sizeof *before);
+        assert_int_equal(dm_scene_set_obstacles_from(s, b, nb, from), 0);
+        for (size_t i = 0; i < n; i++) {
+            if (t.items[i].t_ms <= from)
+                assert_memory_equal(&before[i], &dm_scene_placed(s)[i], sizeof before[i]);
+            else
+                later++;
+        }
+        {
+            /* the later comments alone against the new boxes */
+            dm_placed *after = calloc(n, sizeof *after);
+            for (size_t i = 0; i < n; i++)
+                if (t.items[i].t_ms > from)
+                    after[i] = dm_scene_placed(s)[i];
+            if (dm_test_obstacle_hits(after, n, b, nb))
+                fail_msg("case %d: a comment laid out after the change crosses a new box", k);
+            free(after);
+        }
+        if (dm_test_count_overlaps(dm_scene_placed(s), n))
+            fail_msg("case %d: overlap after the change", k);
+        assert_true(later > 0);
+        free(before);
+        dm_scene_free(&s);
+        dm_track_clear(&t);
+    }
+}
+
+/* A resize lays the scene out again: the same as if it had had that stage from the start. */
+static void test_relayout_replays(void **state)
+{
+    unsigned seed = 777;
+    dm_layout_opts small = plain_opts(), big = plain_opts();
+    dm_track track, rec;
+    dm_scene *resized, *fresh;
+    char *a, *b;
+
+    (void)state;
+    small.stage_w = 1280;
+    small.stage_h = 720;
+    small.font_px = 32;
+    dm_track_init(&track);
+    dm_track_init(&rec);
+    random_track(&track, 400, 0, &seed);
+    random_track(&rec, 200, 1000, &seed);
+    for (size_t i = 0; i < rec.count; i++)
+        rec.items[i].mode = rec.items[i].mode == DM_MODE_POSITIONED ? DM_MODE_TOP : rec.items[i].mode;
+    resized = new_scene(&small, 1);
+    fresh = new_scene(&big, 1);
+    assert_int_equal(dm_scene_add_track(resized, &track), 0);
+    assert_int_equal(dm_scene_add_track(fresh, &track), 0);
+    for (size_t i = 0; i < rec.count; i++) {
+        if (i == rec.count / 2)
+            assert_int_equal(dm_scene_set_layout(resized, &big, NULL), 0);
+        assert_int_equal(dm_scene_append(resized, &rec.items[i], NULL), 0);
+        assert_int_equal(dm_scene_append(fresh, &rec.items[i], NULL), 0);
+    }
+    a = dump_of(resized);
+    b = dump_of(fresh);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    /* bad settings are refused and the old layout stays */
+    small.stage_w = 3;
+    assert_int_equal(dm_scene_set_layout(resized, &small, NULL), DM_EINVAL);
+    assert_int_equal(dm_scene_layout_opts(resized)->stage_w, big.stage_w);
+    dm_scene_free(&resized);
+    dm_scene_free(&fresh);
+    dm_track_clear(&track);
+    dm_track_clear(&rec);
+}
+
+static void count_deleted(void *ud, const dm_comment *c)
+{
+    (void)c;
+    (*(int *)ud)++;
+}
+
+/* A host's delete and clear: gone from the screen, marked for the replay, the rest keep their lanes. */
+static void test_delete_clear_and_changes(void **state)
+{
+    dm_layout_opts o = plain_opts();
+    dm_scene *s = new_scene(&o, 1);
+    dm_track track;
+    dm_comment c = { .t_ms = 10000, .mode = DM_MODE_SCROLL, .color = 0xFFFFFF, .text = "live", .id = "L1",
+                     .weight = -1 };
+    const dm_visible *v;
+    size_t n, idx, first_live;
+    int changed, deleted = 0;
+
+    (void)state;
+    dm_track_init(&track);
+    push(&track, 9000, DM_MODE_SCROLL, DM_SIZE_NORMAL, "track comment");
+    push(&track, 30000, DM_MODE_TOP, DM_SIZE_NORMAL, "later");
+    assert_int_equal(dm_scene_add_track(s, &track), 0);
+    assert_int_equal(dm_scene_append(s, &c, &idx), 0);
+    first_live = dm_scene_track_count(s);
+    assert_int_equal(idx, first_live);
+    /* appending laid out the track up to 10 s, and no further */
+    assert_true(dm_scene_placed(s)[0].shown);
+    assert_false(dm_scene_placed(s)[1].shown);
+    c.t_ms = 10500;
+    c.id = "L2";
+    assert_int_equal(dm_scene_append(s, &c, NULL), 0);
+    assert_int_equal(dm_scene_query(s, 11000, &v, &n, &changed), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(changed, DM_CHANGED_CONTENT);
+    assert_int_equal(dm_scene_query(s, 11000, &v, &n, &changed), 0);
+    assert_int_equal(changed, DM_CHANGED_NONE);
+    assert_int_equal(dm_scene_query(s, 11016, &v, &n, &changed), 0);
+    assert_int_equal(changed, DM_CHANGED_POSITIONS);
+    /* delete by id: the newest live comment with it */
+    assert_int_equal(dm_scene_delete(s, "L1"), (long)first_live);
+    assert_int_equal(dm_scene_delete(s, "nobody"), -1);
+    assert_int_equal(dm_scene_comments(s)[first_live].deleted, DM_DELETED_ON_SCREEN);
+    assert_int_equal(dm_scene_placed(s)[first_live].reason, DM_REASON_DELETED);
+    assert_int_equal(dm_scene_query(s, 11016, &v, &n, &changed), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(changed, DM_CHANGED_CONTENT);
+    /* clear: both leave the screen; the live one is reported for the recording */
+    assert_int_equal(dm_scene_clear(s, 12000, count_deleted, &deleted), 2);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(dm_scene_query(s, 12000, &v, &n, NULL), 0);
+    assert_int_equal(n, 0);
+    /* the dump says what the replay says: the cleared live comment "deleted" */
+    {
+        char *d = dump_of(s);
+        assert_non_null(strstr(d, "\"id\":\"L2\",\"t_ms\":10500,\"mode\":\"scroll\",\"text\":\"live\","
+                                  "\"shown\":false,\"reason\":\"deleted\""));
+        assert_non_null(strstr(d, "\"text\":\"later\",\"shown\":true"));   /* the rest of the track */
+        free(d);
+    }
+    /* no more tracks once laid out */
+    assert_int_equal(dm_scene_add_track(s, &track), DM_EINVAL);
+    dm_scene_free(&s);
+    dm_track_clear(&track);
+}
+
+/* --keep-off: pixels, fractions, percentages, times, and what is refused. */
+static void test_keep_off_syntax(void **state)
+{
+    dm_keep_off k;
+    dm_obstacle b;
+    dm_layout_opts o = plain_opts();
+    char err[256];
+
+    (void)state;
+    assert_int_equal(dm_keep_off_parse("100,200,300,40", &k), 0);
+    assert_int_equal(k.fractions, 0);
+    assert_int_equal(k.end_ms, DM_OBSTACLE_FOREVER_MS);
+    b = dm_keep_off_box(&k, 1920, 1080, 1);
+    assert_int_equal(b.x, 100);
+    assert_int_equal(b.y, 200);
+    assert_int_equal(b.w, 300);
+    assert_int_equal(b.h, 40);
+    assert_string_equal(b.kind, "keep-off");
+    assert_string_equal(b.id, "keep-off-1");
+    assert_int_equal(dm_keep_off_parse("0,0.75,1.0,25%@10-70.5", &k), 0);
+    assert_int_equal(k.fractions, 2 | 4 | 8);
+    assert_int_equal(k.start_ms, 10000);
+    assert_int_equal(k.end_ms, 70500);
+    b = dm_keep_off_box(&k, 1280, 720, 2);
+    assert_int_equal(b.y, 540);
+    assert_int_equal(b.w, 1280);
+    assert_int_equal(b.h, 180);
+    assert_int_equal(dm_keep_off_parse("0,0,10,10@60-", &k), 0);
+    assert_int_equal(k.start_ms, 60000);
+    assert_int_equal(k.end_ms, DM_OBSTACLE_FOREVER_MS);
+    assert_int_equal(dm_keep_off_parse("0,0,10,10@-5", &k), 0);
+    assert_int_equal(k.end_ms, 5000);
+    /* clipped to the stage */
+    assert_int_equal(dm_keep_off_parse("1800,1000,400,400", &k), 0);
+    b = dm_keep_off_box(&k, 1920, 1080, 3);
+    assert_int_equal(b.w, 120);
+    assert_int_equal(b.h, 80);
+    static const char *const bad[] = { "1,2,3", "1,2,3,4,5", "a,b,c,d", "0,0,0,10", "0,0,1.5,0.5",
+                                       "0,0,10,10@5-3", "0,0,10,10@5", "-1,0,10,10", "0,0,10,10@x-9", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (dm_keep_off_parse(bad[i], &k) == 0)
+            fail_msg("'%s' was accepted", bad[i]);
+    /* through the shared command line, with a sentence that shows the form */
+    {
+        struct option *opts = dm_layout_cli_merge(NULL);
+        int code = -1;
+        assert_non_null(opts);
+        for (int i = 0; opts[i].name; i++)
+            if (!strcmp(opts[i].name, "keep-off"))
+                code = opts[i].val;
+        free(opts);
+        assert_int_equal(dm_layout_cli_apply(&o, code, "0,0,1.0,0.2", err, sizeof err), 1);
+        assert_int_equal(o.keep_off_count, 1);
+        assert_int_equal(dm_layout_cli_apply(&o, code, "nope", err, sizeof err), -1);
+    }
+    assert_non_null(strstr(err, "X,Y,W,H[@START-END]"));
+    /* a box that is empty on the stage is refused by the settings check */
+    o.keep_off[0] = (dm_keep_off){ .x = 5000, .y = 0, .w = 10, .h = 10, .end_ms = DM_OBSTACLE_FOREVER_MS };
+    assert_int_equal(dm_layout_opts_check(&o, NULL), DM_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_obstacle_kinematics),
+        cmocka_unit_test(test_obstacle_property),
+        cmocka_unit_test(test_live_equals_replay),
+        cmocka_unit_test(test_relayout_replays),
+        cmocka_unit_test(test_obstacles_from_a_time),
+        cmocka_unit_test(test_delete_clear_and_changes),
+        cmocka_unit_test(test_keep_off_syntax),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
