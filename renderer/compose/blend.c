@@ -3,6 +3,9 @@
  */
 #include "blend.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -53,6 +56,18 @@ static inline uint32_t scale(uint32_t s, uint32_t a)
     return rb | ag;
 }
 
+/* Pixels x .. n - 1 one at a time (the end of a run the wide loops leave). */
+static inline void blend_tail(uint32_t *d, const uint32_t *s, int x, int n)
+{
+    for (; x < n; x++) {
+        uint32_t p = s[x];
+        if (p >> 24 == 255)
+            d[x] = p;
+        else if (p)
+            d[x] = over(p, d[x]);
+    }
+}
+
 #if defined(__SSE2__)
 /* Four pixels at once; returns nothing, writes d[0..3]. */
 static inline void over4(const uint32_t *s, uint32_t *d)
@@ -78,7 +93,53 @@ static inline void over4(const uint32_t *s, uint32_t *d)
 }
 #endif
 
-static void blend_row(uint32_t *d, const uint32_t *s, int n)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define DM_HAVE_AVX2_PATH 1
+
+/* Eight pixels at once, the same arithmetic as over4 (so the same result). */
+__attribute__((target("avx2"))) static inline void over8(const uint32_t *s, uint32_t *d, __m256i sv)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i c255 = _mm256_set1_epi16(255);
+    const __m256i c128 = _mm256_set1_epi16(128);
+    __m256i dv = _mm256_loadu_si256((const __m256i *)(void *)d);
+    __m256i a = _mm256_srli_epi32(sv, 24);
+    __m256i lo, hi, t;
+
+    (void)s;
+    a = _mm256_or_si256(a, _mm256_slli_epi32(a, 16));
+    a = _mm256_or_si256(a, _mm256_slli_epi32(a, 8));
+    t = _mm256_add_epi16(_mm256_mullo_epi16(_mm256_unpacklo_epi8(dv, zero),
+                                            _mm256_sub_epi16(c255, _mm256_unpacklo_epi8(a, zero))), c128);
+    lo = _mm256_srli_epi16(_mm256_add_epi16(t, _mm256_srli_epi16(t, 8)), 8);
+    t = _mm256_add_epi16(_mm256_mullo_epi16(_mm256_unpackhi_epi8(dv, zero),
+                                            _mm256_sub_epi16(c255, _mm256_unpackhi_epi8(a, zero))), c128);
+    hi = _mm256_srli_epi16(_mm256_add_epi16(t, _mm256_srli_epi16(t, 8)), 8);
+    _mm256_storeu_si256((__m256i *)(void *)d, _mm256_add_epi8(sv, _mm256_packus_epi16(lo, hi)));
+}
+
+/* blend_row on eight pixels at a time; the rest as blend_row does it. */
+__attribute__((target("avx2"))) static void blend_row_avx2(uint32_t *d, const uint32_t *s, int n)
+{
+    const __m256i amask = _mm256_set1_epi32((int)0xFF000000u);
+    int x = 0;
+
+    for (; x + 8 <= n; x += 8) {
+        __m256i sv = _mm256_loadu_si256((const __m256i *)(const void *)(s + x));
+        if (_mm256_testz_si256(sv, sv))
+            continue;                                     /* transparent */
+        if (_mm256_testc_si256(sv, amask)) {
+            _mm256_storeu_si256((__m256i *)(void *)(d + x), sv);   /* opaque: copy */
+            continue;
+        }
+        over8(s + x, d + x, sv);
+    }
+    blend_tail(d, s, x, n);
+}
+#endif
+
+static void blend_row_sse2(uint32_t *d, const uint32_t *s, int n)
 {
     int x = 0;
 
@@ -96,18 +157,57 @@ static void blend_row(uint32_t *d, const uint32_t *s, int n)
         over4(s + x, d + x);
     }
 #endif
-    for (; x < n; x++) {
-        uint32_t p = s[x];
-        if (p >> 24 == 255)
-            d[x] = p;
-        else if (p)
-            d[x] = over(p, d[x]);
+    blend_tail(d, s, x, n);
+}
+
+/* -1: not chosen yet; 0: SSE2; 1: AVX2 */
+static int simd_level = -1;
+
+/* The widest blend_row the processor runs, chosen on first use. */
+typedef void (*row_fn)(uint32_t *d, const uint32_t *s, int n);
+
+static row_fn pick_row(void)
+{
+#ifdef DM_HAVE_AVX2_PATH
+    int avx2 = __atomic_load_n(&simd_level, __ATOMIC_RELAXED);
+
+    if (avx2 < 0) {
+        __builtin_cpu_init();
+        avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+        __atomic_store_n(&simd_level, avx2, __ATOMIC_RELAXED);
+    }
+    if (avx2)
+        return blend_row_avx2;
+#endif
+    return blend_row_sse2;
+}
+
+void dm_blend_use_avx2(int on)
+{
+#ifdef DM_HAVE_AVX2_PATH
+    __builtin_cpu_init();
+    __atomic_store_n(&simd_level, on && __builtin_cpu_supports("avx2") ? 1 : 0, __ATOMIC_RELAXED);
+#else
+    (void)on;
+#endif
+}
+
+/* One run of pixels at `alpha`, with `row` for opaque sprites. */
+static void blend_run(row_fn row, uint32_t *d, const uint32_t *s, int n, uint8_t alpha)
+{
+    if (alpha == 255) {
+        row(d, s, n);
+    } else {
+        for (int i = 0; i < n; i++)
+            if (s[i])
+                d[i] = over(scale(s[i], alpha), d[i]);
     }
 }
 
 void dm_blend_sprite(uint32_t *dst, int dw, int dh, int dst_pitch_px, const uint32_t *src, int sw, int sh,
                      int src_pitch_px, int x, int y, uint8_t alpha, int row_from, int row_to)
 {
+    row_fn row = pick_row();
     int x0 = x < 0 ? 0 : x, x1 = x + sw > dw ? dw : x + sw;
     int y0 = y < row_from ? row_from : y, y1 = y + sh < row_to ? y + sh : row_to;
 
@@ -120,13 +220,144 @@ void dm_blend_sprite(uint32_t *dst, int dw, int dh, int dst_pitch_px, const uint
     for (int r = y0; r < y1; r++) {
         uint32_t *d = dst + (size_t)r * dst_pitch_px + x0;
         const uint32_t *s = src + (size_t)(r - y) * src_pitch_px + (x0 - x);
-        int n = x1 - x0;
-        if (alpha == 255) {
-            blend_row(d, s, n);
-        } else {
-            for (int i = 0; i < n; i++)
-                if (s[i])
-                    d[i] = over(scale(s[i], alpha), d[i]);
+        blend_run(row, d, s, x1 - x0, alpha);
+    }
+}
+
+/* Whether the 4-pixel block at x (fewer at the row's end) holds any pixel. */
+static int block_used(const uint32_t *row, int x, int w)
+{
+    for (int i = x; i < x + 4 && i < w; i++)
+        if (row[i])
+            return 1;
+    return 0;
+}
+
+/* Empty blocks between two used ones that are kept in the span: reading
+ * eight transparent pixels costs less than starting another span. */
+#define GAP_BLOCKS 2
+
+/* kept[b] for the row's nb blocks: used, or in a gap of at most GAP_BLOCKS
+ * empty blocks between used ones. */
+static void row_blocks(const uint32_t *row, int w, int nb, uint8_t *kept)
+{
+    int last_used = -1;
+
+    for (int b = 0; b < nb; b++) {
+        kept[b] = (uint8_t)block_used(row, b * 4, w);
+        if (!kept[b])
+            continue;
+        if (last_used >= 0 && b - last_used - 1 <= GAP_BLOCKS)
+            memset(kept + last_used + 1, 1, (size_t)(b - last_used - 1));
+        last_used = b;
+    }
+}
+
+dm_packed *dm_packed_new(const uint32_t *px, int w, int h, int pitch_px)
+{
+    dm_packed *p;
+    size_t nspans = 0, npx = 0, si = 0, pi = 0;
+    int nb = (w + 3) / 4;
+    uint8_t *kept;
+
+    if (w <= 0 || h <= 0 || w > 65535)
+        return NULL;
+    kept = malloc((size_t)nb * h);
+    if (!kept)
+        return NULL;
+    /* which blocks each row keeps, and so how much to allocate */
+    for (int y = 0; y < h; y++) {
+        uint8_t *k = kept + (size_t)y * nb;
+        row_blocks(px + (size_t)y * pitch_px, w, nb, k);
+        for (int b = 0; b < nb; b++) {
+            nspans += k[b] && (b == 0 || !k[b - 1]);
+            npx += k[b] ? (size_t)(b * 4 + 4 <= w ? 4 : w - b * 4) : 0;
+        }
+    }
+    p = calloc(1, sizeof *p);
+    if (!p) {
+        free(kept);
+        return NULL;
+    }
+    p->row = malloc(((size_t)h + 1) * sizeof *p->row);
+    p->span = malloc((nspans ? nspans : 1) * sizeof *p->span);
+    p->px = malloc((npx ? npx : 1) * sizeof *p->px);
+    p->refs = 1;
+    if (!p->row || !p->span || !p->px) {
+        free(kept);
+        dm_packed_unref(p);
+        return NULL;
+    }
+    p->w = w;
+    p->h = h;
+    for (int y = 0; y < h; y++) {
+        const uint32_t *row = px + (size_t)y * pitch_px;
+        const uint8_t *k = kept + (size_t)y * nb;
+        p->row[y] = (uint32_t)si;
+        for (int b = 0; b < nb;) {
+            int e = b, x, n;
+            if (!k[b]) {
+                b++;
+                continue;
+            }
+            while (e < nb && k[e])
+                e++;
+            x = b * 4;
+            n = (e * 4 < w ? e * 4 : w) - x;
+            p->span[si].x = (uint16_t)x;
+            p->span[si].n = (uint16_t)n;
+            p->span[si].off = (uint32_t)pi;
+            memcpy(p->px + pi, row + x, (size_t)n * sizeof *row);
+            pi += (size_t)n;
+            si++;
+            b = e;
+        }
+    }
+    p->row[h] = (uint32_t)si;
+    p->bytes = sizeof *p + ((size_t)h + 1) * sizeof *p->row + nspans * sizeof *p->span + npx * sizeof *p->px;
+    free(kept);
+    return p;
+}
+
+dm_packed *dm_packed_ref(dm_packed *p)
+{
+    if (p)
+        p->refs++;
+    return p;
+}
+
+void dm_packed_unref(dm_packed *p)
+{
+    if (!p || --p->refs > 0)
+        return;
+    free(p->row);
+    free(p->span);
+    free(p->px);
+    free(p);
+}
+
+void dm_blend_packed(uint32_t *dst, int dw, int dh, int dst_pitch_px, const dm_packed *p, int x, int y,
+                     uint8_t alpha, int row_from, int row_to)
+{
+    row_fn row = pick_row();
+    int y0 = y < row_from ? row_from : y, y1 = y + p->h < row_to ? y + p->h : row_to;
+
+    if (y0 < 0)
+        y0 = 0;
+    if (y1 > dh)
+        y1 = dh;
+    if (alpha == 0 || x >= dw || x + p->w <= 0)
+        return;
+    for (int r = y0; r < y1; r++) {
+        uint32_t *drow = dst + (size_t)r * dst_pitch_px;
+        for (uint32_t k = p->row[r - y]; k < p->row[r - y + 1]; k++) {
+            const dm_packed_span *sp = &p->span[k];
+            int a = x + sp->x, b = a + sp->n, skip = a < 0 ? -a : 0;
+            if (b > dw)
+                b = dw;
+            if (a + skip >= b)
+                continue;
+            blend_run(row, drow + a + skip, p->px + sp->off + skip, b - a - skip, alpha);
         }
     }
 }

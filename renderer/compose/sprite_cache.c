@@ -276,3 +276,11 @@ void dm_sprite_cache_stats_get(const dm_sprite_cache *c, dm_sprite_cache_stats *
         return;
     *st = c->st;
 }
+
+void dm_sprite_cache_frame(dm_sprite_cache *c, size_t frame_bytes)
+{
+    size_t want = frame_bytes < DM_SPRITE_CACHE_MAX_BUDGET / 2 ? frame_bytes * 2 : DM_SPRITE_CACHE_MAX_BUDGET;
+
+    if (want > c->st.budget)
+        dm_sprite_cache_set_budget(c, want);
+}

@@ -96,6 +96,16 @@ void dm_sprite_cache_clear(dm_sprite_cache *c);
 /* Change the budget, evicting at once when it shrinks. */
 void dm_sprite_cache_set_budget(dm_sprite_cache *c, size_t budget_bytes);
 
+/* Most a budget grows to by dm_sprite_cache_frame. */
+#define DM_SPRITE_CACHE_MAX_BUDGET ((size_t)1 << 30)
+
+/*
+ * After drawing a frame whose sprites came to `frame_bytes`: one screen of
+ * sprites must fit, or every frame would rasterise again, so the budget
+ * grows to twice that when it is less (up to DM_SPRITE_CACHE_MAX_BUDGET).
+ */
+void dm_sprite_cache_frame(dm_sprite_cache *c, size_t frame_bytes);
+
 void dm_sprite_cache_stats_get(const dm_sprite_cache *c, dm_sprite_cache_stats *st);
 
 #ifdef __cplusplus

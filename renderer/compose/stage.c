@@ -4,15 +4,17 @@
  */
 #include "stage.h"
 
+#include "atlas.h"
 #include "blend.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-/* One sprite to blend this frame; holds a reference on the surface. */
+/* One sprite to blend this frame; holds a reference on the packed sprite (or the surface). */
 typedef struct blit_job {
-    SDL_Surface *surface;     /* premultiplied sprite */
+    dm_packed *packed;        /* the premultiplied sprite packed, or NULL: */
+    SDL_Surface *surface;     /* the premultiplied sprite */
     int x, y;                 /* canvas position */
     uint8_t alpha;            /* whole-sprite opacity */
 } blit_job;
@@ -25,27 +27,53 @@ struct dm_stage {
     dm_picture_format pic_format; /* format of `picture` */
     int pic_w, pic_h;         /* size of `picture` */
     SDL_Surface *canvas;      /* software target drawn into directly, or NULL */
-    size_t budget;            /* sprite cache budget now */
+    int transparent;          /* frames start transparent, not black (overlay mode's key output) */
     size_t frame_bytes;       /* sprite bytes drawn in this frame so far */
-    /* software blending on two cores: the main thread draws the top band,
-     * the worker the bottom one; `jobs` is written by the main thread only
-     * while the worker waits on `go`, and read by the worker until it posts
-     * `done` */
+    /* software blending on every core: the picture's rows are cut into as
+     * many slices as there are blenders, the main thread drawing the first
+     * and each worker one of the others; `jobs` is written by the main
+     * thread only while the workers wait on their `go`, and read by them
+     * until each posts `done` */
     blit_job *jobs;           /* this frame's sprites */
     size_t job_count, job_cap;
-    int band_from, band_to;   /* worker's rows */
-    SDL_Thread *worker;       /* NULL until the first software frame */
-    SDL_sem *go, *done;       /* hand-over between the two */
-    int quit;                 /* tells the worker to end (set before posting go) */
+    int threads;              /* blenders wanted, main thread included (0: one per core, at most DM_STAGE_MAX_THREADS) */
+    struct blend_worker {
+        dm_stage *stage;
+        SDL_Thread *thread;
+        SDL_sem *go;
+        int from, to;         /* its rows this frame */
+    } workers[DM_STAGE_MAX_THREADS - 1];
+    int n_workers;            /* started so far */
+    SDL_sem *done;            /* each worker posts once a frame */
+    int quit;                 /* tells the workers to end (set before posting go) */
+    /* GPU path: sprites in atlas pages, drawn in batches of one page */
+    dm_atlas *atlas;          /* NULL until the first renderer frame */
+    SDL_Vertex *verts;        /* the batch: four corners a sprite */
+    int *idx;                 /* two triangles a sprite */
+    int nverts, nidx, batch_cap; /* batch_cap in sprites */
+    int batch_page;           /* page of the batch, -1: empty */
+    int draw_calls;           /* draw calls for comments in this frame */
+    int unpacked;             /* software canvas: blend from the surfaces, not packed sprites */
 };
 
-/* Most the sprite cache may grow to when one screen needs more than the budget. */
-#define MAX_SPRITE_BUDGET ((size_t)1 << 30)
+/* What the stage keeps beside a cached sprite: on the GPU path its place in
+ * the atlas, or its own texture when it is larger than a page; on the
+ * software canvas the sprite packed for the blender. */
+typedef struct gpu_sprite {
+    dm_atlas_slot slot;
+    SDL_Texture *own;
+    dm_packed *packed;
+} gpu_sprite;
 
 static void destroy_texture(void *ud, void *texture)
 {
+    gpu_sprite *g = texture;
+
     (void)ud;
-    SDL_DestroyTexture(texture);
+    if (g->own)
+        SDL_DestroyTexture(g->own);
+    dm_packed_unref(g->packed);
+    free(g);
 }
 
 dm_stage *dm_stage_new(SDL_Renderer *renderer, dm_text *text, size_t sprite_budget, char *err,
@@ -60,7 +88,6 @@ dm_stage *dm_stage_new(SDL_Renderer *renderer, dm_text *text, size_t sprite_budg
     }
     s->renderer = renderer;
     s->text = text;
-    s->budget = sprite_budget ? sprite_budget : DM_SPRITE_CACHE_DEFAULT_BUDGET;
     s->sprites = dm_sprite_cache_new(sprite_budget, destroy_texture, NULL);
     if (!s->sprites) {
         snprintf(err, errlen, "stage: out of memory for the sprite cache");
@@ -76,17 +103,19 @@ void dm_stage_free(dm_stage **stage)
 
     if (!s)
         return;
-    if (s->worker) {
-        s->quit = 1;
-        SDL_SemPost(s->go);
-        SDL_WaitThread(s->worker, NULL);
+    s->quit = 1;
+    for (int i = 0; i < s->n_workers; i++) {
+        SDL_SemPost(s->workers[i].go);
+        SDL_WaitThread(s->workers[i].thread, NULL);
+        SDL_DestroySemaphore(s->workers[i].go);
     }
-    if (s->go)
-        SDL_DestroySemaphore(s->go);
     if (s->done)
         SDL_DestroySemaphore(s->done);
     free(s->jobs);
     dm_sprite_cache_free(&s->sprites);
+    dm_atlas_free(&s->atlas);
+    free(s->verts);
+    free(s->idx);
     if (s->picture)
         SDL_DestroyTexture(s->picture);
     free(s);
@@ -155,13 +184,13 @@ static dm_sprite *sprite_for(dm_stage *s, const dm_stage_comments *c, uint32_t i
         .rgb = cm->color & 0xFFFFFF,
         .opacity = (uint8_t)lround(c->opacity * 255),
     };
-    uint32_t outline = (cm->color & 0xFFFFFF) == 0 ? 0xFFFFFF : 0x000000;  /* black text: light edge */
     dm_sprite *sp = dm_sprite_cache_get(s->sprites, &key);
     SDL_Surface *surf;
 
     if (sp)
         return sp;
-    surf = dm_text_render(s->text, text, key.height_px, key.rgb, outline, c->opacity);
+    surf = cm->kind != DM_KIND_COMMENT ? dm_text_render_card(s->text, cm, text, c->layout, c->opacity)
+                                       : dm_text_render_comment(s->text, cm, text, key.height_px, c->opacity);
     if (!surf)
         return NULL;
     if (s->canvas)
@@ -170,40 +199,91 @@ static dm_sprite *sprite_for(dm_stage *s, const dm_stage_comments *c, uint32_t i
         SDL_FreeSurface(surf);
         return NULL;
     }
+    if (s->canvas && !s->unpacked) {
+        /* packed for the blender (NULL: blended from the surface) */
+        gpu_sprite *g = calloc(1, sizeof *g);
+        if (g) {
+            g->slot.page = -1;
+            g->packed = dm_packed_new(surf->pixels, surf->w, surf->h, surf->pitch / 4);
+            sp->texture = g;
+        }
+    }
     return sp;
 }
+
+/* Rows of the canvas blended together: every sprite over one band, then the
+ * next, so that the band stays in the cache while the sprites over it are
+ * drawn and each canvas pixel goes to and from memory once a frame, however
+ * many comments cover it (about 256 KB at 1080p, 512 KB at 4K). */
+#define BAND_BYTES (256 * 1024)
 
 static void blend_jobs(dm_stage *s, int row_from, int row_to)
 {
     SDL_Surface *cv = s->canvas;
+    int band = BAND_BYTES / (cv->pitch > 0 ? cv->pitch : 1);
 
-    for (size_t i = 0; i < s->job_count; i++) {
-        const blit_job *j = &s->jobs[i];
-        dm_blend_sprite(cv->pixels, cv->w, cv->h, cv->pitch / 4, j->surface->pixels, j->surface->w,
-                        j->surface->h, j->surface->pitch / 4, j->x, j->y, j->alpha, row_from, row_to);
+    band = band < 8 ? 8 : band;
+    for (int from = row_from; from < row_to; from += band) {
+        int to = from + band < row_to ? from + band : row_to;
+        for (size_t i = 0; i < s->job_count; i++) {
+            const blit_job *j = &s->jobs[i];
+            int h = j->packed ? j->packed->h : j->surface->h;
+            if (j->y >= to || j->y + h <= from)
+                continue;
+            if (j->packed)
+                dm_blend_packed(cv->pixels, cv->w, cv->h, cv->pitch / 4, j->packed, j->x, j->y, j->alpha, from, to);
+            else
+                dm_blend_sprite(cv->pixels, cv->w, cv->h, cv->pitch / 4, j->surface->pixels, j->surface->w,
+                                j->surface->h, j->surface->pitch / 4, j->x, j->y, j->alpha, from, to);
+        }
     }
 }
 
 static int blend_worker(void *ud)
 {
-    dm_stage *s = ud;
+    struct blend_worker *w = ud;
+    dm_stage *s = w->stage;
 
     for (;;) {
-        SDL_SemWait(s->go);
+        SDL_SemWait(w->go);
         if (s->quit)
             return 0;
-        blend_jobs(s, s->band_from, s->band_to);
+        blend_jobs(s, w->from, w->to);
         SDL_SemPost(s->done);
     }
 }
 
+/* The blenders for this frame, main thread included: the workers are
+ * started on first use, as many as wanted (fewer when the system will not
+ * give more). */
+static int blenders(dm_stage *s)
+{
+    int want = s->threads > 0 ? s->threads : SDL_GetCPUCount();
+
+    want = want < 1 ? 1 : want > DM_STAGE_MAX_THREADS ? DM_STAGE_MAX_THREADS : want;
+    if (!s->done && want > 1)
+        s->done = SDL_CreateSemaphore(0);
+    while (s->done && s->n_workers < want - 1) {
+        struct blend_worker *w = &s->workers[s->n_workers];
+        w->stage = s;
+        if (!(w->go = SDL_CreateSemaphore(0)))
+            break;
+        if (!(w->thread = SDL_CreateThread(blend_worker, "blend", w))) {
+            SDL_DestroySemaphore(w->go);
+            break;
+        }
+        s->n_workers++;
+    }
+    return 1 + (want - 1 < s->n_workers ? want - 1 : s->n_workers);
+}
+
 /* Software target: blend premultiplied sprites straight into the canvas,
- * the two halves of the picture on two cores. */
+ * the picture's rows in slices on all the blenders. */
 static size_t draw_into_canvas(dm_stage *s, const SDL_Rect *display, const dm_stage_comments *c)
 {
     SDL_Surface *cv = s->canvas;
     size_t bytes = 0;
-    int mid = display->y + display->h / 2;
+    int n;
 
     s->job_count = 0;
     if (c->count > s->job_cap) {
@@ -219,10 +299,14 @@ static size_t draw_into_canvas(dm_stage *s, const SDL_Rect *display, const dm_st
         const dm_visible *v = &c->visible[i];
         dm_sprite *sp = sprite_for(s, c, v->index);
         blit_job *j = &s->jobs[s->job_count];
+        const gpu_sprite *g;
         if (!sp)
             continue;
-        j->surface = sp->surface;
-        j->surface->refcount++;
+        g = sp->texture;
+        j->packed = g ? dm_packed_ref(g->packed) : NULL;
+        j->surface = j->packed ? NULL : sp->surface;
+        if (j->surface)
+            j->surface->refcount++;
         j->x = display->x + (int)lroundf(v->x);
         j->y = display->y + (int)lroundf(v->y);
         j->alpha = (uint8_t)lroundf(v->alpha * 255.0f);
@@ -232,62 +316,166 @@ static size_t draw_into_canvas(dm_stage *s, const SDL_Rect *display, const dm_st
     SDL_RenderFlush(s->renderer);   /* the picture must be in the canvas first */
     if (SDL_MUSTLOCK(cv))
         SDL_LockSurface(cv);
-    if (!s->worker && s->go) {
-        s->worker = SDL_CreateThread(blend_worker, "blend", s);
+    /* a few sprites are not worth the hand-over */
+    n = s->job_count > 16 ? blenders(s) : 1;
+    for (int i = 1; i < n; i++) {
+        struct blend_worker *w = &s->workers[i - 1];
+        w->from = display->y + (int)((int64_t)display->h * i / n);
+        w->to = display->y + (int)((int64_t)display->h * (i + 1) / n);
+        SDL_SemPost(w->go);
     }
-    if (s->worker && s->job_count > 16) {
-        s->band_from = mid;
-        s->band_to = display->y + display->h;
-        SDL_SemPost(s->go);
-        blend_jobs(s, display->y, mid);
+    blend_jobs(s, display->y, display->y + display->h / n);
+    for (int i = 1; i < n; i++)
         SDL_SemWait(s->done);
-    } else {
-        blend_jobs(s, display->y, display->y + display->h);
-    }
     if (SDL_MUSTLOCK(cv))
         SDL_UnlockSurface(cv);
-    for (size_t i = 0; i < s->job_count; i++)
-        SDL_FreeSurface(s->jobs[i].surface);
+    for (size_t i = 0; i < s->job_count; i++) {
+        dm_packed_unref(s->jobs[i].packed);
+        if (s->jobs[i].surface)
+            SDL_FreeSurface(s->jobs[i].surface);
+    }
     return bytes;
 }
 
-/* Renderer target: one SDL_RenderCopy per comment (SDL batches them). */
+/* Submits the batch (one page's sprites, in drawing order) as one call. */
+static void flush_batch(dm_stage *s)
+{
+    if (s->batch_page >= 0 && s->nidx) {
+        SDL_RenderGeometry(s->renderer, dm_atlas_texture(s->atlas, s->batch_page), s->verts, s->nverts, s->idx,
+                           s->nidx);
+        s->draw_calls++;
+    }
+    s->nverts = s->nidx = 0;
+    s->batch_page = -1;
+}
+
+static void before_page_reuse(void *ud, int page)
+{
+    dm_stage *s = ud;
+
+    if (s->batch_page == page)
+        flush_batch(s);
+}
+
+/* Adds one sprite to the batch, flushing first when it lies on another page. */
+static int batch_sprite(dm_stage *s, const gpu_sprite *g, float x, float y, Uint8 alpha)
+{
+    float inv = 1.0f / (float)dm_atlas_page_px(s->atlas);
+    const SDL_Rect *r = &g->slot.rect;
+    SDL_Color c = { 255, 255, 255, alpha };
+    SDL_Vertex *v;
+    int *ix;
+
+    if (s->batch_page != g->slot.page)
+        flush_batch(s);
+    if (s->nverts / 4 == s->batch_cap) {
+        int cap = s->batch_cap ? s->batch_cap * 2 : 256;
+        SDL_Vertex *nv = realloc(s->verts, (size_t)cap * 4 * sizeof *nv);
+        int *ni;
+        if (!nv)
+            return DM_ENOMEM;
+        s->verts = nv;
+        ni = realloc(s->idx, (size_t)cap * 6 * sizeof *ni);
+        if (!ni)
+            return DM_ENOMEM;
+        s->idx = ni;
+        s->batch_cap = cap;
+    }
+    s->batch_page = g->slot.page;
+    v = &s->verts[s->nverts];
+    v[0] = (SDL_Vertex){ { x, y }, c, { r->x * inv, r->y * inv } };
+    v[1] = (SDL_Vertex){ { x + r->w, y }, c, { (r->x + r->w) * inv, r->y * inv } };
+    v[2] = (SDL_Vertex){ { x + r->w, y + r->h }, c, { (r->x + r->w) * inv, (r->y + r->h) * inv } };
+    v[3] = (SDL_Vertex){ { x, y + r->h }, c, { r->x * inv, (r->y + r->h) * inv } };
+    ix = &s->idx[s->nidx];
+    ix[0] = s->nverts;
+    ix[1] = s->nverts + 1;
+    ix[2] = s->nverts + 2;
+    ix[3] = s->nverts;
+    ix[4] = s->nverts + 2;
+    ix[5] = s->nverts + 3;
+    s->nverts += 4;
+    s->nidx += 6;
+    return 0;
+}
+
+/* The sprite's place on the GPU: in the atlas (placed again if its page was
+ * emptied), or its own texture when larger than a page. NULL on failure. */
+static gpu_sprite *gpu_sprite_for(dm_stage *s, dm_sprite *sp)
+{
+    gpu_sprite *g = sp->texture;
+
+    if (!g) {
+        g = calloc(1, sizeof *g);
+        if (!g)
+            return NULL;
+        g->slot.page = -1;
+        sp->texture = g;
+    }
+    if (g->own || dm_atlas_use(s->atlas, &g->slot))
+        return g;
+    if (dm_atlas_put(s->atlas, sp->surface, &g->slot) == 0)
+        return g;
+    g->slot.page = -1;
+    g->own = SDL_CreateTextureFromSurface(s->renderer, sp->surface);
+    if (!g->own)
+        return NULL;
+    SDL_SetTextureBlendMode(g->own, SDL_BLENDMODE_BLEND);
+    return g;
+}
+
+/* Renderer target (the GPU path): sprites from atlas pages, batched into one
+ * SDL_RenderGeometry call per run of one page; positions are not rounded, so
+ * the motion is sub-pixel where the renderer filters. */
 static size_t draw_with_renderer(dm_stage *s, const SDL_Rect *display, const dm_stage_comments *c)
 {
     size_t bytes = 0;
 
+    if (!s->atlas) {
+        s->atlas = dm_atlas_new(s->renderer, 0, 0, before_page_reuse, s);
+        if (!s->atlas)
+            return 0;
+        s->batch_page = -1;
+    }
     for (size_t i = 0; i < c->count; i++) {
         const dm_visible *v = &c->visible[i];
         dm_sprite *sp = sprite_for(s, c, v->index);
-        SDL_FRect dst;
+        gpu_sprite *g = sp ? gpu_sprite_for(s, sp) : NULL;
+        float x = (float)display->x + v->x, y = (float)display->y + v->y;
+        Uint8 alpha = (Uint8)lroundf(v->alpha * 255.0f);
 
-        if (!sp)
+        if (!g)
             continue;
         bytes += (size_t)sp->surface->w * sp->surface->h * 4;
-        if (!sp->texture) {
-            sp->texture = SDL_CreateTextureFromSurface(s->renderer, sp->surface);
-            if (!sp->texture)
-                continue;
-            SDL_SetTextureBlendMode(sp->texture, SDL_BLENDMODE_BLEND);
+        if (g->own) {
+            SDL_FRect dst = { x, y, (float)sp->surface->w, (float)sp->surface->h };
+            flush_batch(s);
+            SDL_SetTextureAlphaMod(g->own, alpha);
+            SDL_RenderCopyF(s->renderer, g->own, NULL, &dst);
+            s->draw_calls++;
+        } else if (batch_sprite(s, g, x, y, alpha)) {
+            break;
         }
-        /* whole pixels, rounded as on the software canvas and in burn-in */
-        dst.x = (float)(display->x + (int)lroundf(v->x));
-        dst.y = (float)(display->y + (int)lroundf(v->y));
-        dst.w = (float)sp->surface->w;
-        dst.h = (float)sp->surface->h;
-        SDL_SetTextureAlphaMod(sp->texture, (Uint8)lroundf(v->alpha * 255.0f));
-        SDL_RenderCopyF(s->renderer, sp->texture, NULL, &dst);
     }
+    flush_batch(s);
     return bytes;
+}
+
+void dm_stage_set_transparent(dm_stage *s, int transparent)
+{
+    s->transparent = transparent != 0;
 }
 
 int dm_stage_draw(dm_stage *s, const SDL_Rect *display, const dm_stage_comments *c)
 {
-    SDL_SetRenderDrawColor(s->renderer, 0, 0, 0, 255);
+    SDL_SetRenderDrawColor(s->renderer, 0, 0, 0, s->transparent ? 0 : 255);
     SDL_RenderClear(s->renderer);
     if (s->picture)
         SDL_RenderCopy(s->renderer, s->picture, NULL, display);
     s->frame_bytes = 0;
+    s->draw_calls = 0;
+    if (s->atlas)
+        dm_atlas_frame(s->atlas);
     return dm_stage_draw_more(s, display, c);
 }
 
@@ -295,11 +483,7 @@ int dm_stage_draw_more(dm_stage *s, const SDL_Rect *display, const dm_stage_comm
 {
     if (c && c->count)
         s->frame_bytes += s->canvas ? draw_into_canvas(s, display, c) : draw_with_renderer(s, display, c);
-    /* one screen of sprites must fit, or every frame would rasterise again */
-    if (s->frame_bytes > s->budget / 2 && s->budget < MAX_SPRITE_BUDGET) {
-        s->budget = s->frame_bytes * 2 < MAX_SPRITE_BUDGET ? s->frame_bytes * 2 : MAX_SPRITE_BUDGET;
-        dm_sprite_cache_set_budget(s->sprites, s->budget);
-    }
+    dm_sprite_cache_frame(s->sprites, s->frame_bytes);
     return 0;
 }
 
@@ -307,18 +491,41 @@ void dm_stage_set_canvas(dm_stage *s, SDL_Surface *canvas)
 {
     if (canvas && (canvas->format->format != SDL_PIXELFORMAT_ARGB8888 && canvas->format->format != SDL_PIXELFORMAT_RGB888))
         canvas = NULL;   /* the blender speaks ARGB8888 only */
-    if (canvas != s->canvas)
+    if (canvas != s->canvas) {
         dm_sprite_cache_clear(s->sprites);   /* sprites change representation */
-    s->canvas = canvas;
-    if (canvas && !s->go) {
-        s->go = SDL_CreateSemaphore(0);
-        s->done = SDL_CreateSemaphore(0);
+        if (s->atlas)
+            dm_atlas_clear(s->atlas);
     }
+    s->canvas = canvas;
+}
+
+void dm_stage_set_threads(dm_stage *s, int threads)
+{
+    s->threads = threads < 0 ? 0 : threads;
 }
 
 void dm_stage_flush_sprites(dm_stage *s)
 {
     dm_sprite_cache_clear(s->sprites);
+    if (s->atlas)
+        dm_atlas_clear(s->atlas);
+}
+
+void dm_stage_set_packed(dm_stage *s, int packed)
+{
+    if (s->unpacked != !packed)
+        dm_sprite_cache_clear(s->sprites);
+    s->unpacked = !packed;
+}
+
+int dm_stage_draw_calls(const dm_stage *s)
+{
+    return !s || s->canvas ? 0 : s->draw_calls;
+}
+
+int dm_stage_atlas_pages(const dm_stage *s)
+{
+    return s && s->atlas ? dm_atlas_pages(s->atlas) : 0;
 }
 
 void dm_stage_sprite_stats(const dm_stage *s, dm_sprite_cache_stats *st)

@@ -100,11 +100,38 @@ int dm_stage_draw_more(dm_stage *stage, const SDL_Rect *display, const dm_stage_
  */
 void dm_stage_set_canvas(dm_stage *stage, SDL_Surface *canvas);
 
+/*
+ * Start each frame transparent (1) instead of opaque black (0): on a
+ * software canvas the comments then leave their coverage in its alpha (the
+ * blender is premultiplied "over" on all four channels), which overlay
+ * mode's key output shows.
+ */
+void dm_stage_set_transparent(dm_stage *stage, int transparent);
+
 /* Forget every cached sprite (after a relayout changes sizes). */
 void dm_stage_flush_sprites(dm_stage *stage);
 
 /* Sprite cache statistics (for the HUD and the benchmark). */
 void dm_stage_sprite_stats(const dm_stage *stage, dm_sprite_cache_stats *st);
+
+/*
+ * Software canvas: how many threads blend the comments, the caller's
+ * included: the picture's rows are cut into that many slices. 0 (the
+ * default) is one per core, at most DM_STAGE_MAX_THREADS; 1 blends on the
+ * caller's thread alone. Every count draws the same pixels.
+ */
+#define DM_STAGE_MAX_THREADS 16
+void dm_stage_set_threads(dm_stage *stage, int threads);
+
+/* Software canvas: blend packed sprites (the default) or whole surfaces (the
+ * blender before packing, for benchmarks to compare). */
+void dm_stage_set_packed(dm_stage *stage, int packed);
+
+/* GPU path: the draw calls that drew comments in the last frame (one per run
+ * of sprites from one atlas page, one per sprite too large for a page), and
+ * the atlas pages made so far. 0 on the software canvas. */
+int dm_stage_draw_calls(const dm_stage *stage);
+int dm_stage_atlas_pages(const dm_stage *stage);
 
 #ifdef __cplusplus
 }

@@ -26,11 +26,11 @@
 #include <unistd.h>
 
 #include "danmaku.h"
+#include "text_width.h"
 
 #define MAX_FACES 32          /* distinct font files one dm_text may use */
 #define MAX_HANDLES 48        /* open TTF_Font handles kept (face x size x outline) */
 #define MAX_SIZES 16          /* remembered height_px -> point size choices */
-#define MAX_OUTLINE_PX 16     /* thicker outlines swallow the glyphs */
 #define MAX_TEXT_BYTES 65536  /* longer comments are refused rather than shaped */
 
 /* One font face we may draw with. */
@@ -61,6 +61,16 @@ typedef struct text_size {
     int ascent;           /* primary font ascent at pt */
     int line_h;           /* primary font line height (ascent - descent) at pt */
 } text_size;
+
+/* A measured comment: (text, height) -> box, an open-addressing hash slot. */
+typedef struct text_memo {
+    char *text;           /* NULL: empty slot */
+    uint64_t hash;
+    int height, w, h;
+    int rc;               /* dm_text_measure's result */
+} text_memo;
+
+#define MEMO_CAP 65536    /* comments remembered (cleared when full): repeats and resizes back */
 
 /* Code point -> fallback face, an open-addressing hash slot. */
 typedef struct text_cp_slot {
@@ -110,6 +120,16 @@ struct dm_text {
     text_line *lines;               /* scratch: lines */
     size_t nlines, linecap;         /* used / allocated */
     size_t missing;                 /* uncovered code points in the last itemisation */
+    uint32_t warned[64];            /* code points no font has, already reported */
+    int nwarned;
+    void (*warn)(void *ud, const char *msg); /* where to report them (dm_text_set_warn) */
+    void *warn_ud;
+    uint8_t *cpinfo;                /* per BMP code point: CP_* flags, 0 until looked at */
+    text_memo *memo;                /* measured comments, MEMO_CAP slots (NULL: none) */
+    size_t nmemo;                   /* slots used */
+    dm_run_widths *widths;          /* run widths as SDL_ttf measures them, memoised (text_width.h) */
+    int check_widths;               /* compare each of those with TTF_SizeUTF8 (tests) */
+    uint64_t width_checks, width_mismatches;
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -595,6 +615,35 @@ static int buf_end_run(dm_text *t)
     return 0;
 }
 
+/* A code point no installed font has: said once (the comment is drawn without it). */
+static void note_missing(dm_text *t, uint32_t cp)
+{
+    char msg[200];
+    int n = (int)(sizeof t->warned / sizeof t->warned[0]);
+
+    for (int i = 0; i < t->nwarned; i++)
+        if (t->warned[i] == cp)
+            return;
+    if (t->nwarned > n)
+        return;
+    if (t->nwarned == n)
+        snprintf(msg, sizeof msg, "more code points that no installed font has (U+%04X...): not named one by one",
+                 (unsigned)cp);
+    else
+        snprintf(msg, sizeof msg, "no installed font has U+%04X: comments with it are drawn without it", (unsigned)cp);
+    if (t->nwarned < n)
+        t->warned[t->nwarned] = cp;
+    t->nwarned++;
+    if (t->warn)
+        t->warn(t->warn_ud, msg);
+}
+
+void dm_text_set_warn(dm_text *t, void (*fn)(void *ud, const char *msg), void *ud)
+{
+    t->warn = fn;
+    t->warn_ud = ud;
+}
+
 /*
  * The face for one cluster: the first candidate that provides every code
  * point of it, else the first that provides its base; -1 to skip it. Adds
@@ -651,10 +700,39 @@ static int cluster_face(dm_text *t, const uint32_t *c, size_t n, int *out)
         if (face_has(t, cand[k], c[base]))
             *out = cand[k];
     for (size_t i = base; i < n; i++)
-        if (!is_ignorable(c[i]) && !face_has(t, *out, c[i]))
+        if (!is_ignorable(c[i]) && !face_has(t, *out, c[i])) {
             lacking++;
+            note_missing(t, c[i]);
+        }
     t->missing += lacking;
     return 0;
+}
+
+enum {
+    CP_KNOWN = 1,      /* the flags below are set */
+    CP_SIMPLE = 2,     /* a cluster on its own between two such code points, drawn by the primary
+                          font, no joining, reordering or right-to-left shaping: most CJK and Latin */
+    CP_LTR = 4,        /* strong left-to-right */
+};
+
+/* The CP_* flags of a code point (the BMP's are remembered). */
+static unsigned cp_flags(dm_text *t, uint32_t cp)
+{
+    unsigned f;
+    const utf8proc_property_t *p;
+
+    if (cp < 0x10000 && t->cpinfo && t->cpinfo[cp])
+        return t->cpinfo[cp];
+    p = utf8proc_get_property((utf8proc_int32_t)cp);
+    f = CP_KNOWN;
+    if (p->boundclass == UTF8PROC_BOUNDCLASS_OTHER && !is_ignorable(cp) && !is_undrawable(cp) &&
+        face_has(t, 0, cp) && !complex_script(cp) && strong_direction(cp) != 1)
+        f |= CP_SIMPLE;
+    if (strong_direction(cp) == 0)
+        f |= CP_LTR;
+    if (cp < 0x10000 && t->cpinfo)
+        t->cpinfo[cp] = (uint8_t)f;
+    return f;
 }
 
 /* Split decoded text into lines and runs; run texts go to t->buf. */
@@ -684,22 +762,30 @@ static int itemise(dm_text *t, size_t n)
             size_t j = i + 1;
             int face, dir = -1;
             const char *script = NULL;
-            while (j < end && !utf8proc_grapheme_break_stateful((utf8proc_int32_t)t->cps[j - 1],
-                                                                (utf8proc_int32_t)t->cps[j], &state))
-                j++;
-            if (j < end)
+            unsigned fi = cp_flags(t, t->cps[i]);
+            if ((fi & CP_SIMPLE) && (j == end || (cp_flags(t, t->cps[j]) & CP_SIMPLE))) {
+                /* the common case, the same result as the general one below, much faster */
+                face = 0;
+                dir = fi & CP_LTR ? 0 : -1;
                 state = 0;
-            rc = cluster_face(t, t->cps + i, j - i, &face);
-            if (rc < 0)
-                return rc;
-            if (face < 0) {
-                i = j;
-                continue;
+            } else {
+                while (j < end && !utf8proc_grapheme_break_stateful((utf8proc_int32_t)t->cps[j - 1],
+                                                                    (utf8proc_int32_t)t->cps[j], &state))
+                    j++;
+                if (j < end)
+                    state = 0;
+                rc = cluster_face(t, t->cps + i, j - i, &face);
+                if (rc < 0)
+                    return rc;
+                if (face < 0) {
+                    i = j;
+                    continue;
+                }
+                for (size_t k = i; k < j && dir < 0; k++)
+                    dir = strong_direction(t->cps[k]);
+                for (size_t k = i; k < j && !script; k++)
+                    script = complex_script(t->cps[k]);
             }
-            for (size_t k = i; k < j && dir < 0; k++)
-                dir = strong_direction(t->cps[k]);
-            for (size_t k = i; k < j && !script; k++)
-                script = complex_script(t->cps[k]);
             if (!cur || cur->face != face || (dir >= 0 && cur->rtl >= 0 && dir != cur->rtl) ||
                 (script && cur->script && script != cur->script)) {
                 if (cur) {
@@ -810,14 +896,27 @@ static int layout(dm_text *t, const char *utf8, int height_px, int for_render,
         text_line *line = &t->lines[l];
         for (size_t r = line->first; r < line->first + line->count; r++) {
             text_run *run = &t->runs[r];
-            const text_face *f = &t->faces[run->face];
-            TTF_Font *font;
-            int rw = 0, rh = 0;
-            rc = handle_for_run(t, run, (*size)->pt, 0, &font);
-            if (rc < 0)
-                return rc;
-            if (TTF_SizeUTF8(font, t->buf + run->off, &rw, &rh) < 0)
-                return DM_EIO;
+            text_face *f = &t->faces[run->face];
+            TTF_Font *font = NULL;
+            int rw = 0, rh = 0, fast;
+            /* scalable faces: SDL_ttf's own width without its glyph cache's misses */
+            fast = !f->bitmap && face_map(f) == 0 &&
+                   dm_run_width(t->widths, run->face, f->map, f->map_len, f->index, (*size)->pt, run->rtl,
+                                run->script, t->buf + run->off, &rw) == 0;
+            if (!fast || for_render || t->check_widths) {
+                int sw = 0;
+                rc = handle_for_run(t, run, (*size)->pt, 0, &font);
+                if (rc < 0)
+                    return rc;
+                if ((!fast || t->check_widths) && TTF_SizeUTF8(font, t->buf + run->off, &sw, &rh) < 0)
+                    return DM_EIO;
+                if (fast && t->check_widths) {
+                    t->width_checks++;
+                    t->width_mismatches += sw != rw;
+                }
+                if (!fast)
+                    rw = sw;
+            }
             if (f->bitmap)
                 rw = strike_scale(rw, (*size)->pt, f->strike_px);
             run->x = line->w;
@@ -837,6 +936,25 @@ static int layout(dm_text *t, const char *utf8, int height_px, int for_render,
 }
 
 /* ---------------------------------------------------------------- public */
+
+static uint64_t memo_hash(const char *s, int height)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(unsigned)height;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void memo_clear(dm_text *t)
+{
+    for (size_t i = 0; t->memo && i < MEMO_CAP; i++) {
+        free(t->memo[i].text);
+        t->memo[i].text = NULL;
+    }
+    t->nmemo = 0;
+}
+
 
 static int open_primary(dm_text *t, const char *font, char *err, size_t errlen)
 {
@@ -956,8 +1074,8 @@ dm_text *dm_text_new(const char *font, int outline_px, char *err, size_t errlen)
     int rc;
 
     dm_set_err(err, errlen, "%s", "");
-    if (outline_px < 0 || outline_px > MAX_OUTLINE_PX) {
-        dm_set_err(err, errlen, "outline %d px is out of range 0..%d", outline_px, MAX_OUTLINE_PX);
+    if (outline_px < 0 || outline_px > DM_TEXT_MAX_OUTLINE) {
+        dm_set_err(err, errlen, "outline %d px is out of range 0..%d", outline_px, DM_TEXT_MAX_OUTLINE);
         return NULL;
     }
     if (!FcInit()) {
@@ -975,6 +1093,9 @@ dm_text *dm_text_new(const char *font, int outline_px, char *err, size_t errlen)
     }
     t->outline = outline_px;
     t->emoji = -1;
+    t->widths = dm_run_widths_new();   /* NULL: every width from SDL_ttf */
+    t->cpinfo = calloc(0x10000, 1);      /* NULL: every code point looked at each time */
+    t->memo = calloc(MEMO_CAP, sizeof *t->memo);
     rc = open_primary(t, font, err, errlen);
     if (rc == 0 && t->faces[0].bitmap) {
         dm_set_err(err, errlen, "font %s is a fixed-size bitmap font; pick a scalable one", t->faces[0].path);
@@ -1021,6 +1142,10 @@ void dm_text_free(dm_text **tp)
     free(t->buf);
     free(t->runs);
     free(t->lines);
+    dm_run_widths_free(&t->widths);
+    free(t->cpinfo);
+    memo_clear(t);
+    free(t->memo);
     free(t);
     *tp = NULL;
 }
@@ -1050,11 +1175,41 @@ int dm_text_measure(void *text, const char *utf8, int height_px, int *w, int *h)
 {
     dm_text *t = text;
     const text_size *s;
-    int bw, bh, rc;
+    text_memo *m = NULL;
+    uint64_t hash;
+    int bw = 0, bh = 0, rc;
 
     if (!t || !utf8 || !w || !h)
         return DM_EINVAL;
+    /* comments repeat ("666", "哈哈哈"), and a stage resized back measures again */
+    if (t->memo && !t->check_widths) {
+        size_t i;
+        hash = memo_hash(utf8, height_px);
+        i = (size_t)hash & (MEMO_CAP - 1);
+        while (t->memo[i].text && (t->memo[i].hash != hash || t->memo[i].height != height_px ||
+                                   strcmp(t->memo[i].text, utf8)))
+            i = (i + 1) & (MEMO_CAP - 1);
+        m = &t->memo[i];
+        if (m->text) {
+            *w = m->w;
+            *h = m->h;
+            return m->rc;
+        }
+    }
     rc = layout(t, utf8, height_px, 0, &s, &bw, &bh);
+    if (m && rc != DM_ENOMEM) {
+        if (t->nmemo * 2 >= MEMO_CAP)
+            memo_clear(t);   /* m is still a free slot: the table is empty now */
+        m->text = strdup(utf8);
+        if (m->text) {
+            m->hash = hash;
+            m->height = height_px;
+            m->w = bw;
+            m->h = bh;
+            m->rc = rc < 0 ? rc : 0;
+            t->nmemo++;
+        }
+    }
     if (rc < 0)
         return rc;
     *w = bw;
@@ -1272,6 +1427,156 @@ SDL_Surface *dm_text_render(dm_text *t, const char *utf8, int height_px, uint32_
             apply_opacity(canvas, opacity);
             SDL_UnlockSurface(canvas);
         }
+    }
+    return canvas;
+}
+
+SDL_Surface *dm_text_render_comment(dm_text *t, const dm_comment *c, const char *text, int height_px,
+                                    double opacity)
+{
+    return dm_text_render(t, text ? text : c->text, height_px, c->color & 0xFFFFFF, dm_outline_rgb(c), opacity);
+}
+
+int dm_text_family_installed(const char *family)
+{
+    FcPattern *pat, *match;
+    FcResult res;
+    FcChar8 *got = NULL;
+    int found = 0;
+
+    if (!family || !family[0] || !FcInit())
+        return 0;
+    pat = FcNameParse((const FcChar8 *)family);
+    if (!pat)
+        return 0;
+    FcConfigSubstitute(NULL, pat, FcMatchPattern);
+    FcDefaultSubstitute(pat);
+    match = FcFontMatch(NULL, pat, &res);
+    if (match && FcPatternGetString(match, FC_FAMILY, 0, &got) == FcResultMatch)
+        found = !strcasecmp((const char *)got, family);
+    if (match)
+        FcPatternDestroy(match);
+    FcPatternDestroy(pat);
+    return found;
+}
+
+void dm_text_check_widths(dm_text *t, int on)
+{
+    t->check_widths = on;
+}
+
+void dm_text_width_checks(const dm_text *t, uint64_t *checks, uint64_t *mismatches)
+{
+    *checks = t->width_checks;
+    *mismatches = t->width_mismatches;
+}
+
+/* ---------------------------------------------------------------- live cards */
+
+/* Fill rows [y0, y1) of an ARGB canvas with an opaque colour. */
+static void fill_band(SDL_Surface *canvas, int y0, int y1, uint32_t rgb)
+{
+    SDL_Rect r = { 0, y0, canvas->w, y1 - y0 };
+
+    if (y1 > y0)
+        SDL_FillRect(canvas, &r, 0xFF000000u | (rgb & 0xFFFFFF));
+}
+
+/* Round the canvas's corners (radius r): the pixels outside become transparent. */
+static void round_corners(SDL_Surface *canvas, int r)
+{
+    if (r <= 0 || 2 * r > canvas->w || 2 * r > canvas->h || SDL_LockSurface(canvas))
+        return;
+    for (int y = 0; y < r; y++) {
+        for (int x = 0; x < r; x++) {
+            double dx = r - x - 0.5, dy = r - y - 0.5;
+            if (dx * dx + dy * dy <= (double)r * r)
+                continue;
+            int xs[2] = { x, canvas->w - 1 - x }, ys[2] = { y, canvas->h - 1 - y };
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++)
+                    ((uint32_t *)((uint8_t *)canvas->pixels + (size_t)ys[j] * (size_t)canvas->pitch))[xs[i]] = 0;
+        }
+    }
+    SDL_UnlockSurface(canvas);
+}
+
+/* Draw one line of card text at (x, y). */
+static int card_line(dm_text *t, SDL_Surface *canvas, const char *line, size_t n, int x, int y, int height_px,
+                     uint32_t rgb, uint32_t outline_rgb)
+{
+    char buf[4096];
+    SDL_Surface *s;
+    SDL_Rect dst;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    if (n >= sizeof buf)
+        n = sizeof buf - 1;
+    memcpy(buf, line, n);
+    buf[n] = 0;
+    s = dm_text_render(t, buf, height_px, rgb, outline_rgb, 1.0);
+    if (!s)
+        return -1;
+    dst = (SDL_Rect){ x, y, s->w, s->h };
+    SDL_SetSurfaceBlendMode(s, SDL_BLENDMODE_BLEND);
+    rc = SDL_BlitSurface(s, NULL, canvas, &dst);
+    SDL_FreeSurface(s);
+    return rc;
+}
+
+SDL_Surface *dm_text_render_card(dm_text *t, const dm_comment *c, const char *text, const dm_layout_opts *layout,
+                                 double opacity)
+{
+    dm_card_metrics m;
+    dm_card_colors col;
+    SDL_Surface *canvas;
+    int w, h, band, y;
+    const char *line;
+
+    if (!t || !c || !layout) {
+        SDL_SetError("dm_text_render_card: no text object, card or layout");
+        return NULL;
+    }
+    if (!text)
+        text = c->text ? c->text : "";
+    m = dm_card_metrics_for(layout);
+    col = dm_card_colors_for(c->kind, c->price);
+    if (dm_card_box(layout, c, text, dm_text_measure, t, &w, &h)) {
+        SDL_SetError("cannot measure the card's text");
+        return NULL;
+    }
+    canvas = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
+    if (!canvas)
+        return NULL;
+    SDL_SetSurfaceBlendMode(canvas, SDL_BLENDMODE_NONE);
+    band = m.line_px + 2 * m.pad_y;
+    /* the header band (a super chat's name and price, a gift's line), then the message band */
+    fill_band(canvas, 0, band, col.header);
+    fill_band(canvas, band, h, col.body);
+    y = m.pad_y;
+    line = text;
+    for (int l = 0; *line || l == 0; l++) {
+        size_t n = strcspn(line, "\n");
+        int header = l == 0;
+        /* the text's outline in its band's colour: a bolder stroke, no dark halo on a light card */
+        int rc = card_line(t, canvas, line, n, m.pad_x, y, m.line_px, header ? col.header_text : col.body_text,
+                           header ? col.header : col.body);
+        if (rc < 0) {
+            SDL_FreeSurface(canvas);
+            return NULL;
+        }
+        y += m.line_px + (header ? 2 * m.pad_y : 0);
+        line += n;
+        if (*line != '\n')
+            break;
+        line++;
+    }
+    round_corners(canvas, m.radius);
+    if (opacity < 1.0 && SDL_LockSurface(canvas) == 0) {
+        apply_opacity(canvas, opacity < 0 ? 0 : opacity);
+        SDL_UnlockSurface(canvas);
     }
     return canvas;
 }

@@ -28,6 +28,8 @@
 
 #include <SDL.h>
 
+#include "danmaku.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,6 +38,9 @@ typedef struct dm_text dm_text;
 
 /* Outline thickness used when the caller has no opinion. */
 #define DM_TEXT_OUTLINE_DEFAULT 2
+
+/* Thickest outline accepted: thicker outlines swallow the glyphs. */
+#define DM_TEXT_MAX_OUTLINE 16
 
 /* Largest height_px accepted, so one absurd comment cannot ask for a huge font. */
 #define DM_TEXT_MAX_HEIGHT_PX 1024
@@ -56,6 +61,13 @@ void dm_text_free(dm_text **t);
 
 /* Resolved family name of the primary font ("Noto Sans CJK SC"). */
 const char *dm_text_family(const dm_text *t);
+
+/*
+ * Where warnings go: a code point that no installed font has is reported
+ * once, naming it ("no installed font has U+0E01: ..."); the text is drawn
+ * without it. fn NULL: not reported.
+ */
+void dm_text_set_warn(dm_text *t, void (*fn)(void *ud, const char *msg), void *ud);
 
 /* Outline thickness given to dm_text_new. */
 int dm_text_outline(const dm_text *t);
@@ -82,6 +94,26 @@ SDL_Surface *dm_text_render(dm_text *t, const char *utf8, int height_px, uint32_
                             uint32_t outline_rgb, double opacity);
 
 /*
+ * One comment's sprite, the way every output draws it: its colour, the
+ * outline colour of dm_outline_rgb, `text` (NULL: the comment's own; a
+ * merged "×N" text otherwise) at `height_px` (its size class's box height).
+ * Same returns as dm_text_render.
+ */
+SDL_Surface *dm_text_render_comment(dm_text *t, const dm_comment *c, const char *text, int height_px,
+                                    double opacity);
+
+/*
+ * A live card's sprite (a super chat, a gift or guard line; danmaku.h,
+ * "live cards"), the way every output draws it: its bands in the colours of
+ * dm_card_colors_for, the lines of `text` (its display text from the scene;
+ * NULL: the comment's own) left-aligned in them, rounded corners, for the
+ * stage `layout` (dm_card_metrics_for). Exactly dm_card_box's size. Same
+ * returns as dm_text_render.
+ */
+SDL_Surface *dm_text_render_card(dm_text *t, const dm_comment *c, const char *text, const dm_layout_opts *layout,
+                                 double opacity);
+
+/*
  * Coverage query for tests and diagnostics: how many code points of `utf8`
  * (format characters such as ZWJ and variation selectors aside) no chosen
  * font provides; such code points are skipped by measure and render alike.
@@ -104,6 +136,16 @@ typedef struct dm_text_run_info {
 
 int dm_text_runs(dm_text *t, const char *utf8, int height_px, int line, dm_text_run_info *runs,
                  int cap);
+
+/*
+ * Tests: compare every run width computed without SDL_ttf's glyph cache
+ * (text_width.h) with TTF_SizeUTF8's, counting the checks and mismatches.
+ */
+void dm_text_check_widths(dm_text *t, int on);
+void dm_text_width_checks(const dm_text *t, uint64_t *checks, uint64_t *mismatches);
+
+/* 1 when fontconfig has a font of exactly this family ("Symbola"), else 0. */
+int dm_text_family_installed(const char *family);
 
 /* Point size chosen for height_px (see the box model above); negative on error. */
 int dm_text_point_size(dm_text *t, int height_px);

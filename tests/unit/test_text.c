@@ -422,6 +422,50 @@ static void test_deterministic(void **state)
     SDL_FreeSurface(b);
 }
 
+/*
+ * Widths computed without SDL_ttf's glyph cache are SDL_ttf's own: over
+ * thousands of random texts in many scripts (CJK, kana, Hangul, Latin with
+ * kerning pairs, Cyrillic, Arabic and Hebrew right to left, Devanagari and
+ * Thai, combining marks, emoji), at every size class and odd sizes, every
+ * run's width equals TTF_SizeUTF8's.
+ */
+static void test_fast_widths_are_sdl_ttf_widths(void **state)
+{
+    static const char *const pieces[] = {
+        "前", "方", "高", "能", "弹", "幕", "あ", "カ", "ー", "한", "국", "A", "V", "W", "a", "y", "f", "i",
+        "To", "AV", "Ty", " ", "1", ".", "!", "?", "Ж", "я", "مرحبا", "שלום", "नमस्ते", "สวัสดี", "e\xCC\x81",
+        "\xE2\x80\x94", "\xEF\xBC\x81", "\xF0\x9F\x98\x80", "\xE2\x99\xAA", "\xE3\x80\x8C",
+    };
+    static const int odd_heights[] = { 20, 34, 48, 69, 96, 157 };
+    fixture *f = *state;
+    unsigned seed = 99;
+    uint64_t checks = 0, mismatches = 0;
+    char text[512];
+
+    dm_text_check_widths(f->text, 1);
+    for (int k = 0; k < 3000; k++) {
+        int len = 1 + (int)(rand_r(&seed) % 24), w, h;
+        size_t o = 0;
+        for (int i = 0; i < len; i++) {
+            const char *p = pieces[rand_r(&seed) % (sizeof pieces / sizeof pieces[0])];
+            size_t l = strlen(p);
+            if (o + l + 1 >= sizeof text)
+                break;
+            memcpy(text + o, p, l);
+            o += l;
+        }
+        text[o] = 0;
+        if (dm_text_measure(f->text, text, odd_heights[rand_r(&seed) % 6], &w, &h) < 0)
+            continue;   /* nothing drawable (a lone combining mark) */
+    }
+    dm_text_check_widths(f->text, 0);
+    dm_text_width_checks(f->text, &checks, &mismatches);
+    print_message("widths: %llu runs measured both ways, %llu differ\n", (unsigned long long)checks,
+                  (unsigned long long)mismatches);
+    assert_true(checks > 3000);
+    assert_int_equal(mismatches, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_colour_and_opacity),
         cmocka_unit_test(test_multiline_bands),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_fast_widths_are_sdl_ttf_widths),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
