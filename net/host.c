@@ -1,7 +1,7 @@
 /*
  * host.c - the host console's token, sessions, login limit, commands,
- * comment log and counters (see host.h); no sockets, so server.c stays
- * about transport.
+ * comment log and counters (see host.h); no sockets, so console.c and
+ * http.c stay about transport.
  */
 #include "host.h"
 
@@ -13,7 +13,6 @@
 #include <cjson/cJSON.h>
 
 #define MAX_SESSIONS 32          /* consoles logged in at once; the oldest is forgotten */
-#define PENDING_CAP 4096         /* comments waiting for the host at most */
 #define TEXT_CAP_BYTES 512       /* a pattern longer than this is not a rule anyone typed */
 
 struct dm_host_auth {
@@ -252,8 +251,23 @@ static const struct {
     { "slow_mode", DM_HOST_SLOW_MODE }, { "rate_cap", DM_HOST_RATE_CAP }, { "add_rule", DM_HOST_ADD_RULE },
     { "remove_rule", DM_HOST_REMOVE_RULE }, { "preview", DM_HOST_PREVIEW }, { "pause", DM_HOST_PAUSE },
     { "resume", DM_HOST_RESUME }, { "clear", DM_HOST_CLEAR }, { "ping", DM_HOST_PING },
-    { "stats", DM_HOST_STATS },
+    { "stats", DM_HOST_STATS }, { "film_play", DM_HOST_FILM_PLAY }, { "film_pause", DM_HOST_FILM_PAUSE },
+    { "film_seek", DM_HOST_FILM_SEEK }, { "film_seek_by", DM_HOST_FILM_SEEK_BY }, { "film_next", DM_HOST_FILM_NEXT },
+    { "film_prev", DM_HOST_FILM_PREV }, { "film_jump", DM_HOST_FILM_JUMP }, { "film_volume", DM_HOST_FILM_VOLUME },
+    { "break_now", DM_HOST_BREAK_NOW }, { "break_add", DM_HOST_BREAK_ADD },
 };
+
+/* A number field within [lo, hi] (finite); an integer when `whole`. 0 or -1. */
+static int number_in(const cJSON *o, const char *key, double lo, double hi, int whole, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo || v->valuedouble > hi ||
+        (whole && v->valuedouble != floor(v->valuedouble)))
+        return -1;
+    *out = v->valuedouble;
+    return 0;
+}
 
 static int copy_string(const cJSON *o, const char *key, char *out, size_t cap)
 {
@@ -265,31 +279,30 @@ static int copy_string(const cJSON *o, const char *key, char *out, size_t cap)
     return 0;
 }
 
-int dm_host_parse(const char *buf, size_t len, dm_host_cmd *cmd, const char **code, const char **message)
+dm_net_err dm_host_parse(const char *buf, size_t len, dm_host_cmd *cmd)
 {
-    cJSON *o = cJSON_ParseWithLength(buf, len);
+    cJSON *o;
     const cJSON *type, *v;
+    dm_net_err e = DM_NET_UNKNOWN_TYPE;
     int rc = -1;
 
     memset(cmd, 0, sizeof *cmd);
-    *code = "bad_message";
-    *message = "A field is missing or has the wrong type.";
+    if (memchr(buf, 0, len))
+        return DM_NET_BAD_JSON;   /* cJSON would read the text up to it, silently */
+    o = cJSON_ParseWithLength(buf, len);
     if (!cJSON_IsObject(o)) {
-        *code = "bad_json";
-        *message = "Not a JSON object.";
         cJSON_Delete(o);
-        return -1;
+        return DM_NET_BAD_JSON;
     }
     type = cJSON_GetObjectItemCaseSensitive(o, "type");
-    if (!cJSON_IsString(type))
-        goto done;
-    *code = "unknown_type";
-    *message = "Unknown message type.";
+    if (!cJSON_IsString(type)) {
+        cJSON_Delete(o);
+        return DM_NET_BAD_MESSAGE;
+    }
     for (size_t i = 0; i < sizeof cmd_names / sizeof cmd_names[0]; i++)
         if (!strcmp(type->valuestring, cmd_names[i].name)) {
             cmd->kind = cmd_names[i].kind;
-            *code = "bad_message";
-            *message = "A field is missing or has the wrong type.";
+            e = DM_NET_BAD_MESSAGE;
             rc = 0;
             break;
         }
@@ -325,6 +338,8 @@ int dm_host_parse(const char *buf, size_t len, dm_host_cmd *cmd, const char **co
             v = cJSON_GetObjectItemCaseSensitive(o, "pattern");
             if (cJSON_IsString(v) && strlen(v->valuestring) < TEXT_CAP_BYTES) {
                 cmd->pattern = strdup(v->valuestring);
+                if (!cmd->pattern)
+                    e = DM_NET_INTERNAL;
                 rc = cmd->pattern ? 0 : -1;
             }
         }
@@ -334,28 +349,28 @@ int dm_host_parse(const char *buf, size_t len, dm_host_cmd *cmd, const char **co
         rc = cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 4294967296.0 ? 0 : -1;
         cmd->rule = rc ? 0 : (uint32_t)v->valuedouble;
         break;
+    case DM_HOST_FILM_SEEK:
+        rc = number_in(o, "seconds", 0, 1e6, 0, &cmd->value);
+        break;
+    case DM_HOST_FILM_SEEK_BY:
+        rc = number_in(o, "seconds", -1e6, 1e6, 0, &cmd->value);
+        break;
+    case DM_HOST_FILM_JUMP:
+        rc = number_in(o, "entry", 0, 1e6, 1, &cmd->value);
+        break;
+    case DM_HOST_FILM_VOLUME:
+        rc = number_in(o, "volume", 0, 100, 0, &cmd->value);
+        break;
+    case DM_HOST_BREAK_ADD:
+        rc = number_in(o, "seconds", 1e-3, 3600, 0, &cmd->value);
+        break;
     default:
         rc = 0;
         break;
     }
 done:
     cJSON_Delete(o);
-    return rc;
-}
-
-char *dm_host_error_json(const char *code, const char *message)
-{
-    cJSON *o = cJSON_CreateObject();
-    char *s;
-
-    if (!o)
-        return NULL;
-    cJSON_AddStringToObject(o, "type", "error");
-    cJSON_AddStringToObject(o, "code", code);
-    cJSON_AddStringToObject(o, "message", message);
-    s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    return rc ? e : DM_NET_OK;
 }
 
 /* ------------------------------------------------------------ log */
@@ -370,20 +385,50 @@ const char *dm_host_status_name(dm_host_status s)
 struct dm_host_log {
     dm_host_entry *ring;      /* oldest at head */
     size_t head, count, cap;
+    int32_t *buckets;         /* the id index: first slot of each hash chain, -1 empty */
+    size_t bucket_mask;       /* buckets - 1 (a power of two, at least 2 * cap) */
+    size_t held, waiting;     /* entries with those statuses */
 };
+
+static size_t id_hash(const dm_host_log *l, const char *id)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a */
+
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h & l->bucket_mask;
+}
+
+static void count_status(dm_host_log *l, dm_host_status st, int delta)
+{
+    if (st == DM_HOST_HELD)
+        l->held += (size_t)delta;
+    else if (st == DM_HOST_WAITING)
+        l->waiting += (size_t)delta;
+}
 
 dm_host_log *dm_host_log_new(size_t cap)
 {
     dm_host_log *l = calloc(1, sizeof *l);
+    size_t nb = 2;
 
     if (!l)
         return NULL;
-    l->ring = calloc(cap ? cap : 1, sizeof *l->ring);
-    if (!l->ring) {
+    cap = cap ? cap : 1;
+    while (nb < 2 * cap)
+        nb *= 2;
+    l->ring = calloc(cap, sizeof *l->ring);
+    l->buckets = malloc(nb * sizeof *l->buckets);
+    if (!l->ring || !l->buckets) {
+        free(l->ring);
+        free(l->buckets);
         free(l);
         return NULL;
     }
-    l->cap = cap ? cap : 1;
+    for (size_t i = 0; i < nb; i++)
+        l->buckets[i] = -1;
+    l->bucket_mask = nb - 1;
+    l->cap = cap;
     return l;
 }
 
@@ -396,28 +441,47 @@ void dm_host_log_free(dm_host_log **pl)
     for (size_t i = 0; i < l->cap; i++)
         free(l->ring[i].text);
     free(l->ring);
+    free(l->buckets);
     free(l);
     *pl = NULL;
+}
+
+/* Take the slot out of its hash chain. */
+static void unindex(dm_host_log *l, size_t slot)
+{
+    int32_t *p = &l->buckets[id_hash(l, l->ring[slot].id)];
+
+    while (*p >= 0 && (size_t)*p != slot)
+        p = &l->ring[*p].hnext;
+    if (*p >= 0)
+        *p = l->ring[slot].hnext;
 }
 
 dm_host_entry *dm_host_log_add(dm_host_log *l, const dm_host_entry *e)
 {
     char *text = strdup(e->text ? e->text : "");
-    dm_host_entry *slot;
+    size_t slot, b;
 
     if (!text)
         return NULL;
     if (l->count == l->cap) {
         /* the oldest goes; a held one that old has been waiting for a very long time */
+        unindex(l, l->head);
+        count_status(l, l->ring[l->head].status, -1);
         free(l->ring[l->head].text);
+        l->ring[l->head].text = NULL;
         l->head = (l->head + 1) % l->cap;
         l->count--;
     }
-    slot = &l->ring[(l->head + l->count) % l->cap];
-    *slot = *e;
-    slot->text = text;
+    slot = (l->head + l->count) % l->cap;
+    l->ring[slot] = *e;
+    l->ring[slot].text = text;
+    b = id_hash(l, e->id);
+    l->ring[slot].hnext = l->buckets[b];
+    l->buckets[b] = (int32_t)slot;
+    count_status(l, e->status, 1);
     l->count++;
-    return slot;
+    return &l->ring[slot];
 }
 
 dm_host_entry *dm_host_log_at(dm_host_log *l, size_t i)
@@ -432,12 +496,28 @@ size_t dm_host_log_count(const dm_host_log *l)
 
 dm_host_entry *dm_host_log_find(dm_host_log *l, const char *id)
 {
-    for (size_t i = l->count; i-- > 0;) {
-        dm_host_entry *e = dm_host_log_at(l, i);
-        if (!strcmp(e->id, id))
-            return e;
-    }
+    for (int32_t i = l->buckets[id_hash(l, id)]; i >= 0; i = l->ring[i].hnext)
+        if (!strcmp(l->ring[i].id, id))
+            return &l->ring[i];
     return NULL;
+}
+
+void dm_host_log_set_status(dm_host_log *l, dm_host_entry *e, dm_host_status st, int reason)
+{
+    count_status(l, e->status, -1);
+    e->status = st;
+    e->reason = reason;
+    count_status(l, st, 1);
+}
+
+size_t dm_host_log_held(const dm_host_log *l)
+{
+    return l->held;
+}
+
+size_t dm_host_log_waiting(const dm_host_log *l)
+{
+    return l->waiting;
 }
 
 void dm_host_log_forget_owner(dm_host_log *l, const void *owner)
@@ -460,8 +540,8 @@ char *dm_host_entry_json(const dm_host_entry *e, int full)
     cJSON_AddStringToObject(o, "id", e->id);
     cJSON_AddStringToObject(o, "status", dm_host_status_name(e->status));
     cJSON_AddNumberToObject(o, "t_ms", (double)e->t_ms);
-    if (e->status == DM_HOST_REJECTED && e->reason >= 0)
-        cJSON_AddStringToObject(o, "reason", dm_mod_reason_code((dm_mod_reason)e->reason));
+    if (e->status == DM_HOST_REJECTED && e->reason > 0)
+        cJSON_AddStringToObject(o, "reason", dm_net_err_code((dm_net_err)e->reason));
     if (full) {
         snprintf(color, sizeof color, "#%06X", (unsigned)e->color);
         cJSON_AddStringToObject(o, "author", e->author);
@@ -474,42 +554,6 @@ char *dm_host_entry_json(const dm_host_entry *e, int full)
     s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
-}
-
-/* ------------------------------------------------------------ pending */
-
-int dm_host_pending_push(dm_host_pending *p, const char *id)
-{
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        char (*ids)[DM_HOST_ID_LEN];
-        if (cap > PENDING_CAP)
-            return -1;
-        ids = realloc(p->ids, cap * sizeof *ids);
-        if (!ids)
-            return -1;
-        p->ids = ids;
-        p->cap = cap;
-    }
-    snprintf(p->ids[p->count++], DM_HOST_ID_LEN, "%s", id);
-    return 0;
-}
-
-int dm_host_pending_remove(dm_host_pending *p, const char *id)
-{
-    for (size_t i = 0; i < p->count; i++)
-        if (!strcmp(p->ids[i], id)) {
-            memmove(p->ids[i], p->ids[i + 1], (p->count - i - 1) * sizeof p->ids[0]);
-            p->count--;
-            return 1;
-        }
-    return 0;
-}
-
-void dm_host_pending_free(dm_host_pending *p)
-{
-    free(p->ids);
-    memset(p, 0, sizeof *p);
 }
 
 /* ------------------------------------------------------------ rate */
@@ -561,6 +605,7 @@ char *dm_host_state_json(dm_moderation *m, size_t held, size_t waiting)
         cJSON_AddStringToObject(j, "kind", r->is_regex ? "regex" : "keyword");
         cJSON_AddStringToObject(j, "pattern", r->pattern);
         cJSON_AddNumberToObject(j, "hits", (double)r->hits);
+        cJSON_AddNumberToObject(j, "limit_hits", (double)r->limit_hits);
         cJSON_AddItemToArray(rules, j);
     }
     bans = cJSON_AddArrayToObject(o, "bans");

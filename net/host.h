@@ -3,8 +3,8 @@
  * the host token, login sessions and the limit on wrong tokens, the
  * console's JSON commands, the console's log of recent comments with their
  * status, comments waiting for approval or for a paused feed to resume, and
- * the comments-per-minute counter. server.c wires them to libwebsockets; docs/protocol.md ("Host
- * console") documents the messages.
+ * the comments-per-minute counter. console.c and http.c wire them to
+ * libwebsockets; docs/protocol.md ("Host console") documents the messages.
  *
  * Thread-safety: none; the service thread only.
  */
@@ -63,7 +63,7 @@ int dm_host_auth_logout(dm_host_auth *a, const char *header);
  * Wrong tokens posted to the login form, by client address: at most
  * DM_HOST_LOGIN_TRIES in any DM_HOST_LOGIN_WINDOW_S seconds. A fixed table
  * (all zero: empty), so a flood of addresses cannot grow it. Times are the
- * caller's clock in seconds (dm_net_now), so tests can pass their own.
+ * caller's clock in seconds (dm_now), so tests can pass their own.
  */
 typedef struct dm_host_login_limit {
     struct {
@@ -103,6 +103,17 @@ typedef enum dm_host_cmd_kind {
     DM_HOST_CLEAR,           /* {"type":"clear"} */
     DM_HOST_PING,            /* {"type":"ping"} */
     DM_HOST_STATS,           /* {"type":"stats"}: the figures now (they also come every second) */
+    /* the film and the night (docs/protocol.md, "Film controls"); carried out by the player */
+    DM_HOST_FILM_PLAY,       /* {"type":"film_play"} */
+    DM_HOST_FILM_PAUSE,      /* {"type":"film_pause"} */
+    DM_HOST_FILM_SEEK,       /* {"type":"film_seek","seconds":N}, 0 <= N */
+    DM_HOST_FILM_SEEK_BY,    /* {"type":"film_seek_by","seconds":N}, negative: back */
+    DM_HOST_FILM_NEXT,       /* {"type":"film_next"} */
+    DM_HOST_FILM_PREV,       /* {"type":"film_prev"} */
+    DM_HOST_FILM_JUMP,       /* {"type":"film_jump","entry":N}, 0-based */
+    DM_HOST_FILM_VOLUME,     /* {"type":"film_volume","volume":N}, 0..100 */
+    DM_HOST_BREAK_NOW,       /* {"type":"break_now"}: the intermission ends, the next film starts */
+    DM_HOST_BREAK_ADD,       /* {"type":"break_add","seconds":N}, 0 < N <= 3600 */
 } dm_host_cmd_kind;
 
 typedef struct dm_host_cmd {
@@ -110,18 +121,16 @@ typedef struct dm_host_cmd {
     char id[DM_HOST_ID_LEN];  /* approve, reject, delete */
     char who[DM_HOST_WHO_LEN];/* ban, unban */
     int on;                   /* approval */
-    double value;             /* slow_mode seconds, rate_cap per minute */
+    double value;             /* slow_mode seconds, rate_cap per minute; film_seek, film_seek_by, break_add seconds,
+                                 film_volume volume, film_jump entry */
     int is_regex;             /* add_rule, preview */
     char *pattern;            /* add_rule, preview: malloc'd, the caller frees */
     uint32_t rule;            /* remove_rule */
 } dm_host_cmd;
 
-/* Parse one console message. 0, or -1 with a code ("bad_json", "unknown_type",
- * "bad_message") and a sentence. */
-int dm_host_parse(const char *buf, size_t len, dm_host_cmd *cmd, const char **code, const char **message);
-
-/* {"type":"error","code":...,"message":...}; malloc'd. */
-char *dm_host_error_json(const char *code, const char *message);
+/* Parse one console message: DM_NET_OK, or DM_NET_BAD_JSON, DM_NET_UNKNOWN_TYPE,
+ * DM_NET_BAD_MESSAGE (the registry's codes, net_errors.h). */
+dm_net_err dm_host_parse(const char *buf, size_t len, dm_host_cmd *cmd);
 
 /* ------------------------------------------------------------ log */
 
@@ -145,11 +154,20 @@ typedef struct dm_host_entry {
     uint32_t color;
     dm_mode mode;
     dm_size size;
-    dm_host_status status;
-    int reason;                     /* dm_mod_reason when rejected, -1 otherwise */
+    dm_host_status status;          /* change it with dm_host_log_set_status, which keeps the counts */
+    int reason;                     /* rejected: why, a dm_net_err (net_errors.h); -1 otherwise */
+    int in_flight;                  /* released, being recorded: no decision or delete applies until it is shown */
     void *owner;                    /* held/waiting: the sender's connection, NULL once it left */
+    int32_t hnext;                  /* the log's index: next slot with the same hash, -1 none */
 } dm_host_entry;
 
+/*
+ * The console's list: the newest `cap` comments, oldest first, found by id
+ * in constant time (a hash index), with the number held and waiting kept as
+ * statuses change, so no decision scans the list. Held and waiting comments
+ * are those of the list (arrival order is list order); one pushed out by
+ * `cap` newer comments can no longer be decided on.
+ */
 typedef struct dm_host_log dm_host_log;
 
 dm_host_log *dm_host_log_new(size_t cap);
@@ -159,23 +177,15 @@ dm_host_entry *dm_host_log_add(dm_host_log *l, const dm_host_entry *e);
 dm_host_entry *dm_host_log_find(dm_host_log *l, const char *id);
 size_t dm_host_log_count(const dm_host_log *l);
 dm_host_entry *dm_host_log_at(dm_host_log *l, size_t i);      /* 0 = oldest */
+/* Set an entry's status and reason (-1: none), keeping the counts below. */
+void dm_host_log_set_status(dm_host_log *l, dm_host_entry *e, dm_host_status st, int reason);
+size_t dm_host_log_held(const dm_host_log *l);                /* entries held for approval */
+size_t dm_host_log_waiting(const dm_host_log *l);             /* entries waiting for the feed to resume */
 /* A connection left: its waiting comments are no longer answered. */
 void dm_host_log_forget_owner(dm_host_log *l, const void *owner);
 
 /* {"type":"comment",...} or {"type":"status",...} for the console; malloc'd. */
 char *dm_host_entry_json(const dm_host_entry *e, int full);
-
-/* ------------------------------------------------------------ pending */
-
-/* Held or waiting comments, in arrival order (ids of log entries). */
-typedef struct dm_host_pending {
-    char (*ids)[DM_HOST_ID_LEN];
-    size_t count, cap;
-} dm_host_pending;
-
-int dm_host_pending_push(dm_host_pending *p, const char *id);   /* 0 or -1 when full (cap) */
-int dm_host_pending_remove(dm_host_pending *p, const char *id); /* 1 if it was there */
-void dm_host_pending_free(dm_host_pending *p);
 
 /* ------------------------------------------------------------ rate */
 

@@ -1,6 +1,20 @@
 /*
  * moderation.c - blocklist, bans, slow mode, rate cap, approval and pause
  * decisions for a live screening (see moderation.h).
+ *
+ * The blocklist matches each comment's text normalised once (NFKC, case
+ * folding, white space removed: dm_text_normalize, the engine's filters'
+ * rule), then every rule in turn: a keyword is a substring of the normalised
+ * text, a regular expression (pcre2) is tried on the text as written and on
+ * its normalised form.
+ *
+ * Regular expressions run on the network thread, so their work is bounded:
+ * JIT where pcre2 has it, and a match context with match, depth and heap
+ * limits. A match that reaches a limit counts as no match (the comment is
+ * not blocked by that rule), is counted on the rule and reported
+ * (dm_mod_limit_rule), so the host learns of it. A new rule (or a preview)
+ * is first tried on probe texts built from its own characters; one that
+ * reaches the limit there is refused as pathological.
  */
 #include "moderation.h"
 
@@ -11,15 +25,29 @@
 #include <string.h>
 #include <sys/random.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #define RECENT_CAP 500
+#define MATCH_LIMIT 10000         /* pcre2 match() calls per match: under 0.5 ms at worst; ordinary rules need a few hundred */
+#define DEPTH_LIMIT 1000          /* backtracking depth (interpreter) */
+#define HEAP_LIMIT_KIB 1024       /* backtracking memory (interpreter) */
+#define PROBE_LEN 100             /* code points of a probe text: a comment's cap */
 #define MAX_RULES 4096
 #define MAX_BANS 65536
 #define SETTINGS_MAX_BYTES (4 << 20)
 
 typedef struct rule {
     dm_mod_rule pub;          /* what callers see */
-    dm_filter *filter;        /* the rule alone, compiled */
+    char *keyword;            /* a keyword rule: its normalised form */
+    pcre2_code *re;           /* a regex rule, compiled */
 } rule;
+
+/* A text as the rules see it: written and normalised (norm NULL: invalid UTF-8, only regexes on the text). */
+typedef struct mod_text {
+    const char *text;
+    const char *norm;
+} mod_text;
 
 typedef struct author_slot {
     char *author;             /* owned; NULL = empty slot */
@@ -41,18 +69,28 @@ struct dm_moderation {
     int approval;             /* hold every comment for the host */
     int paused;               /* hold every comment until resumed */
     char *recent[RECENT_CAP]; /* ring of recent texts for previews */
+    char *recent_norm[RECENT_CAP]; /* ...and their normalised forms */
+    pcre2_match_data *md;     /* one match data for every regex, service thread only */
+    pcre2_match_context *mctx;/* the limits every match runs under */
+    int jit;                  /* pcre2 has a JIT compiler */
+    uint32_t limit_rule;      /* a rule that reached a limit in the last check, 0 none */
+    uint64_t limit_hits;      /* matches that reached a limit, all rules */
     size_t recent_next;       /* next slot to write */
     dm_mod_stats stats;
     char message[160];        /* dm_mod_message's buffer */
 };
 
-static const char *const reason_codes[DM_MOD_REASON_COUNT] = {
-    "blocked", "banned", "slow_mode", "busy", "rejected",
-};
+static void rule_clear(rule *r)
+{
+    free((char *)r->pub.pattern);
+    free(r->keyword);
+    pcre2_code_free(r->re);
+    memset(r, 0, sizeof *r);
+}
 
 const char *dm_mod_reason_code(dm_mod_reason r)
 {
-    return (unsigned)r < DM_MOD_REASON_COUNT ? reason_codes[r] : "?";
+    return dm_net_err_code(dm_mod_reason_err(r));
 }
 
 dm_moderation *dm_mod_new(void)
@@ -62,6 +100,21 @@ dm_moderation *dm_mod_new(void)
     if (!m)
         return NULL;
     m->next_rule_id = 1;
+    m->md = pcre2_match_data_create(1, NULL);
+    m->mctx = pcre2_match_context_create(NULL);
+    if (!m->md || !m->mctx) {
+        pcre2_match_data_free(m->md);
+        pcre2_match_context_free(m->mctx);
+        free(m);
+        return NULL;
+    }
+    dm_mod_set_match_limit(m, MATCH_LIMIT);
+    pcre2_set_depth_limit(m->mctx, DEPTH_LIMIT);
+    pcre2_set_heap_limit(m->mctx, HEAP_LIMIT_KIB);
+    {
+        uint32_t jit = 0;
+        m->jit = pcre2_config(PCRE2_CONFIG_JIT, &jit) >= 0 && jit;
+    }
     return m;
 }
 
@@ -71,10 +124,8 @@ void dm_mod_free(dm_moderation **pm)
 
     if (!m)
         return;
-    for (size_t i = 0; i < m->rule_count; i++) {
-        free((char *)m->rules[i].pub.pattern);
-        dm_filter_free(&m->rules[i].filter);
-    }
+    for (size_t i = 0; i < m->rule_count; i++)
+        rule_clear(&m->rules[i]);
     free(m->rules);
     for (size_t i = 0; i < m->ban_count; i++)
         free(m->bans[i]);
@@ -82,39 +133,129 @@ void dm_mod_free(dm_moderation **pm)
     for (size_t i = 0; i < m->author_cap; i++)
         free(m->authors[i].author);
     free(m->authors);
-    for (size_t i = 0; i < RECENT_CAP; i++)
+    for (size_t i = 0; i < RECENT_CAP; i++) {
         free(m->recent[i]);
+        free(m->recent_norm[i]);
+    }
+    pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
     free(m);
     *pm = NULL;
 }
 
 /* ------------------------------------------------------------ rules */
 
-/* Compile one rule into its own filter; NULL with err filled on a bad rule. */
-static dm_filter *compile_rule(int is_regex, const char *pattern, char *err, size_t errlen)
+/* 1 when a match result says a limit was reached rather than whether the text matched. */
+static int limit_reached(int rc)
 {
-    dm_filter *f = dm_filter_new();
-    dm_diag diag = { 0 };
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+           rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
+
+/* 1 match, 0 no match, -1 a limit was reached (no match either). */
+static int regex_try(dm_moderation *m, const pcre2_code *re, const char *s)
+{
     int rc;
 
-    if (!f) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    rc = is_regex ? dm_filter_add_regex(f, pattern, &diag) : dm_filter_add_keyword(f, pattern);
-    if (rc) {
-        if (is_regex)
-            snprintf(err, errlen, "%s", diag.error);
-        else
+    if (!s)
+        return 0;
+    rc = pcre2_match(re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, m->md, m->mctx);
+    if (rc >= 0)
+        return 1;
+    return limit_reached(rc) ? -1 : 0;
+}
+
+/*
+ * Texts that make a pathological pattern backtrack without end: runs of
+ * PROBE_LEN - 1 of a character, then one that may not fit the pattern's
+ * end. The characters are the pattern's own letters, digits and punctuation
+ * and a few common ones. A pattern that reaches a limit on any probe is
+ * refused. A heuristic: what it misses (a class the probes do not cover) is
+ * still bounded by the limits at match time.
+ */
+static int probe_pathological(dm_moderation *m, const pcre2_code *re, const char *pattern)
+{
+    static const char common[] = "a0 .-";
+    static const char ends[] = "!\001b";
+    char chars[40], probe[PROBE_LEN + 1];
+    size_t nc = 0;
+
+    for (const char *p = common; *p; p++)
+        chars[nc++] = *p;
+    for (const char *p = pattern; *p && nc < sizeof chars; p++)
+        if ((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && !memchr(chars, *p, nc))
+            chars[nc++] = *p;
+    for (size_t i = 0; i < nc; i++)
+        for (const char *e = ends; *e; e++) {
+            memset(probe, chars[i], PROBE_LEN - 1);
+            probe[PROBE_LEN - 1] = *e == chars[i] ? '!' : *e;
+            probe[PROBE_LEN] = 0;
+            if (regex_try(m, re, probe) < 0)
+                return 1;
+        }
+    return 0;
+}
+
+/* Compile one rule; 0, or a negative DM_E* with err filled on a bad rule. */
+static int compile_rule(dm_moderation *m, rule *r, int is_regex, const char *pattern, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->pub.is_regex = is_regex;
+    if (is_regex) {
+        int code;
+        PCRE2_SIZE off;
+        r->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS,
+                              &code, &off, NULL);
+        if (!r->re) {
+            PCRE2_UCHAR msg[160];
+            pcre2_get_error_message(code, msg, sizeof msg);
+            snprintf(err, errlen, "regex /%s/ at offset %zu: %s", pattern, (size_t)off, (char *)msg);
+            return DM_EINVAL;
+        }
+        if (m->jit)
+            (void)pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);   /* without it the interpreter runs, as bounded */
+        if (probe_pathological(m, r->re, pattern)) {
+            snprintf(err, errlen, "regex /%s/ takes too long on some comments (catastrophic backtracking, "
+                                  "e.g. a repetition inside a repetition): rewrite it", pattern);
+            rule_clear(r);
+            return DM_EINVAL;
+        }
+    } else {
+        r->keyword = dm_text_normalize(pattern);
+        if (!r->keyword || !r->keyword[0]) {
             snprintf(err, errlen, "keyword \"%s\" is empty after normalisation or not valid UTF-8", pattern);
-        dm_filter_free(&f);
+            rule_clear(r);
+            return DM_EINVAL;
+        }
     }
-    return f;
+    return 0;
+}
+
+/* 1 when the rule blocks the text; a limit reached on either form is counted on the rule and is no match. */
+static int rule_hits(dm_moderation *m, rule *r, const mod_text *t)
+{
+    int a, b;
+
+    if (r->keyword)
+        return t->norm && strstr(t->norm, r->keyword) != NULL;
+    a = regex_try(m, r->re, t->text);
+    if (a > 0)
+        return 1;
+    b = regex_try(m, r->re, t->norm);
+    if (b > 0)
+        return 1;
+    if (a < 0 || b < 0) {
+        r->pub.limit_hits++;
+        m->limit_hits++;
+        m->limit_rule = r->pub.id;
+    }
+    return 0;
 }
 
 int dm_mod_add_rule(dm_moderation *m, int is_regex, const char *pattern, char *err, size_t errlen)
 {
-    rule r = { 0 };
+    rule r;
+    int rc;
 
     if (!pattern) {
         snprintf(err, errlen, "no pattern");
@@ -124,9 +265,9 @@ int dm_mod_add_rule(dm_moderation *m, int is_regex, const char *pattern, char *e
         snprintf(err, errlen, "at most %d rules", MAX_RULES);
         return DM_ETOOBIG;
     }
-    r.filter = compile_rule(is_regex, pattern, err, errlen);
-    if (!r.filter)
-        return DM_EINVAL;
+    rc = compile_rule(m, &r, is_regex, pattern, err, errlen);
+    if (rc)
+        return rc;
     r.pub.pattern = strdup(pattern);
     if (!r.pub.pattern)
         goto nomem;
@@ -139,12 +280,10 @@ int dm_mod_add_rule(dm_moderation *m, int is_regex, const char *pattern, char *e
         m->rule_cap = cap;
     }
     r.pub.id = m->next_rule_id++;
-    r.pub.is_regex = is_regex;
     m->rules[m->rule_count++] = r;
     return (int)r.pub.id;
 nomem:
-    free((char *)r.pub.pattern);
-    dm_filter_free(&r.filter);
+    rule_clear(&r);
     snprintf(err, errlen, "out of memory");
     return DM_ENOMEM;
 }
@@ -154,8 +293,7 @@ int dm_mod_remove_rule(dm_moderation *m, uint32_t id)
     for (size_t i = 0; i < m->rule_count; i++) {
         if (m->rules[i].pub.id != id)
             continue;
-        free((char *)m->rules[i].pub.pattern);
-        dm_filter_free(&m->rules[i].filter);
+        rule_clear(&m->rules[i]);
         memmove(&m->rules[i], &m->rules[i + 1], (m->rule_count - i - 1) * sizeof *m->rules);
         m->rule_count--;
         return 0;
@@ -173,32 +311,30 @@ const dm_mod_rule *dm_mod_rule_at(const dm_moderation *m, size_t i)
     return i < m->rule_count ? &m->rules[i].pub : NULL;
 }
 
-static int filter_hits(const dm_filter *f, const char *text)
-{
-    dm_comment c = { 0 };
-
-    c.text = (char *)text;
-    return dm_filter_match(f, &c);
-}
-
 int dm_mod_preview(dm_moderation *m, int is_regex, const char *pattern, const char **out, size_t cap,
                    char *err, size_t errlen)
 {
-    dm_filter *f = compile_rule(is_regex, pattern, err, errlen);
+    rule r;
     size_t n = 0;
-    int hits = 0;
+    int hits = 0, rc = compile_rule(m, &r, is_regex, pattern, err, errlen);
 
-    if (!f)
-        return DM_EINVAL;
+    uint64_t limit_hits = m->limit_hits;
+    uint32_t limit_rule = m->limit_rule;
+
+    if (rc)
+        return rc;
     for (size_t k = 1; k <= RECENT_CAP; k++) {
-        const char *t = m->recent[(m->recent_next + RECENT_CAP - k) % RECENT_CAP];
-        if (!t || !filter_hits(f, t))
+        size_t i = (m->recent_next + RECENT_CAP - k) % RECENT_CAP;
+        mod_text t = { m->recent[i], m->recent_norm[i] };
+        if (!t.text || !rule_hits(m, &r, &t))
             continue;
         hits++;
         if (n < cap)
-            out[n++] = t;
+            out[n++] = t.text;
     }
-    dm_filter_free(&f);
+    rule_clear(&r);
+    m->limit_hits = limit_hits;   /* a preview's limits are not the blocklist's */
+    m->limit_rule = limit_rule;
     return hits;
 }
 
@@ -274,27 +410,52 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
+/*
+ * Rebuild the table at `cap` slots, keeping only authors whose last comment
+ * is recent enough for slow mode to hold them back at `now`: the others are
+ * free to comment anyway, so a screening's passing audience does not stay
+ * in memory. 0, or -1 when out of memory (the table is unchanged).
+ */
+static int authors_rebuild(dm_moderation *m, size_t cap, double now)
+{
+    author_slot *old = m->authors, *fresh = calloc(cap, sizeof *fresh);
+    size_t count = 0;
+
+    if (!fresh)
+        return -1;
+    for (size_t k = 0; k < m->author_cap; k++) {
+        size_t i;
+        if (!old[k].author)
+            continue;
+        if (now - old[k].last >= m->slow_mode_s) {
+            free(old[k].author);
+            continue;
+        }
+        i = (size_t)hash_str(old[k].author) & (cap - 1);
+        while (fresh[i].author)
+            i = (i + 1) & (cap - 1);
+        fresh[i] = old[k];
+        count++;
+    }
+    free(old);
+    m->authors = fresh;
+    m->author_cap = cap;
+    m->author_count = count;
+    return 0;
+}
+
 /* The slot of `author`, inserted if new; NULL when out of memory. */
-static author_slot *author_find(dm_moderation *m, const char *author)
+static author_slot *author_find(dm_moderation *m, const char *author, double now)
 {
     size_t i;
 
     if (m->author_count * 2 >= m->author_cap) {
-        size_t cap = m->author_cap ? m->author_cap * 2 : 256;
-        author_slot *old = m->authors, *fresh = calloc(cap, sizeof *fresh);
-        if (!fresh)
+        /* half full: forget the authors slow mode no longer holds, and grow only if that was not enough */
+        size_t cap = m->author_cap ? m->author_cap : 256;
+        if (authors_rebuild(m, cap, now))
             return NULL;
-        for (size_t k = 0; k < m->author_cap; k++) {
-            if (!old[k].author)
-                continue;
-            i = (size_t)hash_str(old[k].author) & (cap - 1);
-            while (fresh[i].author)
-                i = (i + 1) & (cap - 1);
-            fresh[i] = old[k];
-        }
-        free(old);
-        m->authors = fresh;
-        m->author_cap = cap;
+        if (m->author_count * 4 >= m->author_cap && authors_rebuild(m, m->author_cap * 2, now))
+            return NULL;
     }
     i = (size_t)hash_str(author) & (m->author_cap - 1);
     while (m->authors[i].author && strcmp(m->authors[i].author, author))
@@ -309,16 +470,41 @@ static author_slot *author_find(dm_moderation *m, const char *author)
     return &m->authors[i];
 }
 
+uint32_t dm_mod_limit_rule(const dm_moderation *m)
+{
+    return m->limit_rule;
+}
+
+uint64_t dm_mod_limit_hits(const dm_moderation *m)
+{
+    return m->limit_hits;
+}
+
+void dm_mod_set_match_limit(dm_moderation *m, uint32_t limit)
+{
+    pcre2_set_match_limit(m->mctx, limit ? limit : 1);
+}
+
+size_t dm_mod_author_count(const dm_moderation *m)
+{
+    return m->author_count;
+}
+
 /* ------------------------------------------------------------ decisions */
 
-static void remember(dm_moderation *m, const char *text)
+/* Keep a checked text for previews; `norm` (malloc'd or NULL) is taken over. */
+static void remember(dm_moderation *m, const char *text, char *norm)
 {
     char *copy = strdup(text);
 
-    if (!copy)
+    if (!copy) {
+        free(norm);
         return;
+    }
     free(m->recent[m->recent_next]);
+    free(m->recent_norm[m->recent_next]);
     m->recent[m->recent_next] = copy;
+    m->recent_norm[m->recent_next] = norm;
     m->recent_next = (m->recent_next + 1) % RECENT_CAP;
 }
 
@@ -349,24 +535,21 @@ static dm_mod_verdict refuse(dm_moderation *m, dm_mod_reason r, dm_mod_reason *o
     return DM_MOD_REJECT;
 }
 
-dm_mod_verdict dm_mod_check(dm_moderation *m, const char *author, const char *address, const char *text,
-                            double now, dm_mod_reason *reason)
+static dm_mod_verdict decide(dm_moderation *m, const char *author, const char *address, const mod_text *t,
+                             double now, dm_mod_reason *reason)
 {
     author_slot *slot = NULL;
 
-    m->stats.checked++;
-    if (text)
-        remember(m, text);
     if (dm_mod_is_banned(m, author, address))
         return refuse(m, DM_MOD_BANNED, reason);
-    for (size_t i = 0; text && i < m->rule_count; i++) {
-        if (filter_hits(m->rules[i].filter, text)) {
+    for (size_t i = 0; t->text && i < m->rule_count; i++) {
+        if (rule_hits(m, &m->rules[i], t)) {
             m->rules[i].pub.hits++;
             return refuse(m, DM_MOD_BLOCKED, reason);
         }
     }
     if (m->slow_mode_s > 0 && author) {
-        slot = author_find(m, author);
+        slot = author_find(m, author, now);
         if (slot && now - slot->last < m->slow_mode_s)
             return refuse(m, DM_MOD_SLOW, reason);
     }
@@ -382,18 +565,37 @@ dm_mod_verdict dm_mod_check(dm_moderation *m, const char *author, const char *ad
     return DM_MOD_ACCEPT;
 }
 
+dm_mod_verdict dm_mod_check(dm_moderation *m, const char *author, const char *address, const char *text,
+                            double now, dm_mod_reason *reason)
+{
+    mod_text t = { text, text ? dm_text_normalize(text) : NULL };   /* normalised once, for every rule */
+    dm_mod_verdict v;
+
+    m->stats.checked++;
+    m->limit_rule = 0;
+    v = decide(m, author, address, &t, now, reason);
+    if (text)
+        remember(m, text, (char *)t.norm);   /* the preview ring takes the normalised form over */
+    return v;
+}
+
+dm_net_err dm_mod_reason_err(dm_mod_reason r)
+{
+    static const dm_net_err errs[DM_MOD_REASON_COUNT] = {
+        [DM_MOD_BLOCKED] = DM_NET_BLOCKED, [DM_MOD_BANNED] = DM_NET_BANNED, [DM_MOD_SLOW] = DM_NET_SLOW_MODE,
+        [DM_MOD_BUSY] = DM_NET_BUSY, [DM_MOD_REJECTED] = DM_NET_REJECTED,
+    };
+
+    return (unsigned)r < DM_MOD_REASON_COUNT ? errs[r] : DM_NET_INTERNAL;
+}
+
 const char *dm_mod_message(dm_moderation *m, dm_mod_reason reason)
 {
-    switch (reason) {
-    case DM_MOD_BLOCKED: return "This comment contains something the host has blocked.";
-    case DM_MOD_BANNED: return "The host has blocked your comments for this screening.";
-    case DM_MOD_SLOW:
+    if (reason == DM_MOD_SLOW) {
         snprintf(m->message, sizeof m->message, "Slow mode: one comment every %g s.", m->slow_mode_s);
         return m->message;
-    case DM_MOD_BUSY: return "Too many comments right now; try again in a few seconds.";
-    case DM_MOD_REJECTED: return "The host did not approve this comment.";
-    default: return "Refused.";
     }
+    return dm_net_err_message(dm_mod_reason_err(reason));
 }
 
 /* ------------------------------------------------------------ settings */

@@ -8,7 +8,8 @@
  *   live, with a preview of what a new rule would have blocked recently;
  * - bans: an author (connection identity) or an address hash, for the rest of
  *   the screening;
- * - slow mode: the least time between two comments of one author;
+ * - slow mode: the least time between two comments of one author (authors
+ *   are forgotten once slow mode would let them comment anyway);
  * - a global rate cap over all authors;
  * - approval mode: comments wait for the host's approve or reject;
  * - a paused feed: comments wait until it resumes.
@@ -27,6 +28,7 @@
 #include <stdint.h>
 
 #include "danmaku.h"
+#include "net_errors.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,7 +54,8 @@ typedef enum dm_mod_reason {
     DM_MOD_REASON_COUNT = 5
 } dm_mod_reason;
 
-/* Stable machine-readable code of a reason ("blocked", ...). */
+/* The registry's error for a reason (net_errors.h), and its code ("blocked", ...). */
+dm_net_err dm_mod_reason_err(dm_mod_reason r);
 const char *dm_mod_reason_code(dm_mod_reason r);
 
 typedef struct dm_mod_rule {
@@ -60,6 +63,7 @@ typedef struct dm_mod_rule {
     int is_regex;             /* 0: keyword, 1: regular expression */
     const char *pattern;      /* as the host typed it; owned by the moderation */
     uint64_t hits;            /* comments it has blocked */
+    uint64_t limit_hits;      /* matches that reached pcre2's limits (counted as no match) */
 } dm_mod_rule;
 
 typedef struct dm_mod_stats {
@@ -88,12 +92,14 @@ int dm_mod_load_file(dm_moderation *m, const char *path, char *err, size_t errle
 dm_mod_verdict dm_mod_check(dm_moderation *m, const char *author, const char *address, const char *text,
                             double now, dm_mod_reason *reason);
 
-/* Human sentence for a refusal, given the settings in force ("Slow mode: one
- * comment every 5 s."). Static or internal buffer; valid until the next call. */
+/* Human sentence for a refusal, given the settings in force: the registry's,
+ * but slow mode names its interval ("Slow mode: one comment every 5 s.").
+ * Static or internal buffer; valid until the next call. */
 const char *dm_mod_message(dm_moderation *m, dm_mod_reason reason);
 
 /* Blocklist. Adding returns the rule id (> 0) or a negative DM_E* with the
- * reason (bad regex, empty keyword) in err. */
+ * reason (bad regex, empty keyword, a regex that backtracks without end on
+ * probe texts) in err. */
 int dm_mod_add_rule(dm_moderation *m, int is_regex, const char *pattern, char *err, size_t errlen);
 int dm_mod_remove_rule(dm_moderation *m, uint32_t id);          /* 0 or DM_EINVAL */
 size_t dm_mod_rule_count(const dm_moderation *m);
@@ -114,6 +120,19 @@ int dm_mod_is_banned(const dm_moderation *m, const char *author, const char *add
 /* The bans in force, for the console's list. */
 size_t dm_mod_ban_count(const dm_moderation *m);
 const char *dm_mod_ban_at(const dm_moderation *m, size_t i);
+
+/*
+ * Regular expressions run under pcre2 limits (match calls, depth, heap; JIT
+ * where available): a match that reaches one is no match. The rule that did
+ * in the last dm_mod_check (0: none), and how many matches did so far.
+ */
+uint32_t dm_mod_limit_rule(const dm_moderation *m);
+uint64_t dm_mod_limit_hits(const dm_moderation *m);
+/* The match-call limit (default 10,000): for tests and benchmarks. */
+void dm_mod_set_match_limit(dm_moderation *m, uint32_t limit);
+
+/* Authors slow mode remembers now (for the tests: it stays bounded). */
+size_t dm_mod_author_count(const dm_moderation *m);
 
 /* Settings. slow mode 0 = off; rate cap 0 = off. */
 void dm_mod_set_slow_mode(dm_moderation *m, double seconds);

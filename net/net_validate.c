@@ -17,60 +17,6 @@ const uint32_t dm_net_palette[] = {
 };
 const size_t dm_net_palette_count = sizeof dm_net_palette / sizeof dm_net_palette[0];
 
-static const struct {
-    const char *code;
-    const char *message;
-} errors[DM_NET_ERR_COUNT] = {
-    [DM_NET_OK] = { "ok", "Accepted." },
-    [DM_NET_BAD_JSON] = { "bad_json", "The message is not a JSON object." },
-    [DM_NET_BAD_MESSAGE] = { "bad_message", "The message has no \"type\" or a field of the wrong type." },
-    [DM_NET_UNKNOWN_TYPE] = { "unknown_type", "Unknown message type: send \"comment\"." },
-    [DM_NET_BAD_TEXT] = { "bad_text", "The text is missing or is not valid Unicode (NUL and lone surrogates are refused)." },
-    [DM_NET_EMPTY_TEXT] = { "empty_text", "Nothing visible to show: write something." },
-    [DM_NET_TOO_LONG] = { "too_long", "Too long: keep it shorter." },
-    [DM_NET_BAD_COLOR] = { "bad_color", "Pick a colour from the palette." },
-    [DM_NET_BAD_MODE] = { "bad_mode", "Mode must be scroll, top or bottom." },
-    [DM_NET_BAD_SIZE] = { "bad_size", "Size must be small, normal or large." },
-    [DM_NET_RATE_LIMITED] = { "rate_limited", "Too fast: wait a moment." },
-    [DM_NET_BUSY] = { "busy", "The screen is busy: try again in a moment." },
-    [DM_NET_TOO_MANY_CONNECTIONS] = { "too_many_connections", "Too many connections from your address." },
-    [DM_NET_BINARY] = { "binary_not_supported", "Send text messages, not binary." },
-    [DM_NET_INTERNAL] = { "internal", "The comment could not be recorded: tell the host." },
-};
-
-const char *dm_net_err_code(dm_net_err e)
-{
-    return (unsigned)e < DM_NET_ERR_COUNT ? errors[e].code : "internal";
-}
-
-const char *dm_net_err_message(dm_net_err e)
-{
-    return (unsigned)e < DM_NET_ERR_COUNT ? errors[e].message : errors[DM_NET_INTERNAL].message;
-}
-
-char *dm_net_error_json(dm_net_err e, int retry_ms)
-{
-    cJSON *o = cJSON_CreateObject();
-    char *s;
-
-    if (!o)
-        return NULL;
-    cJSON_AddStringToObject(o, "type", "error");
-    cJSON_AddStringToObject(o, "code", dm_net_err_code(e));
-    if (e == DM_NET_RATE_LIMITED && retry_ms > 0) {
-        char msg[96];
-        int secs = (retry_ms + 999) / 1000;
-        snprintf(msg, sizeof msg, "Too fast: wait %d s.", secs);
-        cJSON_AddStringToObject(o, "message", msg);
-        cJSON_AddNumberToObject(o, "retry_ms", retry_ms);
-    } else {
-        cJSON_AddStringToObject(o, "message", dm_net_err_message(e));
-    }
-    s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
-}
-
 int dm_net_hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -136,6 +82,29 @@ static int has_forbidden_escape(const char *buf, size_t len)
         }
     }
     return pending_high;
+}
+
+/*
+ * A raw NUL byte: JSON forbids it unescaped, and cJSON would read a string
+ * only up to it, silently cutting the text. DM_NET_BAD_TEXT when it is
+ * inside a string (as for the escaped form), DM_NET_BAD_JSON elsewhere,
+ * DM_NET_OK when there is none.
+ */
+static dm_net_err raw_nul(const char *buf, size_t len)
+{
+    int in_string = 0;
+
+    if (!memchr(buf, 0, len))
+        return DM_NET_OK;
+    for (size_t i = 0; i < len; i++) {
+        if (!buf[i])
+            return in_string ? DM_NET_BAD_TEXT : DM_NET_BAD_JSON;
+        if (in_string && buf[i] == '\\')
+            i++;   /* the escaped character cannot end the string */
+        else if (buf[i] == '"')
+            in_string = !in_string;
+    }
+    return DM_NET_BAD_JSON;
 }
 
 static int is_mark(utf8proc_category_t c)
@@ -291,6 +260,9 @@ dm_net_err dm_net_parse_message(const char *buf, size_t len, const dm_net_limits
     out->mode = DM_MODE_SCROLL;
     out->size = DM_SIZE_NORMAL;
     out->color = 0xFFFFFF;
+    e = raw_nul(buf, len);
+    if (e != DM_NET_OK)
+        return e;
     root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     if (!root) {
         return has_forbidden_escape(buf, len) ? DM_NET_BAD_TEXT : DM_NET_BAD_JSON;

@@ -14,33 +14,11 @@
 #include <stdint.h>
 
 #include "danmaku.h"
+#include "net_errors.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Stable error codes sent to clients (docs/protocol.md); never renumber. */
-typedef enum dm_net_err {
-    DM_NET_OK = 0,
-    DM_NET_BAD_JSON,          /* "bad_json": not a JSON object */
-    DM_NET_BAD_MESSAGE,       /* "bad_message": no "type", or a field of the wrong type */
-    DM_NET_UNKNOWN_TYPE,      /* "unknown_type" */
-    DM_NET_BAD_TEXT,          /* "bad_text": missing text, invalid UTF-8, NUL or lone surrogate */
-    DM_NET_EMPTY_TEXT,        /* "empty_text": nothing visible once cleaned */
-    DM_NET_TOO_LONG,          /* "too_long": over the character or grapheme cap */
-    DM_NET_BAD_COLOR,         /* "bad_color": not one of the palette's colours */
-    DM_NET_BAD_MODE,          /* "bad_mode" */
-    DM_NET_BAD_SIZE,          /* "bad_size" */
-    DM_NET_RATE_LIMITED,      /* "rate_limited": token bucket empty */
-    DM_NET_BUSY,              /* "busy": the render queue is full */
-    DM_NET_TOO_MANY_CONNECTIONS, /* "too_many_connections": per-address or total cap */
-    DM_NET_BINARY,            /* "binary_not_supported" */
-    DM_NET_INTERNAL,          /* "internal": the recording could not be written */
-    DM_NET_ERR_COUNT
-} dm_net_err;
-
-const char *dm_net_err_code(dm_net_err e);     /* "bad_json", ... */
-const char *dm_net_err_message(dm_net_err e);  /* a sentence for people */
 
 /* The value of a hex digit, or -1 (JSON unicode escapes, urlencoded forms). */
 int dm_net_hexval(char c);
@@ -92,9 +70,6 @@ dm_net_err dm_net_parse_message(const char *buf, size_t len, const dm_net_limits
  * caps, DM_NET_BAD_TEXT for invalid UTF-8.
  */
 dm_net_err dm_net_clean_text(const char *text, size_t len, const dm_net_limits *lim, char **out);
-
-/* The JSON of an error message: {"type":"error","code":...,"message":...}. malloc'd. */
-char *dm_net_error_json(dm_net_err e, int retry_ms);
 
 #ifdef __cplusplus
 }

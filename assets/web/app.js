@@ -1,5 +1,6 @@
 // The audience page's logic: connect to /ws, send comments, show what the
-// server says. No framework; the protocol is docs/protocol.md.
+// server says, in the page's language (i18n.js). No framework; the protocol
+// is docs/protocol.md.
 'use strict';
 
 const PALETTE = ['#FFFFFF', '#FE0302', '#FF7204', '#FFAA02', '#FFD302', '#FFFF00', '#A0EE00',
@@ -10,16 +11,23 @@ const form = document.getElementById('send-form');
 const input = document.getElementById('text');
 const button = document.getElementById('send');
 const statusLine = document.getElementById('status');
+const leftLine = document.getElementById('left');
 const feed = document.getElementById('feed');
 const palette = document.getElementById('palette');
+const t = I18N.t;
 
 let color = PALETTE[0];
 let socket = null;
 let retryTimer = null;
-let waitUntil = 0;
+let waitUntil = 0;      // the rate limit holds until then (the server's retry_ms)
+let waitTimer = null;
+let status = null;      // what the status line says, to say again in another language
+let programme = null;   // the night's last programme message
 
-function setStatus(text, kind) {
-  statusLine.textContent = text;
+// The status line: a function of the language, said now and again when the language changes.
+function say(render, kind) {
+  status = { render, kind };
+  statusLine.textContent = render();
   statusLine.className = kind || '';
 }
 
@@ -30,7 +38,7 @@ function buildPalette() {
     b.className = 'swatch';
     b.style.background = c;
     b.title = c;
-    b.setAttribute('aria-label', 'colour ' + c);
+    b.dataset.colour = c;
     b.setAttribute('aria-pressed', String(c === color));
     b.addEventListener('click', () => {
       color = c;
@@ -40,41 +48,140 @@ function buildPalette() {
   }
 }
 
+// The palette's names, the programme and the counts in the page's language.
+function relabel() {
+  for (const b of palette.children) b.setAttribute('aria-label', t('colour.' + b.dataset.colour.slice(1)));
+  showScreening();
+  if (programme) showProgramme(programme);
+  showLeft();
+  showButton();
+  if (status) say(status.render, status.kind);
+}
+
 function choice(name) {
   const checked = document.querySelector('input[name=' + name + ']:checked');
   return checked ? checked.value : undefined;
 }
 
+// What is left before the server's caps (docs/protocol.md, "Limits in one
+// place"): grapheme clusters and code points of the text as it will be sent.
+const segmenter = typeof Intl !== 'undefined' && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
+function textLeft(text) {
+  const caps = I18N.screening.caps;
+  const graphemes = segmenter ? [...segmenter.segment(text)].length : [...text].length;
+  return Math.min(caps.graphemes - graphemes, caps.code_points - [...text].length);
+}
+
+function showLeft() {
+  const left = textLeft(input.value.trim());
+  leftLine.textContent = left >= 0 ? t('audience.left', { n: left }) : t('audience.over', { n: -left });
+  leftLine.className = left < 0 ? 'left over' : left <= 10 ? 'left low' : 'left';
+}
+
+// The button: "Send", or a countdown while the rate limit holds.
+function showButton() {
+  const wait = Math.ceil((waitUntil - Date.now()) / 1000);
+  const connected = socket && socket.readyState === WebSocket.OPEN;
+  if (wait > 0) {
+    button.textContent = t('audience.send_wait', { s: wait });
+    button.disabled = true;
+    return;
+  }
+  clearInterval(waitTimer);
+  waitTimer = null;
+  button.textContent = t('audience.send');
+  button.disabled = !connected;
+}
+
+function waitFor(ms) {
+  waitUntil = Math.max(waitUntil, Date.now() + ms);
+  if (!waitTimer) waitTimer = setInterval(showButton, 250);
+  showButton();
+}
+
 function addToFeed(text, c, id) {
   const li = document.createElement('li');
   li.textContent = text;   // never innerHTML: comments are untrusted
-  if (c) li.style.color = c;
+  // its colour as a mark beside it: the text itself keeps the page's contrast
+  if (c) li.style.setProperty('--c', c);
   if (id) li.dataset.id = id;
   feed.insertBefore(li, feed.firstChild);
   while (feed.children.length > FEED_MAX) feed.removeChild(feed.lastChild);
+}
+
+// The screening's title and, with one film, the film (a night's come in "programme").
+function showScreening() {
+  const s = I18N.screening;
+  const title = document.getElementById('screening-title');
+  title.textContent = s.title || '';
+  title.hidden = !s.title;
+  if (!programme && s.film) {
+    document.getElementById('programme').hidden = false;
+    document.getElementById('now-label').textContent = t('audience.now_playing');
+    document.getElementById('now-playing').textContent = s.film;
+    document.getElementById('next-line').hidden = true;
+  }
+}
+
+// A night of films: what is playing now and what comes next (docs/protocol.md, "programme").
+let breakTimer = null;
+function showProgramme(m) {
+  programme = m;
+  const box = document.getElementById('programme');
+  const title = (i) => (m.entries[i] ? m.entries[i].title : '');
+  const inBreak = m.state === 'intermission';
+  box.hidden = m.now < 0;
+  box.className = inBreak ? 'intermission' : '';
+  document.getElementById('night').textContent = m.night && m.night !== I18N.screening.title ? m.night : '';
+  document.getElementById('now-playing').textContent = title(m.now);
+  document.getElementById('now-aigc').hidden = !(m.entries[m.now] && m.entries[m.now].aigc);
+  document.getElementById('next-line').hidden = m.next < 0;
+  document.getElementById('next-up').textContent = title(m.next);
+  clearInterval(breakTimer);
+  const label = document.getElementById('now-label');
+  if (inBreak) {
+    // counted down here: the server sends the programme when it changes, not every second
+    if (!m.ends) m.ends = Date.now() + m.intermission_left_s * 1000;
+    const tick = () => {
+      label.textContent = t('audience.intermission_in', { s: Math.max(0, Math.ceil((m.ends - Date.now()) / 1000)) });
+    };
+    tick();
+    breakTimer = setInterval(tick, 1000);
+  } else {
+    label.textContent = t(m.paused ? 'audience.now_paused' : 'audience.now_playing');
+  }
+}
+
+// The film an intermission waits for and about when, for its refusal's sentence.
+function intermissionInfo() {
+  const m = programme;
+  if (!m || m.state !== 'intermission' || !m.entries[m.now]) return null;
+  return { film: m.entries[m.now].title, s: m.ends ? Math.max(0, Math.ceil((m.ends - Date.now()) / 1000)) : 0 };
 }
 
 function connect() {
   const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
   socket = new WebSocket(scheme + location.host + '/ws');
   socket.addEventListener('open', () => {
-    setStatus('Connected: write a comment.', 'ok');
-    button.disabled = false;
+    say(() => t('status.connected'), 'ok');
+    showButton();
     socket.send(JSON.stringify({ type: 'subscribe' }));
   });
   socket.addEventListener('message', (ev) => {
     let msg;
     try { msg = JSON.parse(ev.data); } catch (e) { return; }
     if (msg.type === 'ack') {
-      setStatus('Sent!', 'ok');
+      say(() => t('status.sent'), 'ok');
       input.value = '';
+      showLeft();
     } else if (msg.type === 'error') {
-      if (msg.code === 'rate_limited' && msg.retry_ms) waitUntil = Date.now() + msg.retry_ms;
-      setStatus(msg.message || ('Refused: ' + msg.code), 'error');
+      if (msg.code === 'rate_limited' && msg.retry_ms) waitFor(msg.retry_ms);
+      const info = intermissionInfo();
+      say(() => I18N.error(msg, info), 'error');
     } else if (msg.type === 'held') {
-      setStatus(msg.reason === 'paused' ? 'The feed is paused: your comment will show when it resumes.'
-        : 'Waiting for the host\'s approval.', 'ok');
+      say(() => t(msg.reason === 'paused' ? 'status.held_paused' : 'status.held_approval'), 'ok');
       input.value = '';
+      showLeft();
     } else if (msg.type === 'comment') {
       addToFeed(msg.text, msg.color, msg.id);
     } else if (msg.type === 'delete') {
@@ -82,12 +189,15 @@ function connect() {
       for (const li of feed.querySelectorAll('li')) if (li.dataset.id === msg.id) li.remove();
     } else if (msg.type === 'clear') {
       feed.textContent = '';
+    } else if (msg.type === 'programme') {
+      showProgramme(msg);
     }
   });
   socket.addEventListener('close', (ev) => {
-    button.disabled = true;
-    setStatus(ev.code === 1008 && ev.reason ? 'Disconnected: ' + ev.reason + '.' : 'Disconnected: reconnecting…',
-      'error');
+    showButton();
+    // the server's reason for a refused connection is one of its codes' (docs/protocol.md)
+    const code = ev.code === 1008 && ev.reason === 'too many connections' ? 'too_many_connections' : null;
+    say(() => (code ? I18N.error({ code }) : t('status.disconnected')), 'error');
     clearTimeout(retryTimer);
     retryTimer = setTimeout(connect, 3000);
   });
@@ -96,17 +206,24 @@ function connect() {
 form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const text = input.value.trim();
-  if (!text) { setStatus('Write something first.', 'error'); return; }
-  if ([...text].length > 100) { setStatus('Too long: keep it under 100 characters.', 'error'); return; }
+  if (!text) { say(() => t('status.empty'), 'error'); return; }
+  if (textLeft(text) < 0) { say(() => t('error.too_long'), 'error'); return; }
   if (Date.now() < waitUntil) {
-    setStatus('Too fast: wait ' + Math.ceil((waitUntil - Date.now()) / 1000) + ' s.', 'error');
+    const s = Math.ceil((waitUntil - Date.now()) / 1000);
+    say(() => t('error.rate_limited.wait', { s }), 'error');
     return;
   }
-  if (!socket || socket.readyState !== WebSocket.OPEN) { setStatus('Not connected yet.', 'error'); return; }
+  if (!socket || socket.readyState !== WebSocket.OPEN) { say(() => t('status.not_connected'), 'error'); return; }
   socket.send(JSON.stringify({ type: 'comment', text, color, mode: choice('mode'), size: choice('size') }));
-  setStatus('Sending…');
+  say(() => t('status.sending'));
 });
+input.addEventListener('input', showLeft);
 
 button.disabled = true;
 buildPalette();
-connect();
+I18N.onChange(relabel);
+I18N.ready.then(() => {
+  say(() => t('status.connecting'));
+  relabel();
+  connect();
+});

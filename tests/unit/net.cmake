@@ -1,6 +1,10 @@
-# The live feed's input checks (pure C, no sockets) and QR helper.
+# The live feed: its input checks (pure C, no sockets) and QR helper, the
+# hand-over between its threads and the recording's writer (a FIFO stands
+# for a stalled disk), and its lifecycle through the public API.
 if(TARGET dm_net)
   dm_add_unit_test(test_net_validate SOURCES unit/test_net_validate.c LIBS dm_net LABELS net)
+  dm_add_unit_test(test_feed SOURCES unit/test_feed.c LIBS dm_net LABELS net)
+  dm_add_unit_test(test_net_server SOURCES unit/test_net_server.c LIBS dm_net LABELS net)
 endif()
 
 # libFuzzer target for the message check (configure with -DDM_FUZZ=ON and

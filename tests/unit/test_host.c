@@ -190,48 +190,59 @@ static void test_login_limit_bounded(void **state)
     free(l);
 }
 
-static int parse(const char *json, dm_host_cmd *cmd, const char **code, const char **msg)
+static const char *parse(const char *json, dm_host_cmd *cmd)
 {
-    return dm_host_parse(json, strlen(json), cmd, code, msg);
+    return dm_net_err_code(dm_host_parse(json, strlen(json), cmd));
 }
 
 static void test_commands(void **state)
 {
     dm_host_cmd cmd;
-    const char *code, *msg;
 
     (void)state;
-    assert_int_equal(parse("{\"type\":\"approval\",\"on\":true}", &cmd, &code, &msg), 0);
+    assert_string_equal(parse("{\"type\":\"approval\",\"on\":true}", &cmd), "ok");
     assert_int_equal(cmd.kind, DM_HOST_APPROVAL);
     assert_int_equal(cmd.on, 1);
-    assert_int_equal(parse("{\"type\":\"delete\",\"id\":\"6b-17\"}", &cmd, &code, &msg), 0);
+    assert_string_equal(parse("{\"type\":\"delete\",\"id\":\"6b-17\"}", &cmd), "ok");
     assert_string_equal(cmd.id, "6b-17");
-    assert_int_equal(parse("{\"type\":\"add_rule\",\"kind\":\"regex\",\"pattern\":\"a+b\"}", &cmd, &code, &msg),
-                     0);
+    assert_string_equal(parse("{\"type\":\"add_rule\",\"kind\":\"regex\",\"pattern\":\"a+b\"}", &cmd), "ok");
     assert_int_equal(cmd.is_regex, 1);
     assert_string_equal(cmd.pattern, "a+b");
     free(cmd.pattern);
-    assert_int_equal(parse("{\"type\":\"slow_mode\",\"seconds\":5}", &cmd, &code, &msg), 0);
+    assert_string_equal(parse("{\"type\":\"slow_mode\",\"seconds\":5}", &cmd), "ok");
     assert_true(cmd.value == 5.0);
-    /* refusals, each with its code */
-    assert_int_equal(parse("nope", &cmd, &code, &msg), -1);
-    assert_string_equal(code, "bad_json");
-    assert_int_equal(parse("{\"type\":\"reboot\"}", &cmd, &code, &msg), -1);
-    assert_string_equal(code, "unknown_type");
-    assert_int_equal(parse("{\"type\":\"slow_mode\",\"seconds\":-1}", &cmd, &code, &msg), -1);
-    assert_string_equal(code, "bad_message");
-    assert_int_equal(parse("{\"type\":\"delete\"}", &cmd, &code, &msg), -1);
-    assert_int_equal(parse("{\"type\":\"ban\",\"who\":\"01234567890123456789\"}", &cmd, &code, &msg), -1);
-    assert_int_equal(parse("{\"type\":\"add_rule\",\"kind\":\"glob\",\"pattern\":\"a\"}", &cmd, &code, &msg),
-                     -1);
+    /* refusals, each with its code from the one registry */
+    assert_string_equal(parse("nope", &cmd), "bad_json");
+    assert_string_equal(parse("{\"type\":\"reboot\"}", &cmd), "unknown_type");
+    assert_string_equal(parse("{\"type\":\"slow_mode\",\"seconds\":-1}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"delete\"}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"ban\",\"who\":\"01234567890123456789\"}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"add_rule\",\"kind\":\"glob\",\"pattern\":\"a\"}", &cmd), "bad_message");
     assert_null(cmd.pattern);
+    /* the film controls: their numbers checked here, the entry against the programme by the console */
+    assert_string_equal(parse("{\"type\":\"film_pause\"}", &cmd), "ok");
+    assert_int_equal(cmd.kind, DM_HOST_FILM_PAUSE);
+    assert_string_equal(parse("{\"type\":\"film_seek_by\",\"seconds\":-10}", &cmd), "ok");
+    assert_true(cmd.value == -10.0);
+    assert_string_equal(parse("{\"type\":\"film_jump\",\"entry\":2}", &cmd), "ok");
+    assert_true(cmd.value == 2.0);
+    assert_string_equal(parse("{\"type\":\"film_volume\",\"volume\":35.5}", &cmd), "ok");
+    assert_string_equal(parse("{\"type\":\"break_add\",\"seconds\":300}", &cmd), "ok");
+    assert_int_equal(cmd.kind, DM_HOST_BREAK_ADD);
+    assert_string_equal(parse("{\"type\":\"film_seek\",\"seconds\":-1}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"film_seek\",\"seconds\":1e400}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"film_seek_by\",\"seconds\":\"10\"}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"film_jump\",\"entry\":0.5}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"film_jump\",\"entry\":-1}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"film_volume\",\"volume\":100.5}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"break_add\",\"seconds\":0}", &cmd), "bad_message");
+    assert_string_equal(parse("{\"type\":\"break_add\",\"seconds\":3601}", &cmd), "bad_message");
 }
 
 static void test_log_and_rate(void **state)
 {
     dm_host_log *l = dm_host_log_new(3);
     dm_host_entry e = { .status = DM_HOST_SHOWN, .reason = -1, .text = "hi" };
-    dm_host_pending p = { 0 };
     dm_host_rate r = { { 0 }, { 0 } };
     char *js;
     int owner;
@@ -247,19 +258,12 @@ static void test_log_and_rate(void **state)
     assert_string_equal(dm_host_log_at(l, 0)->id, "c-2");
     dm_host_log_forget_owner(l, &owner);
     assert_null(dm_host_log_find(l, "c-4")->owner);
-    dm_host_log_find(l, "c-3")->status = DM_HOST_REJECTED;
-    dm_host_log_find(l, "c-3")->reason = DM_MOD_SLOW;
+    dm_host_log_set_status(l, dm_host_log_find(l, "c-3"), DM_HOST_REJECTED, DM_NET_SLOW_MODE);
     js = dm_host_entry_json(dm_host_log_find(l, "c-3"), 0);
     assert_non_null(strstr(js, "\"status\":\"rejected\""));
     assert_non_null(strstr(js, "\"reason\":\"slow_mode\""));
     free(js);
     dm_host_log_free(&l);
-    assert_int_equal(dm_host_pending_push(&p, "a"), 0);
-    assert_int_equal(dm_host_pending_push(&p, "b"), 0);
-    assert_int_equal(dm_host_pending_remove(&p, "a"), 1);
-    assert_int_equal(dm_host_pending_remove(&p, "a"), 0);
-    assert_string_equal(p.ids[0], "b");
-    dm_host_pending_free(&p);
     /* per minute: the last 60 seconds only */
     dm_host_rate_add(&r, 100.2);
     dm_host_rate_add(&r, 100.7);
@@ -267,6 +271,54 @@ static void test_log_and_rate(void **state)
     assert_int_equal(dm_host_rate_per_minute(&r, 131.0), 3);
     assert_int_equal(dm_host_rate_per_minute(&r, 161.0), 1);
     assert_int_equal(dm_host_rate_per_minute(&r, 500.0), 0);
+}
+
+/*
+ * The list's index and counts: every entry is found by id after the ring
+ * has wrapped many times (and the ones pushed out are not), and the held and
+ * waiting counts follow status changes and evictions, with no scan.
+ */
+static void test_log_index_and_counts(void **state)
+{
+    dm_host_log *l = dm_host_log_new(1000);
+    dm_host_entry e = { .reason = -1, .text = "t" };
+    char id[32];
+
+    (void)state;
+    for (int i = 0; i < 5000; i++) {
+        snprintf(e.id, sizeof e.id, "6b04-%d", i);
+        e.status = i % 3 == 0 ? DM_HOST_HELD : i % 3 == 1 ? DM_HOST_WAITING : DM_HOST_SHOWN;
+        assert_non_null(dm_host_log_add(l, &e));
+    }
+    for (int i = 0; i < 5000; i++) {
+        dm_host_entry *f;
+        snprintf(id, sizeof id, "6b04-%d", i);
+        f = dm_host_log_find(l, id);
+        if (i < 4000) {
+            assert_null(f);
+        } else {
+            assert_non_null(f);
+            assert_string_equal(f->id, id);
+        }
+    }
+    /* ids 4000..4999: 4002, 4005... held (i % 3 == 0), 4000, 4003... waiting */
+    assert_int_equal(dm_host_log_held(l), 333);
+    assert_int_equal(dm_host_log_waiting(l), 334);
+    dm_host_log_set_status(l, dm_host_log_find(l, "6b04-4002"), DM_HOST_SHOWN, -1);
+    dm_host_log_set_status(l, dm_host_log_find(l, "6b04-4000"), DM_HOST_HELD, -1);
+    assert_int_equal(dm_host_log_held(l), 333);
+    assert_int_equal(dm_host_log_waiting(l), 333);
+    /* pushing out 1,000 shown ones takes the held and waiting with them */
+    e.status = DM_HOST_SHOWN;
+    for (int i = 0; i < 1000; i++) {
+        snprintf(e.id, sizeof e.id, "7c-%d", i);
+        assert_non_null(dm_host_log_add(l, &e));
+    }
+    assert_int_equal(dm_host_log_held(l), 0);
+    assert_int_equal(dm_host_log_waiting(l), 0);
+    assert_null(dm_host_log_find(l, "6b04-4999"));
+    assert_non_null(dm_host_log_find(l, "7c-0"));
+    dm_host_log_free(&l);
 }
 
 int main(void)
@@ -279,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_login_limit_bounded),
         cmocka_unit_test(test_commands),
         cmocka_unit_test(test_log_and_rate),
+        cmocka_unit_test(test_log_index_and_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

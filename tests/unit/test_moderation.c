@@ -189,6 +189,77 @@ static void test_settings_file(void **state)
     dm_mod_free(&m);
 }
 
+/*
+ * Slow mode remembers an author only while it can hold them back: a long
+ * screening's passing audience (a new identity per connection) does not
+ * pile up in memory.
+ */
+static void test_slow_mode_forgets(void **state)
+{
+    dm_moderation *m = dm_mod_new();
+    dm_mod_reason r;
+    char who[32];
+
+    (void)state;
+    dm_mod_set_slow_mode(m, 5);
+    for (int i = 0; i < 100000; i++) {
+        snprintf(who, sizeof who, "author-%d", i);
+        assert_int_equal(check(m, who, "hello", i * 0.01, &r), DM_MOD_ACCEPT);   /* 100 new authors a second */
+    }
+    /* those of the last 5 s (500), give or take the table's sweep, never the 100,000 */
+    assert_true(dm_mod_author_count(m) >= 500);
+    assert_true(dm_mod_author_count(m) < 2048);
+    /* and the rule still holds for a recent one */
+    assert_int_equal(check(m, "author-99999", "again", 1000.0, &r), DM_MOD_REJECT);
+    assert_int_equal(r, DM_MOD_SLOW);
+    dm_mod_free(&m);
+}
+
+/*
+ * Regular expressions are bounded: a pathological one is refused when added
+ * or previewed; one the probes miss reaches the match limit on the comment
+ * that triggers it, which then counts as no match, on the rule and in
+ * dm_mod_limit_rule. (Without limits pcre2 would take ~10 million steps on
+ * each such comment.)
+ */
+static void test_regex_limits(void **state)
+{
+    dm_moderation *m = dm_mod_new();
+    dm_mod_reason r = DM_MOD_REASON_COUNT;
+    const char *hits[4];
+    char err[300], evil[400] = "";
+    int id;
+
+    (void)state;
+    for (int i = 0; i < 59; i++)
+        strcat(evil, "\xE5\xAD\x97");   /* 字 */
+    strcat(evil, "b");
+    assert_true(dm_mod_add_rule(m, 1, "^(a|aa)+$", err, sizeof err) < 0);
+    assert_non_null(strstr(err, "too long"));
+    assert_true(dm_mod_preview(m, 1, "^(a|aa)+$", hits, 4, err, sizeof err) < 0);
+    assert_true(dm_mod_add_rule(m, 1, "(\\w+\\s?)*$", err, sizeof err) < 0);
+    assert_int_equal(dm_mod_rule_count(m), 0);
+    /* ordinary patterns pass the probes */
+    assert_true(dm_mod_add_rule(m, 1, "buy\\s+now", err, sizeof err) > 0);
+    assert_true(dm_mod_add_rule(m, 1, "^\\d{3}-\\d{4}$", err, sizeof err) > 0);
+    assert_true(dm_mod_add_rule(m, 1, "(foo|bar)+baz", err, sizeof err) > 0);
+    id = dm_mod_add_rule(m, 1, "^(\\p{Han}|\\p{Han}\\p{Han})+$", err, sizeof err);
+    assert_true(id > 0);
+    assert_int_equal(check(m, "a", evil, 0, &r), DM_MOD_ACCEPT);   /* the limit: no match */
+    assert_int_equal(dm_mod_limit_rule(m), id);
+    assert_int_equal(dm_mod_rule_at(m, 3)->limit_hits, 1);
+    assert_int_equal(dm_mod_rule_at(m, 3)->hits, 0);
+    assert_true(dm_mod_limit_hits(m) == 1);
+    assert_int_equal(check(m, "a", "\xE5\xAD\x97\xE5\xAD\x97", 1, &r), DM_MOD_REJECT);   /* 字字: a quick match blocks */
+    assert_int_equal(r, DM_MOD_BLOCKED);
+    assert_int_equal(dm_mod_limit_rule(m), 0);   /* per check */
+    assert_int_equal(check(m, "a", "BUY  now", 2, &r), DM_MOD_REJECT);
+    /* a preview meeting the limit does not count on the blocklist */
+    assert_true(dm_mod_preview(m, 1, "^(\\p{Han}|\\p{Han}\\p{Han})+$", hits, 4, err, sizeof err) >= 1);
+    assert_true(dm_mod_limit_hits(m) == 1);
+    dm_mod_free(&m);
+}
+
 static void test_tokens(void **state)
 {
     char a[25], b[25];
@@ -218,6 +289,8 @@ int main(void)
         cmocka_unit_test(test_bans_slow_mode_and_cap),
         cmocka_unit_test(test_approval_and_pause),
         cmocka_unit_test(test_settings_file),
+        cmocka_unit_test(test_slow_mode_forgets),
+        cmocka_unit_test(test_regex_limits),
         cmocka_unit_test(test_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

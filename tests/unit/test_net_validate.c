@@ -125,6 +125,28 @@ static void test_nul_and_surrogates(void **state)
     free(t);
 }
 
+/*
+ * A raw NUL byte (not the \u0000 escape) in a message: inside a string it
+ * used to be accepted and the text silently cut ("a\0b" recorded as "a");
+ * it is refused like the escaped form, bad_text, and elsewhere bad_json.
+ */
+static void test_raw_nul(void **state)
+{
+    static const char in_text[] = "{\"type\":\"comment\",\"text\":\"a\0b\"}";
+    static const char in_key[] = "{\"type\":\"comment\",\"te\0xt\":\"ab\"}";
+    static const char outside[] = "{\"type\":\"comment\",\"text\":\"ab\"}\0";
+    static const char escaped_quote[] = "{\"type\":\"comment\",\"text\":\"a\\\"\0\"}";
+    dm_net_submission s;
+
+    (void)state;
+    assert_int_equal(dm_net_parse_message(in_text, sizeof in_text - 1, &lim, &s), DM_NET_BAD_TEXT);
+    assert_null(s.text);
+    assert_int_equal(dm_net_parse_message(in_key, sizeof in_key - 1, &lim, &s), DM_NET_BAD_TEXT);
+    assert_int_equal(dm_net_parse_message(outside, sizeof outside - 1, &lim, &s), DM_NET_BAD_JSON);
+    /* an escaped quote does not end the string: the NUL after it is still inside */
+    assert_int_equal(dm_net_parse_message(escaped_quote, sizeof escaped_quote - 1, &lim, &s), DM_NET_BAD_TEXT);
+}
+
 static void test_invalid_utf8(void **state)
 {
     char *out = NULL;
@@ -249,6 +271,13 @@ static void test_error_json(void **state)
     assert_non_null(strstr(s, "wait 3 s"));
     assert_non_null(strstr(s, "\"retry_ms\":2500"));
     free(s);
+    /* slow mode's interval as a number too: the pages say the sentence in their own language */
+    s = dm_net_error_json_slow("Slow mode: one comment every 60 s.", 60);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "\"code\":\"slow_mode\""));
+    assert_non_null(strstr(s, "\"every_s\":60"));
+    assert_non_null(strstr(s, "every 60 s."));
+    free(s);
     for (int e = 1; e < DM_NET_ERR_COUNT; e++) {
         assert_true(strlen(dm_net_err_code((dm_net_err)e)) > 2);
         assert_true(strlen(dm_net_err_message((dm_net_err)e)) > 5);
@@ -292,7 +321,7 @@ int main(void)
         cmocka_unit_test(test_bidi_and_zero_width_stripped), cmocka_unit_test(test_nothing_visible),
         cmocka_unit_test(test_zalgo_limited),      cmocka_unit_test(test_length_caps),
         cmocka_unit_test(test_whitespace_folded),  cmocka_unit_test(test_error_json),
-        cmocka_unit_test(test_qr),
+        cmocka_unit_test(test_raw_nul),            cmocka_unit_test(test_qr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,22 +7,23 @@
 // needs no token. Logging out ends that session alone (its cookie expired,
 // its open console closed, the cookie refused from then on); five wrong tokens
 // from one address make its next login attempts 429 with Retry-After, the
-// right token included, while the Bearer token and open sessions still work.
+// right token included, and so do its Bearer tokens (wrong Bearer tokens count
+// against the same budget), while open sessions and other addresses still work.
 'use strict';
 const L = require('../live/lib');
 const H = require('./hostlib');
 
 const TOKEN = 'screening-token-0123';
 
-async function wsRefused(port, headers, what, path) {
-  const c = await H.hostConnect(port, headers, path);
+async function wsRefused(port, headers, what, path, local) {
+  const c = await H.hostConnect(port, headers, path, local);
   await L.until(c, (x) => x.closed, 10);
   L.check(c.closed && c.closed.code === 1008 && !c.messages.some((m) => m.type === 'state'),
     what + ': /host/ws closed with 1008 (' + JSON.stringify(c.closed) + '), nothing sent');
 }
 
-async function httpRefused(port, path, headers, what) {
-  const r = await H.request(port, 'GET', path, headers);
+async function httpRefused(port, path, headers, what, local) {
+  const r = await H.request(port, 'GET', path, headers, null, local);
   L.check(r.status === 401 && !/host\.js/.test(r.body), what + ': GET ' + path + ' is 401 (' + r.status + ')');
   return r;
 }
@@ -42,13 +43,14 @@ async function main() {
   for (const p of ['/host/', '/host/host.js', '/host/host.css', '/host/anything']) await httpRefused(port, p, {}, 'no token');
   await wsRefused(port, {}, 'no token');
 
-  // wrong token
-  await httpRefused(port, '/host', { Authorization: 'Bearer ' + TOKEN + 'x' }, 'wrong token');
-  await httpRefused(port, '/host', { Authorization: 'Bearer ' + TOKEN.slice(0, -1) }, 'token prefix');
-  await httpRefused(port, '/host', { Authorization: 'Bearer ' }, 'empty bearer');
-  const badLogin = await H.login(port, 'not-the-token');
+  // wrong token (five guesses, from an address of their own: they use up its budget, see below)
+  const guesser = '127.0.0.9';
+  await httpRefused(port, '/host', { Authorization: 'Bearer ' + TOKEN + 'x' }, 'wrong token', guesser);
+  await httpRefused(port, '/host', { Authorization: 'Bearer ' + TOKEN.slice(0, -1) }, 'token prefix', guesser);
+  await httpRefused(port, '/host', { Authorization: 'Bearer ' }, 'empty bearer', guesser);
+  const badLogin = await H.login(port, 'not-the-token', guesser);
   L.check(badLogin.status === 401 && !badLogin.setCookie, 'wrong token at the login form: 401, no cookie');
-  await wsRefused(port, { Authorization: 'Bearer wrong-token-000000' }, 'wrong token');
+  await wsRefused(port, { Authorization: 'Bearer wrong-token-000000' }, 'wrong token', null, guesser);
 
   // the token in the wrong place
   await httpRefused(port, '/host?token=' + TOKEN, {}, 'token in the query string');
@@ -83,6 +85,32 @@ async function main() {
   L.check(/<form[^>]*id="logout-form"[^>]*method="post"[^>]*action="\/host\/logout"[^>]*>\s*<button[^>]*>Log out</.test(ok.body) &&
     !/<script(?![^>]*\bsrc=)/i.test(ok.body) && !/\son[a-z]+=/i.test(ok.body),
     'the console has a "Log out" button posting to /host/logout, and no inline script');
+
+  // login and logout change state: only from the console's own page (a page on another port is same-site,
+  // so SameSite=Strict alone does not keep it out)
+  {
+    const foreign = 'http://127.0.0.1:' + (port === 65535 ? 1 : port + 1);
+    const fl = await H.postForm(port, '/host/login', { Origin: foreign }, 'token=' + encodeURIComponent(TOKEN));
+    L.check(fl.status === 403 && !fl.setCookie, 'login from another port\'s page: 403, no session (' + fl.status + ')');
+    const fs = await H.postForm(port, '/host/login', { Origin: 'https://127.0.0.1:' + port }, 'token=' + TOKEN);
+    L.check(fs.status === 403 && !fs.setCookie, 'login from the https:// form of the address: 403 (' + fs.status + ')');
+    const fn = await H.postForm(port, '/host/login', { Origin: 'null' }, 'token=' + TOKEN);
+    L.check(fn.status === 403 && !fn.setCookie, 'login with "Origin: null" (a sandboxed or no-referrer page): 403');
+    const page = await H.request(port, 'GET', '/host/login', {});
+    L.check(page.headers['referrer-policy'] === 'same-origin',
+      'the login page sends its own origin with its form (Referrer-Policy: same-origin)');
+    const victim = await H.login(port, TOKEN);
+    const fo = await H.logout(port, { Cookie: victim.cookie, Origin: foreign });
+    L.check(fo.status === 403 && !fo.setCookie, 'logout from another port\'s page: 403 (' + fo.status + ')');
+    const fo2 = await H.logout(port, { Cookie: victim.cookie, Origin: foreign }, 'x=1');
+    L.check(fo2.status === 403, 'logout with a body from another port\'s page: 403 (' + fo2.status + ')');
+    const still = await H.request(port, 'GET', '/host', { Cookie: victim.cookie });
+    L.check(still.status === 200, 'the session those tried to end still works (' + still.status + ')');
+    const own = await H.postForm(port, '/host/login', { Origin: 'http://127.0.0.1:' + port }, 'token=' + TOKEN);
+    L.check(own.status === 303 && /^dm_host=/.test(own.cookie), 'login from the console\'s own page: 303 (' + own.status + ')');
+    const ownOut = await H.logout(port, { Cookie: victim.cookie, Origin: 'http://127.0.0.1:' + port });
+    L.check(ownOut.status === 303 && /Max-Age=0/.test(ownOut.setCookie), 'logout from the console\'s own page works');
+  }
 
   // log out: that session ends (cookie expired, open console closed), nothing else does
   const s2 = await H.login(port, TOKEN);
@@ -138,10 +166,15 @@ async function main() {
   L.check(said && said[1] === retry, 'the 429 says how long to wait (' + limited.body.trim() + ')');
   const limitedWrong = await H.login(port, 'wrong-token-6');
   L.check(limitedWrong.status === 429, 'a wrong token while limited: 429 too (' + limitedWrong.status + ')');
+  // the same budget covers the Bearer token: while limited it is not looked at, right or wrong
   const bearerLimited = await H.request(port, 'GET', '/host', { Authorization: 'Bearer ' + TOKEN });
-  L.check(bearerLimited.status === 200, 'while limited, the Bearer token still works (' + bearerLimited.status + ')');
-  const hb2 = await H.hostConnect(port, { Authorization: 'Bearer ' + TOKEN });
-  L.check(await L.until(hb2, (x) => x.state, 10), 'while limited, the Bearer token still opens /host/ws');
+  L.check(bearerLimited.status === 429 && /^\d+$/.test(bearerLimited.headers['retry-after'] || ''),
+    'while limited, a Bearer token from that address waits too: 429 (' + bearerLimited.status + ')');
+  const wsLimited = await H.hostConnect(port, { Authorization: 'Bearer ' + TOKEN });
+  L.check(!wsLimited.opened && wsLimited.closed && wsLimited.closed.code === -429,
+    'while limited, /host/ws with the Bearer token from that address: HTTP 429 (' + JSON.stringify(wsLimited.closed) + ')');
+  const hb2 = await H.hostConnect(port, { Authorization: 'Bearer ' + TOKEN }, null, '127.0.0.2');
+  L.check(await L.until(hb2, (x) => x.state, 10), 'from another address the Bearer token still opens /host/ws');
   const sLimited = await H.request(port, 'GET', '/host/host.js', { Cookie: s.cookie });
   L.check(sLimited.status === 200, 'while limited, a session opened before still works');
   // per address: another loopback address is another client (where the system lets us send from one)
@@ -149,6 +182,43 @@ async function main() {
   // (all of 127.0.0.0/8 is loopback on Linux: 127.0.0.2 is another client address)
   L.check(!(elsewhere instanceof Error) && elsewhere.status === 303 && /^dm_host=/.test(elsewhere.cookie),
     'another address (127.0.0.2) is not limited (' + (elsewhere.status || elsewhere) + ')');
+  // wrong Bearer tokens count like wrong tokens at the form: 5, then 429 everywhere for that address
+  {
+    const from = '127.0.0.4';
+    for (let i = 1; i <= 5; i++) {
+      const w = await H.request(port, 'GET', i % 2 ? '/host' : '/host/host.js', { Authorization: 'Bearer guess-' + i }, null, from);
+      L.check(w.status === 401, 'wrong Bearer token ' + i + ' of 5: 401 (' + w.status + ')');
+    }
+    const right = await H.request(port, 'GET', '/host', { Authorization: 'Bearer ' + TOKEN }, null, from);
+    L.check(right.status === 429 && /^\d+$/.test(right.headers['retry-after'] || ''),
+      'the 6th, with the right token: 429 with Retry-After, not looked at (' + right.status + ')');
+    const form = await H.login(port, TOKEN, from);
+    L.check(form.status === 429, 'and the login form from that address: 429, the same budget (' + form.status + ')');
+    const ws = await H.hostConnect(port, { Authorization: 'Bearer ' + TOKEN }, null, from);
+    L.check(!ws.opened && ws.closed && ws.closed.code === -429, '/host/ws from that address: HTTP 429');
+    // many guesses pipelined on one connection: no more than the budget are ever checked
+    const net = require('net');
+    const raw = await new Promise((resolve) => {
+      const sock = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.5' });
+      let got = '';
+      const done = () => { sock.destroy(); resolve(got); };
+      sock.on('connect', () => {
+        let req = '';
+        for (let i = 0; i < 200; i++) req += 'GET /host HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer guess' + i + '\r\n\r\n';
+        sock.write(req);
+      });
+      sock.on('data', (d) => { got += d.toString('latin1'); if ((got.match(/HTTP\/1\.1 \d+/g) || []).length >= 200) done(); });
+      sock.on('error', done);
+      sock.on('close', done);
+      setTimeout(done, 10000);
+    });
+    const statuses = (raw.match(/HTTP\/1\.1 (\d+)/g) || []).map((x) => Number(x.slice(9)));
+    const checked = statuses.filter((x) => x === 401).length;
+    L.check(checked <= 5 && statuses.filter((x) => x === 429).length >= 1,
+      '200 pipelined Bearer guesses: ' + checked + ' checked (401), ' + statuses.filter((x) => x === 429).length +
+      ' refused unchecked (429), of ' + statuses.length + ' answered');
+  }
+
   // the audience needs nothing
   const a = await L.connect(port);
   const ack = await L.request(a, { type: 'comment', text: 'no token needed here' });

@@ -14,7 +14,6 @@
 const { execFileSync, spawnSync } = require('child_process');
 const L = require('../live/lib');
 const H = require('./hostlib');
-const { chromium } = require('playwright-core');
 
 const STEP_MS = 500;            // a screenshot every half second of film time
 const LAST_SHOT_MS = 150000;
@@ -84,26 +83,14 @@ async function main() {
     L.check(px(frame, colour) === 0, 'screen at ' + frame.at + ' ms: ' + what + ' (' + px(frame, colour) + ' px of ' + colour + ')');
 
   let browser;
-  const problems = [];
+  let problems = [];
   try {
-    browser = await chromium.launch({
-      executablePath: args.chromium || '/usr/bin/chromium', headless: true, timeout: 60000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        // three pages at once: keep the ones in the background running at full speed
-        '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
-        '--disable-backgrounding-occluded-windows'],
-    });
-    // a context each (the host's own cookies; each page a window of its own, none in the background)
-    const newPage = async () => (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
-    const watch = (p) => {
-      p.on('console', (m) => { if (m.type() === 'error' && !/401|Unauthorized/.test(m.text())) problems.push(m.text()); });
-      p.on('pageerror', (e) => problems.push(String(e)));
-      return p;
-    };
-    const host = watch(await newPage());
-    const a1 = watch(await newPage());
-    const a2 = watch(await newPage());
+    const B = await H.launchBrowser(args, { width: 1200, height: 900 });
+    ({ browser, problems } = B);
+    const newPage = B.newPage;
+    const host = await newPage();
+    const a1 = await newPage();
+    const a2 = await newPage();
     const T = { timeout: 20000 };
     const W = { timeout: 20000, polling: 100 };   // pages in the background get no animation frames
 
@@ -241,7 +228,7 @@ async function main() {
     await send(a1, 'rate one', 'white', 'scroll');
     await status(a1, /^Sent!$/, 'rate cap: the first comment passes');
     await send(a2, 'rate two', 'sky');
-    await status(a2, /Too many comments right now/, 'rate cap: the next one, from anyone, is refused');
+    await status(a2, /Too busy right now/, 'rate cap: the next one, from anyone, is refused');
     await host.fill('#rate', '0');
     await host.click('#rate-set');
     await waitState((st) => st.rate_per_min === 0, 'rate_per_min === 0');
@@ -292,7 +279,7 @@ async function main() {
     // 9 were shown in all; those of the last minute count (the last one a few seconds ago)
     L.check(shown.perMinute >= 1 && shown.perMinute <= 9, 'console: comments per minute (' + shown.perMinute + ')');
     L.check(shown.onScreen === 1 && shown.dropped === 0, 'console: 1 on screen (the comment after the clear), 0 dropped (' + shown.onScreen + ', ' + shown.dropped + ')');
-    L.check(['blocked 1', 'banned 1', 'slow_mode 1', 'busy 1', 'rejected 1'].every((k) => shown.rejected.includes(k)),
+    L.check(['blocked 1', 'banned 1', 'slow mode 1', 'busy 1', 'rejected 1'].every((k) => shown.rejected.includes(k)),
       'console: rejections by reason (' + shown.rejected + ')');
     L.check(problems.length === 0, 'no console errors or CSP violations (' + problems.join(' | ') + ')');
   } finally {

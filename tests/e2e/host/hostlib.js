@@ -51,19 +51,20 @@ function logout(port, headers, body) {
   return postForm(port, '/host/logout', headers || {}, body || '');
 }
 
-// A console client: like lib.connect, on /host/ws, with the latest state and stats kept.
-function hostConnect(port, headers, path) {
+// A console client: like lib.connect, on /host/ws (from the loopback address `local`, if given), with the
+// latest state and stats kept.
+function hostConnect(port, headers, path, local) {
   return new Promise((resolve) => {
-    const ws = new WebSocket('ws://127.0.0.1:' + port + (path || '/host/ws'), { headers: headers || {} });
+    const ws = new WebSocket('ws://127.0.0.1:' + port + (path || '/host/ws'), { headers: headers || {}, localAddress: local });
     const c = { ws, messages: [], closed: null, opened: false, error: null, waiters: [], state: null, stats: null,
-      comments: new Map() };
+      statsCount: 0, comments: new Map() };
     const notify = () => { for (const w of c.waiters.splice(0)) w(); };
     ws.on('open', () => { c.opened = true; resolve(c); });
     ws.on('message', (m) => {
       const msg = JSON.parse(String(m));
       c.messages.push(msg);
       if (msg.type === 'state') c.state = msg;
-      else if (msg.type === 'stats') c.stats = msg;
+      else if (msg.type === 'stats') { c.stats = msg; c.statsCount++; }
       else if (msg.type === 'comment') c.comments.set(msg.id, msg);
       else if (msg.type === 'status' && c.comments.has(msg.id)) Object.assign(c.comments.get(msg.id), msg);
       notify();
@@ -76,10 +77,15 @@ function hostConnect(port, headers, path) {
 
 // Wait for a stats message (they come every second) that satisfies pred; returns it or fails.
 async function waitStats(c, pred, what, seconds) {
-  const before = c.messages.length;
-  const ok = await L.until(c, (x) => x.messages.slice(before).some((m) => m.type === 'stats' && pred(m)), seconds || 30);
+  const before = c.statsCount;
+  let found = null;
+  // checked after every message, so every stats message is the latest once
+  const ok = await L.until(c, (x) => {
+    if (!found && x.statsCount > before && pred(x.stats)) found = x.stats;
+    return !!found;
+  }, seconds || 30);
   if (!ok) L.fail('console statistics never showed: ' + what + ' (last: ' + JSON.stringify(c.stats) + ')');
-  return c.messages.slice(before).find((m) => m.type === 'stats' && pred(m));
+  return found;
 }
 
 // Send a console message and wait for the first reply of one of `types`
@@ -92,4 +98,29 @@ async function ask(c, obj, types, seconds) {
   return c.messages.slice(before).find(match);
 }
 
-module.exports = { request, hostToken, login, logout, hostConnect, waitStats, ask };
+/*
+ * Chromium for the console's browser tests (Debian's, through playwright-core), with the flags
+ * that keep pages in the background running at full speed. Returns { browser, newPage, problems }:
+ * newPage opens a page in a context of its own (its own cookies, a window of its own) and collects
+ * its console errors (other than the 401s of a refused token) and uncaught exceptions in problems.
+ */
+async function launchBrowser(args, viewport) {
+  const { chromium } = require('playwright-core');
+  const problems = [];
+  const browser = await chromium.launch({
+    executablePath: args.chromium || '/usr/bin/chromium', headless: true, timeout: 60000,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
+      '--disable-backgrounding-occluded-windows'],
+  });
+  const newPage = async () => {
+    const p = await (await browser.newContext({ viewport })).newPage();
+    p.on('console', (m) => { if (m.type() === 'error' && !/401|Unauthorized/.test(m.text())) problems.push(m.text()); });
+    p.on('pageerror', (e) => problems.push(String(e)));
+    return p;
+  };
+  return { browser, newPage, problems };
+}
+
+module.exports = { request, hostToken, postForm, login, logout, hostConnect, waitStats, ask, launchBrowser };

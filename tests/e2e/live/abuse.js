@@ -159,6 +159,7 @@ async function main() {
   await expectError(port, '{"type":"comment","text":"a\\ud800"}', 'bad_text', 'escaped lone high surrogate');
   await expectError(port, '{"type":"comment","text":"\\udfff b"}', 'bad_text', 'escaped lone low surrogate');
   await expectError(port, '{"type":"comment","text":"nul\\u0000hidden"}', 'bad_text', 'escaped NUL');
+  await expectError(port, '{"type":"comment","text":"raw\u0000hidden"}', 'bad_text', 'raw NUL byte inside the text');
 
   // 7. zalgo: accepted with at most 2 marks on each letter
   const zalgo = 'Z' + '\u0336\u0301\u0352\u0315'.repeat(10) + 'a' + '\u0353\u0300'.repeat(20) + 'lgo';
@@ -215,6 +216,13 @@ async function main() {
       ws.on('error', (e) => resolve(e.message));
     });
     L.check(wrongPath === 404, 'WebSocket on another path -> HTTP 404 (' + wrongPath + ')');
+    // the scheme counts: the page is served over http://, so other forms of its address are other origins
+    for (const o of ['https://127.0.0.1:' + port, 'HTTP://127.0.0.1:' + port, 'ws://127.0.0.1:' + port,
+      'https://allowed.example', 'http://127.0.0.1:' + port + '.evil.example']) {
+      const c = await L.connect(port, { origin: o });
+      L.check(!c.opened && c.error && c.error.message === 'HTTP 403', 'Origin ' + o + ' -> refused with HTTP 403 (' +
+        (c.error && c.error.message) + ')');
+    }
     const same = await L.connect(port, { origin: 'http://127.0.0.1:' + port });
     L.check(same.opened, 'the page\'s own Origin -> accepted');
     const allowed = await L.connect(port, { origin: 'http://allowed.example' });

@@ -38,7 +38,8 @@ async function main() {
     const csp = resp.headers()['content-security-policy'] || '';
     L.check(/script-src 'self'/.test(csp) && !/unsafe-inline/.test(csp), 'strict Content-Security-Policy: ' + csp);
     await page.waitForSelector('#send:not([disabled])', { timeout: 20000 });
-    L.check(/Connected/.test(await page.textContent('#status')), 'the page connected to the feed');
+    const status = await page.textContent('#status');
+    L.check(/Connected/.test(status), 'the page connected to the feed: ' + JSON.stringify(status));
     await page.click('button.swatch[title="#FE0302"]');
     await page.check('input[name=size][value=large]');
     await page.fill('#text', 'browser 你好');

@@ -22,6 +22,10 @@ async function main() {
     '--public-url', 'http://join.example:9000/', '--script', script]);
   const c = await L.connect(player.port);
   L.check(c.opened, 'the WebSocket opens');
+  // a page served through --public-url (a proxy in front) has that origin
+  const viaProxy = await L.connect(player.port, { origin: 'http://join.example:9000' });
+  L.check(viaProxy.opened, 'the --public-url origin is the page\'s own too');
+  viaProxy.ws.close();
   await L.sleep(1500);   // let the film run, so the stamps say where it is
   const texts = ['弹幕 live!', 'second comment', 'トップ'];
   const acks = [];

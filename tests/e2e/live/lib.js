@@ -3,7 +3,7 @@
 // screenshots and layout dumps. Every wait is bounded.
 'use strict';
 
-const { spawn, execFileSync } = require('child_process');
+const { spawn, spawnSync, execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
@@ -41,10 +41,12 @@ function check(cond, msg) {
 
 // Start `danmaku FILM --headless --listen 127.0.0.1:0 ...extra`; resolves with
 // { proc, port, stderr(), exited } once the port is printed.
-function startPlayer(args, extra) {
+// `wrap` (optional): a command line to run the player under, e.g. ['prlimit', '--nofile=128:128'].
+function startPlayer(args, extra, wrap) {
   return new Promise((resolve, reject) => {
     const argv = [args.film, '--headless', '--listen', '127.0.0.1:0', ...extra];
-    const proc = spawn(args.player, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = wrap ? spawn(wrap[0], [...wrap.slice(1), args.player, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(args.player, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     let done = false;
     const exited = new Promise((res) => proc.on('exit', (code, signal) => res({ code, signal })));
@@ -92,15 +94,21 @@ function connect(port, opts) {
   });
 }
 
-// Wait until pred(c) holds or `seconds` pass; returns whether it held.
+// Wait until pred(c) holds or `seconds` pass; returns whether it held. pred runs
+// after every message and every 50 ms, one check at a time (a waiter registers
+// once: a client receiving thousands of messages a second does not multiply them).
 function until(c, pred, seconds) {
   return new Promise((resolve) => {
     const deadline = Date.now() + seconds * 1000;
+    let timer = null, done = false;
+    const finish = (v) => { done = true; clearTimeout(timer); resolve(v); };
     const step = () => {
-      if (pred(c)) return resolve(true);
-      if (Date.now() > deadline || c.closed) return resolve(pred(c));
-      c.waiters.push(step);
-      setTimeout(step, 50);
+      if (done) return;
+      if (pred(c)) return finish(true);
+      if (Date.now() > deadline || c.closed) return finish(pred(c));
+      if (!c.waiters.includes(step)) c.waiters.push(step);
+      clearTimeout(timer);
+      timer = setTimeout(step, 50);
     };
     step();
   });
@@ -181,4 +189,4 @@ function boxAt(p, t) {
 }
 
 module.exports = { parseArgs, fail, check, startPlayer, waitExit, connect, until, request, sleep, readPng,
-  countColour, readJsonl, convertLayout, boxAt, path, fs };
+  countColour, readJsonl, convertLayout, boxAt, spawnSync, path, fs };
