@@ -23,6 +23,8 @@
 #include "overlay.h"
 #include "sink.h"
 #include "stage.h"
+#include "label.h"
+#include "subs.h"
 #include "text.h"
 
 /* Frames between compose and the encoder: enough to absorb the encoder's
@@ -42,6 +44,13 @@ typedef struct frame_queue {
     int eof;                    /* the producer is done */
     int abort;                  /* the consumer failed: the producer must stop */
 } frame_queue;
+
+/* A code point no font has: said once on stderr (the comment is drawn without it). */
+static void text_warning(void *ud, const char *msg)
+{
+    (void)ud;
+    fprintf(stderr, "danmaku-render: warning: %s\n", msg);
+}
 
 static int queue_init(frame_queue *q)
 {
@@ -119,18 +128,16 @@ typedef struct burn {
     char *err;                    /* caller's buffer for the one-sentence error */
     size_t errlen;
     /* comments: compose thread only */
-    dm_track track;               /* every comment of every track */
-    dm_layout_opts layout;        /* the player's settings for our stage */
-    dm_placed *placed;            /* where each comment goes */
-    char **texts;                 /* merged "xN" texts, may be NULL */
-    dm_timeline *timeline;        /* what is on screen when */
-    dm_visible *visible;          /* scratch for the timeline query */
-    size_t visible_cap;
+    dm_scene *scene;              /* every comment of every track, laid out for our stage */
     dm_text *text;                /* fonts; rasterises and measures */
-    dm_overlay_sprite **sprites;  /* by comment index; NULL until first drawn */
-    uint8_t *sprite_failed;       /* by comment index: could not be rasterised */
-    uint32_t *active;             /* indexes with a sprite */
-    size_t active_count;
+    dm_sprite_cache *sprites;     /* rasterised comments, each with its YUV sprite in the slot */
+    dm_subs *subs;                /* the film's subtitles, NULL: none */
+    dm_label *label;              /* --aigc: the AIGC label, NULL: none */
+    dm_overlay_sprite label_sprite[2]; /* its card and corner, made when first drawn */
+    SDL_Surface *label_of[2];     /* the surfaces those sprites were made from */
+    dm_overlay_sprite *sub_sprites; /* the subtitle frame on screen, one sprite per rectangle */
+    size_t sub_n, sub_cap;
+    uint64_t sub_serial;          /* the frame they were made from */
     /* film and geometry: compose thread only */
     dm_media *media;              /* the film: demux and decode threads */
     const dm_media_info *info;    /* its streams */
@@ -165,14 +172,6 @@ __attribute__((format(printf, 2, 3))) static int fail(burn *b, const char *fmt, 
     return -1;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void media_log(void *ud, int level, const char *message)
 {
     const burn *b = ud;
@@ -184,22 +183,44 @@ static void media_log(void *ud, int level, const char *message)
 
 /* ------------------------------------------------------------ setup */
 
+static void free_overlay_sprite(void *ud, void *sprite)
+{
+    (void)ud;
+    dm_overlay_sprite_release(sprite);
+    free(sprite);
+}
+
+/* The comments' scene: every track, in order (their layout waits for the stage). */
 static int load_comments(burn *b)
 {
+    dm_scene_opts so = { 0 };
     dm_diag diag = { 0 };
+    char err[256] = "";
 
-    dm_track_init(&b->track);
+    b->text = dm_text_new(b->o->font, DM_TEXT_OUTLINE_DEFAULT, err, sizeof err);
+    if (!b->text)
+        return fail(b, "%s", err);
+    dm_text_set_warn(b->text, text_warning, b);
+    so.layout = dm_layout_opts_for_stage(&b->o->layout, 1920, 1080, b->o->font_px);
+    so.measure = dm_text_measure;
+    so.measure_ud = b->text;
+    so.filter = b->o->filter;
+    b->scene = dm_scene_new(&so, &diag);
+    b->sprites = dm_sprite_cache_new(0, free_overlay_sprite, NULL);
+    if (!b->scene || !b->sprites)
+        return fail(b, "%s", b->scene ? "out of memory" : diag.error);
     for (int i = 0; i < b->o->track_count; i++) {
         int e;
         memset(&diag, 0, sizeof diag);
-        e = dm_read_file(&b->track, b->o->tracks[i], DM_FORMAT_UNKNOWN, &diag);
+        dm_track_file file = { .path = b->o->tracks[i], .offset_ms = b->o->track_offsets_ms[i] };
+        e = dm_scene_read(b->scene, &file, &diag);
         if (e)
             return fail(b, "%s: %s", b->o->tracks[i], diag.error[0] ? diag.error : dm_strerror(e));
         if (diag.warnings && b->o->verbose)
             fprintf(stderr, "danmaku-render: %s: %u comments skipped or repaired\n", b->o->tracks[i],
                     diag.warnings);
     }
-    b->st->comments_total = b->track.count;
+    b->st->comments_total = dm_scene_count(b->scene);
     return 0;
 }
 
@@ -207,28 +228,34 @@ static int load_comments(burn *b)
  * inside the output, with the same fonts and outline. */
 static int lay_out(burn *b)
 {
+    dm_layout_opts lo = dm_layout_opts_for_stage(&b->o->layout, b->display.w, b->display.h, b->o->font_px);
     dm_diag diag = { 0 };
-    char err[256] = "";
+    const dm_placed *placed;
+    char err[512] = "";
 
-    b->text = dm_text_new(b->o->font, DM_TEXT_OUTLINE_DEFAULT, err, sizeof err);
-    if (!b->text)
+    if (dm_subs_cli_open(&b->o->subs, b->o->film, b->info->width, b->info->height, &b->subs, err, sizeof err))
         return fail(b, "%s", err);
-    b->layout = dm_layout_opts_for_stage(&b->o->layout, b->display.w, b->display.h, b->o->font_px);
-    b->st->font_px = b->layout.font_px;
-    if (dm_layout_track(&b->track, &b->layout, dm_text_measure, b->text, NULL, &b->placed, &b->texts, &diag))
-        return fail(b, "cannot lay out the comments: %s", diag.error);
-    b->timeline = dm_timeline_new(&b->layout);
-    b->sprites = calloc(b->track.count + 1, sizeof *b->sprites);
-    b->sprite_failed = calloc(b->track.count + 1, 1);
-    b->active = calloc(b->track.count + 1, sizeof *b->active);
-    if (!b->timeline || !b->sprites || !b->sprite_failed || !b->active)
-        return fail(b, "out of memory laying out %zu comments", b->track.count);
-    for (size_t i = 0; i < b->track.count; i++) {
-        if (b->placed[i].shown)
-            b->st->comments_shown++;
-        if (dm_timeline_insert(b->timeline, (uint32_t)i, &b->placed[i], b->track.items[i].pos))
-            return fail(b, "out of memory laying out %zu comments", b->track.count);
+    if (b->o->aigc) {
+        dm_obstacle boxes[2];
+        size_t n;
+        int64_t start = (int64_t)llround(b->o->start * 1000.0);
+        b->label = dm_label_new(b->text, b->o->aigc_text, b->display.w, b->display.h, err, sizeof err);
+        if (!b->label)
+            return fail(b, "%s", err);
+        n = dm_label_obstacles(b->label, start, b->o->end >= 0 ? (int64_t)llround(b->o->end * 1000.0) : -1, boxes);
+        if (dm_scene_set_labels(b->scene, boxes, n))
+            return fail(b, "out of memory");
     }
+    /* the player's rule again: the stage, with the subtitles' boxes on it */
+    if (dm_subs_cli_update(&b->o->subs, b->subs, 1, b->scene, &lo, INT64_MIN, err, sizeof err))
+        return fail(b, "%s", err);
+    if (dm_scene_layout(b->scene, &diag))
+        return fail(b, "cannot lay out the comments: %s", diag.error);
+    b->st->font_px = lo.font_px;
+    placed = dm_scene_placed(b->scene);
+    for (size_t i = 0; i < dm_scene_count(b->scene); i++)
+        b->st->comments_shown += placed[i].shown;
+    dm_scene_summary(b->scene, b->st->summary, sizeof b->st->summary);
     return 0;
 }
 
@@ -361,6 +388,7 @@ static AVFrame *output_picture(burn *b, AVFrame *in, int drawing)
         return NULL;
     if (direct) {
         copy_planes(out, in);
+        b->st->pictures_copied++;
         return out;
     }
     if (b->pic_w != b->out_w || b->pic_h != b->out_h)
@@ -385,83 +413,138 @@ static AVFrame *output_picture(burn *b, AVFrame *in, int drawing)
     return out;
 }
 
-/* The comment's sprite, rasterised and converted on its first frame only. */
-static dm_overlay_sprite *sprite_for(burn *b, uint32_t index)
+/*
+ * The comment's sprite, rasterised and converted on its first frame, then
+ * kept in the sprite cache (the ARGB surface sizes its budget, the YUV
+ * sprite rides in the texture slot).
+ */
+static dm_overlay_sprite *sprite_for(burn *b, uint32_t index, size_t *frame_bytes)
 {
-    const dm_comment *c = &b->track.items[index];
-    const char *text = b->texts && b->texts[index] ? b->texts[index] : c->text;
-    uint32_t rgb = c->color & 0xFFFFFF;
-    uint32_t outline = rgb == 0 ? 0xFFFFFF : 0x000000;   /* the player's rule: black text, light edge */
+    const dm_comment *c = &dm_scene_comments(b->scene)[index];
+    char *const *texts = dm_scene_texts(b->scene);
+    dm_sprite_key key = {
+        .id = index,
+        .height_px = dm_layout_height_px(dm_scene_layout_opts(b->scene), c->size),
+        .rgb = c->color & 0xFFFFFF,
+        .opacity = (uint8_t)lround(b->o->opacity * 255),
+    };
+    dm_sprite *entry = dm_sprite_cache_get(b->sprites, &key);
     dm_overlay_sprite *sp;
     SDL_Surface *surf;
     int e;
 
-    if (b->sprites[index])
-        return b->sprites[index];
-    if (b->sprite_failed[index])
-        return NULL;
-    b->sprite_failed[index] = 1;    /* until it succeeds: never try twice */
-    surf = dm_text_render(b->text, text, dm_layout_height_px(&b->layout, c->size), rgb, outline, b->o->opacity);
-    if (!surf)
-        return NULL;
-    sp = malloc(sizeof *sp);
-    e = sp ? SDL_LockSurface(surf) : -1;
-    if (e == 0) {
-        e = dm_overlay_sprite_init(sp, surf->pixels, surf->w, surf->h, surf->pitch, b->space);
-        SDL_UnlockSurface(surf);
+    if (!entry) {
+        surf = c->kind != DM_KIND_COMMENT
+                   ? dm_text_render_card(b->text, c, texts[index], dm_scene_layout_opts(b->scene), b->o->opacity)
+                   : dm_text_render_comment(b->text, c, texts[index], key.height_px, b->o->opacity);
+        if (!surf)
+            return NULL;
+        if (dm_sprite_cache_put(b->sprites, &key, surf, &entry)) {
+            SDL_FreeSurface(surf);
+            return NULL;
+        }
     }
-    SDL_FreeSurface(surf);
+    *frame_bytes += (size_t)entry->surface->w * entry->surface->h * 4;
+    if (entry->texture)
+        return entry->texture;
+    sp = malloc(sizeof *sp);
+    e = sp ? SDL_LockSurface(entry->surface) : -1;
+    if (e == 0) {
+        e = dm_overlay_sprite_init(sp, entry->surface->pixels, entry->surface->w, entry->surface->h,
+                                   entry->surface->pitch, b->space);
+        SDL_UnlockSurface(entry->surface);
+    }
     if (e) {
         free(sp);
         return NULL;
     }
-    b->sprite_failed[index] = 0;
-    b->sprites[index] = sp;
-    b->active[b->active_count++] = index;
+    entry->texture = sp;
     b->st->sprites_made++;
     return sp;
 }
 
-/* Sprites of comments that have left the stage: time only moves forward
- * here, so they are never needed again. */
-static void drop_finished_sprites(burn *b, int64_t t_ms)
-{
-    for (size_t i = 0; i < b->active_count;) {
-        uint32_t idx = b->active[i];
-        if (b->placed[idx].end_ms < t_ms) {
-            dm_overlay_sprite_release(b->sprites[idx]);
-            free(b->sprites[idx]);
-            b->sprites[idx] = NULL;
-            b->active[i] = b->active[--b->active_count];
-        } else {
-            i++;
-        }
-    }
-}
-
-static size_t query(burn *b, int64_t t_ms)
+static size_t query(burn *b, int64_t t_ms, const dm_visible **visible)
 {
     size_t n;
 
-    if (dm_timeline_query_all(b->timeline, t_ms, &b->visible, &b->visible_cap, &n))
+    if (dm_scene_query(b->scene, t_ms, visible, &n, NULL))
         fprintf(stderr, "danmaku-render: out of memory: no comments on the frame at %.3f s\n", t_ms / 1000.0);
     return n;
 }
 
-static void draw_comments(burn *b, AVFrame *out, size_t n)
+static void draw_comments(burn *b, AVFrame *out, const dm_visible *visible, size_t n)
 {
     dm_overlay_target t = { out->width, out->height, { out->data[0], out->data[1], out->data[2] },
                             { out->linesize[0], out->linesize[1], out->linesize[2] } };
+    size_t frame_bytes = 0;
 
     for (size_t i = 0; i < n; i++) {
-        const dm_visible *v = &b->visible[i];
-        dm_overlay_sprite *sp = sprite_for(b, v->index);
+        const dm_visible *v = &visible[i];
+        dm_overlay_sprite *sp = sprite_for(b, v->index, &frame_bytes);
         /* the pixel the player's software compositor picks (stage.c) */
         int x = b->display.x + (int)lroundf(v->x), y = b->display.y + (int)lroundf(v->y);
 
         if (sp)
             dm_overlay_blend(sp, &t, x, y, (int)lroundf(v->alpha * 255.0f));
     }
+    dm_sprite_cache_frame(b->sprites, frame_bytes);
+}
+
+static void release_sub_sprites(burn *b)
+{
+    for (size_t i = 0; i < b->sub_n; i++)
+        dm_overlay_sprite_release(&b->sub_sprites[i]);
+    b->sub_n = 0;
+}
+
+/* The subtitles at the frame's time, over the comments (the player's order); sprites made when they change. */
+static void draw_subs(burn *b, AVFrame *out, const dm_subs_frame *f)
+{
+    dm_overlay_target t = { out->width, out->height, { out->data[0], out->data[1], out->data[2] },
+                            { out->linesize[0], out->linesize[1], out->linesize[2] } };
+
+    if (f->serial != b->sub_serial || b->sub_n != f->count) {
+        release_sub_sprites(b);
+        if (f->count > b->sub_cap) {
+            dm_overlay_sprite *v = realloc(b->sub_sprites, f->count * sizeof *v);
+            if (!v)
+                return;
+            b->sub_sprites = v;
+            b->sub_cap = f->count;
+        }
+        for (size_t i = 0; i < f->count; i++) {
+            const dm_subs_rect *r = &f->rects[i];
+            if (dm_overlay_sprite_init(&b->sub_sprites[b->sub_n], r->argb, r->w, r->h, r->pitch, b->space))
+                break;
+            b->sub_n++;
+        }
+        b->sub_serial = f->serial;
+    }
+    for (size_t i = 0; i < b->sub_n; i++)
+        dm_overlay_blend(&b->sub_sprites[i], &t, b->display.x + f->rects[i].x, b->display.y + f->rects[i].y, 255);
+}
+
+/* The AIGC label over everything (comments never cover it: it is an obstacle of the scene). */
+static void draw_label(burn *b, AVFrame *out, int64_t t_ms)
+{
+    dm_overlay_target t = { out->width, out->height, { out->data[0], out->data[1], out->data[2] },
+                            { out->linesize[0], out->linesize[1], out->linesize[2] } };
+    SDL_Rect at;
+    SDL_Surface *s = dm_label_at(b->label, t_ms, (int64_t)llround(b->o->start * 1000.0), &at);
+    int k;
+
+    if (!s)
+        return;
+    k = s == b->label_of[0] ? 0 : s == b->label_of[1] ? 1 : !b->label_of[0] ? 0 : 1;
+    if (b->label_of[k] != s) {
+        if (b->label_of[k])
+            dm_overlay_sprite_release(&b->label_sprite[k]);
+        b->label_of[k] = NULL;
+        if (dm_overlay_sprite_init(&b->label_sprite[k], s->pixels, s->w, s->h, s->pitch, b->space))
+            return;
+        b->label_of[k] = s;
+    }
+    dm_overlay_blend(&b->label_sprite[k], &t, b->display.x + at.x, b->display.y + at.y, 255);
 }
 
 static void *sink_thread_main(void *arg)
@@ -484,82 +567,140 @@ static void *sink_thread_main(void *arg)
     return NULL;
 }
 
+/*
+ * Decoded frames wait here until the decoder lets go of them: a picture the
+ * decoder still references (for predicting later ones) cannot be drawn on,
+ * and copying it costs more than the comments on it (a 1080p picture is
+ * 3 MB). H.264 and HEVC release a reference within a few frames, so a frame
+ * that waits is usually drawn on in place when its turn comes; one still
+ * held when the window is full, or at the end, is copied.
+ */
+#define PENDING_MAX 8
+
+typedef struct pending_frame {
+    AVFrame *f;
+    dm_frame_info fi;
+} pending_frame;
+
+/* Compose one decoded frame and hand it to the sink; 1 when the sink has failed, -1 on error. */
+static int compose_one(burn *b, AVFrame *in, dm_frame_info fi, double fdur, dm_burnin_progress *pr)
+{
+    const dm_burnin_opts *o = b->o;
+    const dm_visible *visible;
+    dm_subs_frame sf = { 0 };
+    AVFrame *out;
+    size_t n;
+    int64_t t_ms, pts;
+    double t0, t_subs;
+
+    t0 = dm_now();
+    t_ms = (int64_t)floor(fi.pts * 1000.0 + 1e-6);
+    n = query(b, t_ms, &visible);
+    t_subs = dm_now();
+    if (b->subs && dm_subs_sid(b->subs) != DM_SUBS_SID_NO &&
+        dm_subs_render(b->subs, t_ms, b->display.w, b->display.h, &sf, NULL))
+        memset(&sf, 0, sizeof sf);
+    b->st->subs_seconds += dm_now() - t_subs;
+    out = output_picture(b, in, n > 0 || sf.count > 0 || b->label != NULL);
+    av_frame_unref(in);
+    if (!out)
+        return fail(b, "out of memory composing a %dx%d frame", b->out_w, b->out_h);
+    if (n > 0)
+        draw_comments(b, out, visible, n);
+    if (sf.count) {
+        t_subs = dm_now();
+        draw_subs(b, out, &sf);
+        b->st->subs_seconds += dm_now() - t_subs;
+    }
+    if (b->label)
+        draw_label(b, out, t_ms);
+    pts = llround((fi.pts - o->start) / fdur);
+    if (pts <= b->last_pts)
+        pts = b->last_pts + 1;   /* the encoder wants rising timestamps */
+    b->last_pts = pts;
+    out->pts = pts;
+    out->format = AV_PIX_FMT_YUV420P;   /* a YUVJ420P picture is the same layout; the range says the rest */
+    out->colorspace = b->out_cs;
+    out->color_primaries = b->out_prim;
+    out->color_trc = b->out_trc;
+    out->color_range = b->space.full_range ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
+    out->sample_aspect_ratio = (AVRational){ 1, 1 };
+    b->st->compose_seconds += dm_now() - t0;
+    b->st->frames++;
+    b->st->comments_drawn += n;
+    b->st->last_t = fi.pts;
+    if (queue_push(&b->queue, out))
+        return 1;   /* the sink failed; its message follows */
+    if (o->progress) {
+        pr->t = fi.pts;
+        pr->frames = b->st->frames;
+        pr->on_screen = n;
+        o->progress(o->progress_ud, pr);
+    }
+    return 0;
+}
+
 static int compose_loop(burn *b)
 {
     const dm_burnin_opts *o = b->o;
-    AVFrame *in = av_frame_alloc();
+    pending_frame pend[PENDING_MAX];
+    int head = 0, count = 0, done = 0;
     dm_burnin_progress pr = { 0 };
     double fdur = av_q2d(b->time_base), last_film_t = NAN;
     int rc = 0;
 
-    if (!in)
-        return fail(b, "out of memory");
+    for (int i = 0; i < PENDING_MAX; i++) {
+        pend[i].f = av_frame_alloc();
+        if (!pend[i].f) {
+            for (int k = 0; k < i; k++)
+                av_frame_free(&pend[k].f);
+            return fail(b, "out of memory");
+        }
+    }
     pr.start = o->start;
     pr.end = o->end >= 0 ? o->end : b->info->duration;
     b->last_pts = INT64_MIN;
-    for (;;) {
-        dm_frame_info fi;
-        AVFrame *out;
-        size_t n;
-        int64_t t_ms, pts;
-        double t0;
-        int r;
-
+    while (rc == 0 && (!done || count > 0)) {
         if (o->stop && *o->stop) {
-            b->st->interrupted = 1;
+            b->st->interrupted = 1;   /* the output ends with the last frame composed */
             break;
         }
-        r = dm_media_video_take(b->media, in, &fi, 1);
-        if (r == DM_MEDIA_EOF)
-            break;
-        if (r != DM_MEDIA_OK) {
-            rc = fail(b, "decoding stopped unexpectedly");
-            break;
+        if (!done && count < PENDING_MAX) {
+            pending_frame *p = &pend[(head + count) % PENDING_MAX];
+            int r;
+            r = dm_media_video_take(b->media, p->f, &p->fi, 1);
+            if (r == DM_MEDIA_EOF) {
+                done = 1;
+                continue;
+            }
+            if (r != DM_MEDIA_OK) {
+                rc = fail(b, "decoding stopped unexpectedly");
+                break;
+            }
+            if (isnan(p->fi.pts))
+                p->fi.pts = isnan(last_film_t) ? o->start : last_film_t + fdur;
+            if (o->end >= 0 && p->fi.pts >= o->end - 1e-6) {
+                av_frame_unref(p->f);
+                done = 1;
+                continue;
+            }
+            last_film_t = p->fi.pts;
+            count++;
+            /* the oldest goes on once the decoder has let go of it (drawn in place), or when the
+             * window is full (copied) */
+            if (count < PENDING_MAX && !av_frame_is_writable(pend[head].f))
+                continue;
         }
-        if (isnan(fi.pts))
-            fi.pts = isnan(last_film_t) ? o->start : last_film_t + fdur;
-        if (o->end >= 0 && fi.pts >= o->end - 1e-6) {
-            av_frame_unref(in);
-            break;
-        }
-        last_film_t = fi.pts;
-        t0 = now_seconds();
-        t_ms = (int64_t)floor(fi.pts * 1000.0 + 1e-6);
-        n = query(b, t_ms);
-        out = output_picture(b, in, n > 0);
-        av_frame_unref(in);
-        if (!out) {
-            rc = fail(b, "out of memory composing a %dx%d frame", b->out_w, b->out_h);
-            break;
-        }
-        if (n > 0)
-            draw_comments(b, out, n);
-        drop_finished_sprites(b, t_ms);
-        pts = llround((fi.pts - o->start) / fdur);
-        if (pts <= b->last_pts)
-            pts = b->last_pts + 1;   /* the encoder wants rising timestamps */
-        b->last_pts = pts;
-        out->pts = pts;
-        out->format = AV_PIX_FMT_YUV420P;   /* a YUVJ420P picture is the same layout; the range says the rest */
-        out->colorspace = b->out_cs;
-        out->color_primaries = b->out_prim;
-        out->color_trc = b->out_trc;
-        out->color_range = b->space.full_range ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
-        out->sample_aspect_ratio = (AVRational){ 1, 1 };
-        b->st->compose_seconds += now_seconds() - t0;
-        b->st->frames++;
-        b->st->comments_drawn += n;
-        b->st->last_t = fi.pts;
-        if (queue_push(&b->queue, out))
+        rc = compose_one(b, pend[head].f, pend[head].fi, fdur, &pr);
+        if (rc > 0) {
+            rc = 0;
             break;   /* the sink failed; its message follows */
-        if (o->progress) {
-            pr.t = fi.pts;
-            pr.frames = b->st->frames;
-            pr.on_screen = n;
-            o->progress(o->progress_ud, &pr);
         }
+        head = (head + 1) % PENDING_MAX;
+        count--;
     }
-    av_frame_free(&in);
+    for (int i = 0; i < PENDING_MAX; i++)
+        av_frame_free(&pend[i].f);   /* frames left waiting (an interruption) go unused */
     return rc;
 }
 
@@ -575,18 +716,15 @@ static void cleanup(burn *b)
         b->sink->ops->close(b->sink);
     queue_destroy(&b->queue);
     dm_media_close(&b->media);
-    for (size_t i = 0; i < b->active_count; i++) {
-        dm_overlay_sprite_release(b->sprites[b->active[i]]);
-        free(b->sprites[b->active[i]]);
-    }
-    free(b->sprites);
-    free(b->sprite_failed);
-    free(b->active);
-    free(b->visible);
-    dm_timeline_free(&b->timeline);
-    dm_texts_free(b->texts, b->track.count);
-    free(b->placed);
-    dm_track_clear(&b->track);
+    dm_sprite_cache_free(&b->sprites);
+    release_sub_sprites(b);
+    free(b->sub_sprites);
+    dm_subs_destroy(&b->subs);
+    for (int k = 0; k < 2; k++)
+        if (b->label_of[k])
+            dm_overlay_sprite_release(&b->label_sprite[k]);
+    dm_label_free(&b->label);
+    dm_scene_free(&b->scene);
     dm_text_free(&b->text);
     sws_freeContext(b->sws);
     av_buffer_pool_uninit(&b->pool);
@@ -611,6 +749,7 @@ static int open_sink(burn *b)
     p.frame_rate = b->frame_rate;
     p.time_base = b->time_base;
     p.film = o->audio ? o->film : NULL;
+    p.film_origin = b->info->start_offset;
     p.film_offset = o->start;
     p.film_end = o->end;
     p.verbose = o->verbose;
@@ -634,7 +773,6 @@ int dm_burnin_run(const dm_burnin_opts *o, dm_burnin_stats *st, char *err, size_
     b.st = st;
     b.err = err;
     b.errlen = errlen;
-    dm_track_init(&b.track);
     if (queue_init(&b.queue)) {
         snprintf(err, errlen, "cannot create the frame queue");
         return -1;

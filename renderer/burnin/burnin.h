@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "danmaku.h"
+#include "subs_cli.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,6 +48,7 @@ typedef struct dm_burnin_opts {
     const char *output;                        /* output file; ignored with null_sink */
     const char *format;                        /* container name, NULL = from the output's extension */
     const char *tracks[DM_BURNIN_MAX_TRACKS];  /* comment tracks */
+    int64_t track_offsets_ms[DM_BURNIN_MAX_TRACKS]; /* when each track's comments start (--offset) */
     int track_count;
     int null_sink;                             /* render and discard the frames */
     const char *codec;                         /* video encoder name ("libx264") */
@@ -59,6 +61,10 @@ typedef struct dm_burnin_opts {
     const char *font;                          /* font family or file, NULL: default CJK font */
     int font_px;                               /* normal comment height, 0: from the stage */
     dm_layout_opts layout;                     /* scroll/fixed/overflow/...; stage and font set by the rule */
+    dm_subs_cli subs;                          /* the film's subtitles: drawn over the comments, kept clear of */
+    const dm_filter *filter;                   /* --block, --hide...: borrowed, NULL: none */
+    int aigc;                                  /* --aigc: the film is AI-generated; it carries the AIGC label */
+    const char *aigc_text;                     /* --aigc-text, NULL: the default */
     double opacity;                            /* 0..1 */
     int audio;                                 /* 1: keep the sound (default) */
     dm_burnin_progress_fn progress;            /* may be NULL */
@@ -68,13 +74,14 @@ typedef struct dm_burnin_opts {
 } dm_burnin_opts;
 
 #define DM_BURNIN_OPTS_DEFAULT { .codec = "libx264", .crf = -1, .end = -1, \
-    .layout = DM_LAYOUT_OPTS_DEFAULT, .opacity = 1.0, .audio = 1 }
+    .layout = DM_LAYOUT_OPTS_DEFAULT, .subs = DM_SUBS_CLI_DEFAULT, .opacity = 1.0, .audio = 1 }
 
 /* What happened. */
 typedef struct dm_burnin_stats {
     uint64_t frames;           /* frames composed and handed to the sink */
     uint64_t comments_drawn;   /* sum over frames of the comments drawn */
     uint64_t sprites_made;     /* comments rasterised (each once) */
+    uint64_t pictures_copied;  /* decoded pictures copied to draw on (still referenced by the decoder) */
     uint64_t decode_errors;    /* damaged parts of the film skipped */
     size_t comments_total;     /* comments in the tracks */
     size_t comments_shown;     /* comments the layout placed */
@@ -84,6 +91,8 @@ typedef struct dm_burnin_stats {
     int interrupted;           /* stopped by *stop; the output is complete up to last_t */
     int audio_mode;            /* 0 none, 1 copied, 2 re-encoded */
     double compose_seconds;    /* time spent scaling, copying and drawing */
+    double subs_seconds;       /* the subtitles' part of it (rendering, converting, blending) */
+    char summary[256];         /* what became of the comments (dm_scene_summary) */
 } dm_burnin_stats;
 
 /*

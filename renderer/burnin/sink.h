@@ -45,7 +45,8 @@ typedef struct dm_sink_file_params {
     AVRational frame_rate;     /* nominal rate */
     AVRational time_base;      /* of the frames' pts */
     const char *film;          /* where the sound comes from; NULL: no sound */
-    double film_offset;        /* film seconds at output time 0 (container start + --start) */
+    double film_origin;        /* container seconds that are film time 0 (dm_media_info.start_offset) */
+    double film_offset;        /* film seconds at output time 0 (--start) */
     double film_end;           /* film seconds at which to stop the sound, < 0: the end */
     int verbose;
 } dm_sink_file_params;

@@ -92,12 +92,8 @@ static int audio_open(file_sink *s)
     in = s->ic->streams[idx];
     s->in_stream = idx;
     s->in_tb = in->time_base;
-    {
-        /* the same origin as dm_media: a positive container start is film time 0 */
-        double origin = s->ic->start_time != AV_NOPTS_VALUE && s->ic->start_time > 0
-            ? (double)s->ic->start_time / AV_TIME_BASE : 0.0;
-        s->in_offset = llround((origin + s->p.film_offset) / av_q2d(s->in_tb));
-    }
+    /* film time 0 is where dm_media put it */
+    s->in_offset = llround((s->p.film_origin + s->p.film_offset) / av_q2d(s->in_tb));
     if (s->p.film_offset > 0) {
         int64_t ts = av_rescale_q(s->in_offset, s->in_tb, AV_TIME_BASE_Q);
         av_seek_frame(s->ic, -1, ts, AVSEEK_FLAG_BACKWARD);

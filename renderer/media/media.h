@@ -87,8 +87,6 @@ typedef struct dm_clock {
     int paused;          /* when set the clock reads pts */
 } dm_clock;
 
-/* Monotonic time in seconds (av_gettime_relative). */
-double dm_time_now(void);
 
 /* Unset clock (reads NAN) at speed 1. */
 void dm_clock_init(dm_clock *c);
@@ -165,12 +163,18 @@ typedef struct dm_media_info {
     int audio_channels;     /* source channel count */
     char video_codec[32];   /* decoder name, "" without video */
     char audio_codec[32];   /* decoder name, "" without audio */
+    double start_offset;    /* container time (s) that is film time 0: a film that starts late
+                             * (MPEG-TS near 1.4 s) is shifted to 0 so comment tracks line up */
+    int audio_tracks;       /* the film's audio streams (decodable or not) */
+    int audio_track;        /* the one chosen at open, 1-based among them; 0: none */
 } dm_media_info;
 
 typedef struct dm_media_options {
     dm_media_log_fn log;    /* NULL: messages go to stderr */
     void *log_ud;           /* passed to log */
     int video_threads;      /* decoder threads; 0 = one per core */
+    int audio_track;        /* 0: the film's default audio stream; N >= 1: its Nth audio stream
+                             * (as mpv's --aid); -1: no audio */
 } dm_media_options;
 
 /* Sample formats dm_media can deliver (interleaved). */
@@ -195,6 +199,15 @@ typedef struct dm_media_output {
  */
 int dm_media_open(dm_media **out, const char *path, const dm_media_options *opt,
                   char *err, size_t errlen);
+
+/*
+ * The title the film gives itself (its container's "title" tag), read from
+ * the header alone: valid UTF-8 with control codes as spaces and the ends
+ * trimmed, at most len - 1 bytes (cut at a character). Returns 1 with buf set,
+ * 0 when the film names itself nothing (or cannot be opened, or the tag is
+ * not UTF-8).
+ */
+int dm_media_probe_title(const char *path, char *buf, size_t len);
 
 /* Stream facts; valid until dm_media_close(). */
 const dm_media_info *dm_media_get_info(const dm_media *m);
@@ -250,8 +263,9 @@ const AVFrame *dm_media_video_current(const dm_media *m, dm_frame_info *info);
 /*
  * Fill `buf` with exactly `len` bytes of audio in the format given to
  * dm_media_start(), for a sound device callback; never blocks. Silence is
- * written while paused, while starved, after the end, and while the speed is
- * not 1 (see dm_media_set_speed). `device_latency` is the seconds of audio the
+ * written while paused, while starved, after the end and while the audio
+ * track is off. At a speed other than 1 the sound is time-stretched with
+ * libavfilter's atempo (pitch unchanged). `device_latency` is the seconds of audio the
  * device has buffered but not yet played (SDL: about two device buffers);
  * it keeps the audio clock on what the listener hears.
  * Returns the number of bytes that were real audio (0..len).
@@ -277,13 +291,32 @@ void dm_media_set_paused(dm_media *m, int paused);
 int dm_media_is_paused(dm_media *m);
 
 /*
- * Playback speed in [0.25, 4]. At speed 1 audio is the master clock. At any
- * other speed the audio is muted (its frames are discarded in step with the
- * clock) and the wall clock, running at `speed`, is the master: pitch
- * preserving time stretching is out of scope, and chipmunk audio is worse
- * than none for a comment overlay. Returns the speed applied.
+ * Playback speed in [DM_SPEED_MIN, DM_SPEED_MAX]. The audio stays the master
+ * clock at every speed: it is played time-stretched with libavfilter's atempo
+ * (chained, each instance within 0.5..2), so its pitch does not change, and
+ * the audio clock counts film time at `speed` film seconds per second.
+ * Returns the speed applied.
  */
+#define DM_SPEED_MIN 0.25
+#define DM_SPEED_MAX 4.0
 double dm_media_set_speed(dm_media *m, double speed);
+
+/*
+ * Switch the audio track while playing: n >= 1 the film's nth audio stream,
+ * 0 none (only when the film has video; the wall clock, following the video,
+ * becomes the master). Done as a seek to the current time, so the new track
+ * starts in sync. Needs audio output (dm_media_start with audio_rate > 0).
+ * Returns n, or a negative AVERROR with `err` saying why (no such track, no
+ * decoder for it, no audio output).
+ */
+int dm_media_set_audio_track(dm_media *m, int n, char *err, size_t errlen);
+
+/* The audio track playing now: 1-based among the film's audio streams, 0 none. */
+int dm_media_audio_track(dm_media *m);
+
+/* "2/3 eng aac stereo" for audio track n (1-based): its number, language
+ * (when tagged), title, codec and channels. Returns buf; "" for no such track. */
+const char *dm_media_audio_track_name(const dm_media *m, int n, char *buf, size_t len);
 
 /* The master clock now, in film seconds; NAN before anything has played. */
 double dm_media_clock(dm_media *m);

@@ -8,19 +8,15 @@
 
 #include <math.h>
 
-#include <libavutil/time.h>
+#include "danmaku.h"
 
-double dm_time_now(void)
-{
-    return (double)av_gettime_relative() / 1000000.0;
-}
 
 void dm_clock_init(dm_clock *c)
 {
     c->speed = 1.0;
     c->paused = 0;
     c->serial = -1;
-    dm_clock_set(c, NAN, -1, dm_time_now());
+    dm_clock_set(c, NAN, -1, dm_now());
 }
 
 double dm_clock_get(const dm_clock *c, int queue_serial, double now)

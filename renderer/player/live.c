@@ -1,11 +1,12 @@
 /*
  * live.c - a live screening in the player: the bridge between the live feed's
- * queue (dm_net, service thread) and the engine's timeline (main thread).
+ * queue (dm_net, service thread) and the film's scene (main thread).
  *
- * Live comments get a layout of their own, fed in arrival order with
- * dm_layout_add. Arrival order is recording order and film times only grow
- * during play, so laying out the recording with dm_layout_track (time order,
- * ties by position in the file) gives the very same lanes.
+ * Live comments are appended to the scene in arrival order, which is
+ * recording order: film times only grow within a pass, and each backward
+ * seek starts the next one. The scene lays out its tracks' comments up to
+ * the stamp floor (dm_net_stamp_floor) and each live comment among them, so
+ * the tracks followed by the recording replay with the very same lanes.
  */
 #include "live.h"
 
@@ -16,65 +17,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data_dir.h"
 #include "dm_net.h"
 
-#ifndef DM_ASSETS_DIR
-#define DM_ASSETS_DIR "assets"
-#endif
 
 #define DRAIN_BATCH 256        /* comments taken from the queue per call */
 #define CONTROL_BATCH 64       /* host requests (delete, clear) taken per call */
 #define QR_AUTO_SECONDS 60.0   /* the QR code shows this long after start */
-#define LAT_BUCKET_MS 0.05     /* latency histogram resolution */
-#define LAT_BUCKETS 20000      /* up to 1 s; slower ones land in the last bucket */
 #define FRAME_S (1.0 / 60.0)
 #define PENDING_MAX 16384      /* comments per frame whose latency is counted */
 
 enum { QR_AUTO = 0, QR_ON, QR_OFF };
 
-/* A latency histogram in LAT_BUCKET_MS steps. */
-typedef struct latency {
-    uint32_t *hist;
-    uint64_t count;
-    double max;
-} latency;
-
-static int latency_init(latency *lt)
-{
-    lt->hist = calloc(LAT_BUCKETS, sizeof *lt->hist);
-    return lt->hist ? 0 : -1;
-}
-
-static void latency_add(latency *lt, double ms)
-{
-    size_t b = ms <= 0 ? 0 : (size_t)(ms / LAT_BUCKET_MS);
-
-    lt->hist[b < LAT_BUCKETS ? b : LAT_BUCKETS - 1]++;
-    lt->count++;
-    if (ms > lt->max)
-        lt->max = ms;
-}
-
-static double latency_percentile(const latency *lt, double q)
-{
-    uint64_t want = (uint64_t)ceil(q * (double)lt->count), seen = 0;
-
-    for (size_t b = 0; b < LAT_BUCKETS; b++) {
-        seen += lt->hist[b];
-        if (seen >= want && want > 0)
-            return (b + 1) * LAT_BUCKET_MS;
-    }
-    return lt->max;
-}
-
 struct dm_live {
     dm_net *net;
     player_options opt;        /* copy: the paths and switches used at exit */
     dm_text *text;             /* fonts, borrowed */
-    size_t first;              /* track index of the first live comment */
     uint64_t dropped;          /* live comments the layout could not show */
-    dm_layout *layout;         /* the live comments' layout */
-    dm_layout_opts layout_opts;/* settings it was made with */
+    int warm_font_px;          /* fonts are loaded for this comment height */
     atomic_int woken;          /* a wake event is pending in SDL's queue */
     /* QR code */
     uint8_t *qr;
@@ -93,11 +53,19 @@ struct dm_live {
         int drawn;             /* on screen in this frame (not delayed or dropped by the layout) */
     } pending[PENDING_MAX];
     size_t pending_count;
-    latency to_screen;         /* acceptance to the present that first draws it */
-    latency in_queue;          /* acceptance to the player taking it */
-    latency to_placed;         /* every comment, drawn or not: acceptance to the present after its placement */
+    dm_hist *to_screen;        /* acceptance to the present that first draws it */
+    dm_hist *in_queue;         /* acceptance to the player taking it */
+    dm_hist *to_placed;        /* every comment, drawn or not: acceptance to the present after its placement */
     double last_present;
     uint64_t frames, late_frames;
+    /* the console's film controls */
+    void (*film_fn)(void *ud, const dm_net_control *c);
+    void *film_ud;
+    /* the banner while the recording cannot be written */
+    SDL_Texture *banner_tex;
+    int banner_w, banner_h, banner_error;
+    uint64_t banner_refused;
+    double banner_at;
 };
 
 static Uint32 wake_event;
@@ -137,11 +105,11 @@ static int parse_listen(const char *s, char *addr, size_t addrlen, int *port)
     return 0;
 }
 
-int dm_live_start(dm_live **out, const player_options *o, dm_text *text, size_t first)
+int dm_live_start(dm_live **out, const player_options *o, dm_text *text)
 {
     dm_net_opts no = DM_NET_OPTS_DEFAULT;
     dm_live *l;
-    char addr[256], err[512] = "", web_dir[4096];
+    char addr[256], err[512] = "", web_dir[4096], vendor_dir[4200], first[4200] = "";
 
     *out = NULL;
     l = calloc(1, sizeof *l);
@@ -149,8 +117,10 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text, size_t 
         return -1;
     l->opt = *o;
     l->text = text;
-    l->first = first;
-    if (latency_init(&l->to_screen) || latency_init(&l->in_queue) || latency_init(&l->to_placed)) {
+    l->to_screen = dm_hist_new();
+    l->in_queue = dm_hist_new();
+    l->to_placed = dm_hist_new();
+    if (!l->to_screen || !l->in_queue || !l->to_placed) {
         fprintf(stderr, "danmaku: out of memory for the live feed\n");
         goto error;
     }
@@ -160,7 +130,18 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text, size_t 
     }
     if (!wake_event)
         wake_event = SDL_RegisterEvents(1);
-    snprintf(web_dir, sizeof web_dir, "%s/web", DM_ASSETS_DIR);
+    {
+        const char *data = dm_data_dir(err, sizeof err);
+        if (!data) {
+            fprintf(stderr, "danmaku: %s\n", err);
+            goto error;
+        }
+        snprintf(web_dir, sizeof web_dir, "%s/web", data);
+        if (!dm_vendor_dir(vendor_dir, sizeof vendor_dir, err, sizeof err)) {
+            fprintf(stderr, "danmaku: %s\n", err);
+            goto error;
+        }
+    }
     no.addr = addr[0] ? addr : NULL;
     no.web_dir = web_dir;
     no.record_path = o->record;
@@ -183,6 +164,23 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text, size_t 
     no.wake_ud = l;
     no.verbose = o->verbose;
     no.host_token = o->host_token;
+    no.title = o->title ? o->title : o->prog.title;
+    no.film = o->prog.count == 1 ? o->prog.entries[0].title : NULL;
+    no.page_lang = o->page_lang;
+    no.vendor_dir = vendor_dir;
+    {
+        /* a night: the first film's recording (its own, or derived from --record); a recorder
+         * for the later films' even when the first one is not recorded */
+        char path[4200];
+        for (size_t i = 0; i < o->prog.count; i++) {
+            dm_programme_file_for(&o->prog, i, o->record, o->prog.entries[i].record, path, sizeof path);
+            if (i == 0)
+                snprintf(first, sizeof first, "%s", path);
+            if (path[0] && o->prog.count > 1)
+                no.record_night = 1;
+        }
+        no.record_path = first[0] ? first : o->record;
+    }
     no.moderation_path = o->moderation;
     if (dm_net_start(&l->net, &no, err, sizeof err)) {
         fprintf(stderr, "danmaku: %s\n", err);
@@ -190,7 +188,7 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text, size_t 
     }
     if (dm_net_qr(dm_net_join_url(l->net), &l->qr, &l->qr_w))
         fprintf(stderr, "danmaku: cannot make the QR code of %s\n", dm_net_join_url(l->net));
-    l->started = dm_net_now();
+    l->started = dm_now();
     l->last_present = -1;
     {
         const char *url = dm_net_join_url(l->net);
@@ -214,35 +212,18 @@ void dm_live_stop(dm_live **pl)
     if (!l)
         return;
     dm_net_stop(&l->net);
-    dm_layout_free(&l->layout);
     if (l->qr_tex)
         SDL_DestroyTexture(l->qr_tex);
+    if (l->banner_tex)
+        SDL_DestroyTexture(l->banner_tex);
     if (l->url_tex)
         SDL_DestroyTexture(l->url_tex);
     free(l->qr);
-    free(l->to_screen.hist);
-    free(l->in_queue.hist);
-    free(l->to_placed.hist);
+    dm_hist_free(&l->to_screen);
+    dm_hist_free(&l->in_queue);
+    dm_hist_free(&l->to_placed);
     free(l);
     *pl = NULL;
-}
-
-/* Make room for `count` comments in the placement and text arrays. */
-static int grow_arrays(dm_placed **placed, char ***texts, size_t old, size_t count)
-{
-    dm_placed *p = realloc(*placed, (count ? count : 1) * sizeof *p);
-    char **t;
-
-    if (!p)
-        return -1;
-    *placed = p;
-    t = realloc(*texts, (count ? count : 1) * sizeof *t);
-    if (!t)
-        return -1;
-    for (size_t i = old; i < count; i++)
-        t[i] = NULL;
-    *texts = t;
-    return 0;
 }
 
 /*
@@ -266,85 +247,43 @@ static void warm_fonts(dm_live *l, const dm_layout_opts *layout)
     }
 }
 
-static int new_layout(dm_live *l, const dm_layout_opts *layout)
+/* The ids a clear took off the screen, recorded with one flush. */
+typedef struct clear_ids {
+    const char **ids;
+    size_t n, cap;
+    size_t missed;             /* ids that found no room (out of memory) */
+} clear_ids;
+
+static void collect_id(void *ud, const dm_comment *c)
 {
-    dm_diag diag = { 0 };
+    clear_ids *ci = ud;
 
-    dm_layout_free(&l->layout);
-    l->layout = dm_layout_new(layout, dm_text_measure, l->text, NULL, &diag);
-    if (!l->layout) {
-        fprintf(stderr, "danmaku: cannot lay out live comments: %s\n", diag.error);
-        return -1;
-    }
-    /* the host may seek back: comments then come earlier than ones placed */
-    if (dm_layout_allow_rewind(l->layout)) {
-        fprintf(stderr, "danmaku: out of memory for the live layout\n");
-        dm_layout_free(&l->layout);
-        return -1;
-    }
-    l->layout_opts = *layout;
-    warm_fonts(l, layout);
-    return 0;
-}
-
-static int place(dm_live *l, const dm_track *track, size_t i, dm_placed *placed, dm_timeline *timeline)
-{
-    if (dm_layout_add(l->layout, &track->items[i], NULL, &placed[i]))
-        return -1;
-    if (!placed[i].shown && placed[i].reason != DM_REASON_DELETED)
-        l->dropped++;
-    return dm_timeline_insert(timeline, (uint32_t)i, &placed[i], track->items[i].pos);
-}
-
-int dm_live_clear_screen(dm_live *l, dm_track *track, dm_placed *placed, dm_timeline *timeline, int64_t t_ms)
-{
-    size_t cap = 0, n, nids = 0;
-    dm_visible *v = NULL;
-    char **ids;
-
-    if (!timeline)
-        return 0;
-    if (dm_timeline_query_all(timeline, t_ms, &v, &cap, &n)) {
-        free(v);
-        return -1;
-    }
-    ids = l && n ? malloc(n * sizeof *ids) : NULL;
-    for (size_t k = 0; k < n; k++) {
-        dm_timeline_remove(timeline, v[k].index);
-        /* a live comment stays off even if the stage is laid out again, and
-         * in the replay of the recording */
-        if (l && v[k].index >= l->first && v[k].index < track->count) {
-            const dm_comment *c = &track->items[v[k].index];
-            track->items[v[k].index].deleted = DM_DELETED_ON_SCREEN;
-            placed[v[k].index].shown = 0;   /* the dump says what the replay says */
-            placed[v[k].index].reason = DM_REASON_DELETED;
-            if (c->id && ids)
-                ids[nids++] = c->id;
-        }
-    }
-    if (l && n && !ids)
-        fprintf(stderr, "danmaku: out of memory: the clear is not in the recording\n");
-    if (ids)
-        dm_net_record_deletes(l->net, (const char *const *)ids, nids);
-    free(ids);
-    free(v);
-    return (int)n;
-}
-
-/* A host's delete: the newest live comment with that id leaves the screen now. */
-static void delete_live(dm_live *l, dm_track *track, dm_placed *placed, dm_timeline *timeline, const char *id)
-{
-    for (size_t i = track->count; i-- > l->first;) {
-        dm_comment *c = &track->items[i];
-        if (c->id && !strcmp(c->id, id)) {
-            c->deleted = DM_DELETED_ON_SCREEN;
-            dm_timeline_remove(timeline, (uint32_t)i);
-            /* the dump says what a replay of the recording (with its delete line) says */
-            placed[i].shown = 0;
-            placed[i].reason = DM_REASON_DELETED;
+    if (!c->id)
+        return;
+    if (ci->n == ci->cap) {
+        size_t cap = ci->cap ? ci->cap * 2 : 64;
+        const char **v = realloc(ci->ids, cap * sizeof *v);
+        if (!v) {
+            ci->missed++;
             return;
         }
+        ci->ids = v;
+        ci->cap = cap;
     }
+    ci->ids[ci->n++] = c->id;
+}
+
+long dm_live_clear_screen(dm_live *l, dm_scene *scene, int64_t t_ms)
+{
+    clear_ids ci = { 0 };
+    long n = dm_scene_clear(scene, t_ms, collect_id, &ci);
+
+    if (ci.missed)
+        fprintf(stderr, "danmaku: out of memory: %zu comments of the clear are not in the recording\n", ci.missed);
+    if (ci.n)
+        dm_net_record_deletes(l->net, ci.ids, ci.n);
+    free(ci.ids);
+    return n < 0 ? -1 : n;
 }
 
 void dm_live_screen_stats(dm_live *l, size_t on_screen)
@@ -360,14 +299,14 @@ int dm_live_toggle_feed(dm_live *l)
     return paused;
 }
 
-static int take_upto(dm_live *l, uint64_t upto, dm_track *track, dm_placed **placed, char ***texts,
-                     dm_timeline *timeline, const dm_layout_opts *layout);
+static long take_upto(dm_live *l, uint64_t upto, dm_scene *scene);
 
-int dm_live_drain(dm_live *l, int64_t film_ms, int paused, dm_track *track, dm_placed **placed,
-                  char ***texts, dm_timeline *timeline, const dm_layout_opts *layout)
+int dm_live_drain(dm_live *l, dm_scene *scene, int64_t film_ms, int paused)
 {
     dm_net_control ctl[CONTROL_BATCH];
     size_t nctl;
+    int64_t floor_ms;
+    int floor_pass;
 
     dm_net_set_film_time(l->net, film_ms, paused);
     l->film_ms = film_ms;
@@ -380,49 +319,64 @@ int dm_live_drain(dm_live *l, int64_t film_ms, int paused, dm_track *track, dm_p
      */
     nctl = dm_net_drain_control(l->net, ctl, CONTROL_BATCH);
     for (size_t k = 0; k < nctl; k++) {
-        if (take_upto(l, ctl[k].after, track, placed, texts, timeline, layout))
+        if (take_upto(l, ctl[k].after, scene) < 0)
             return -1;
         if (ctl[k].kind == DM_NET_DELETE)
-            delete_live(l, track, *placed, timeline, ctl[k].id);
-        else if (dm_live_clear_screen(l, track, *placed, timeline, film_ms) < 0)
-            return -1;
+            dm_scene_delete(scene, ctl[k].id);
+        else if (ctl[k].kind == DM_NET_CLEAR) {
+            if (dm_live_clear_screen(l, scene, film_ms) < 0)
+                return -1;
+        } else if (l->film_fn)
+            l->film_fn(l->film_ud, &ctl[k]);
+        else
+            fprintf(stderr, "danmaku: host: a film control does not apply here\n");
     }
-    return dm_live_take(l, track, placed, texts, timeline, layout);
+    if (dm_live_take(l, scene) < 0)
+        return -1;
+    /* the tracks' comments up to where no live comment can come before them */
+    dm_net_stamp_floor(l->net, &floor_pass, &floor_ms);
+    if (dm_scene_advance(scene, floor_pass, floor_ms)) {
+        fprintf(stderr, "danmaku: out of memory laying out the comments\n");
+        return -1;
+    }
+    return 0;
 }
 
-int dm_live_take(dm_live *l, dm_track *track, dm_placed **placed, char ***texts, dm_timeline *timeline,
-                 const dm_layout_opts *layout)
+long dm_live_take(dm_live *l, dm_scene *scene)
 {
     /* not past a request still queued (one that came after this frame took its
      * requests, or more than a frame's batch): it runs first, next frame */
-    return take_upto(l, dm_net_control_barrier(l->net), track, placed, texts, timeline, layout);
+    return take_upto(l, dm_net_control_barrier(l->net), scene);
 }
 
 /* Take queued comments until `upto` have been taken in all (or the queue is empty). */
-static int take_upto(dm_live *l, uint64_t upto, dm_track *track, dm_placed **placed, char ***texts,
-                     dm_timeline *timeline, const dm_layout_opts *layout)
+static long take_upto(dm_live *l, uint64_t upto, dm_scene *scene)
 {
     dm_net_comment batch[DRAIN_BATCH];
+    const dm_layout_opts *lo = dm_scene_layout_opts(scene);
+    long appended = 0;
 
     atomic_store(&l->woken, 0);
-    if (!l->layout && new_layout(l, layout))
-        return -1;
+    if (l->warm_font_px != lo->font_px) {
+        warm_fonts(l, lo);
+        l->warm_font_px = lo->font_px;
+    }
     while (l->taken < upto) {
         size_t n = dm_net_drain(l->net, batch, upto - l->taken < DRAIN_BATCH ? (size_t)(upto - l->taken) : DRAIN_BATCH);
-        double now = dm_net_now();
+        double now = dm_now();
         int err = 0;
 
         if (n == 0)
             break;
         l->taken += n;
-
-        if (grow_arrays(placed, texts, track->count, track->count + n))
-            err = -1;
         for (size_t k = 0; k < n; k++) {
-            if (!err && dm_track_push(track, &batch[k].c) == 0) {
-                err = place(l, track, track->count - 1, *placed, timeline);
+            size_t i;
+            if (!err && dm_scene_append(scene, &batch[k].c, &i) == 0) {
+                const dm_placed *pl = &dm_scene_placed(scene)[i];
+                appended++;
+                if (!pl->shown && pl->reason != DM_REASON_DELETED)
+                    l->dropped++;
                 if (l->pending_count < PENDING_MAX) {
-                    const dm_placed *pl = &(*placed)[track->count - 1];
                     l->pending[l->pending_count].accepted = batch[k].accepted_wall;
                     l->pending[l->pending_count].taken = now;
                     l->pending[l->pending_count++].drawn =
@@ -438,24 +392,12 @@ static int take_upto(dm_live *l, uint64_t upto, dm_track *track, dm_placed **pla
             return -1;
         }
     }
-    return 0;
-}
-
-int dm_live_relayout(dm_live *l, const dm_track *track, dm_placed **placed, char ***texts,
-                     dm_timeline *timeline, const dm_layout_opts *layout)
-{
-    if (grow_arrays(placed, texts, l->first, track->count) || new_layout(l, layout))
-        return -1;
-    l->dropped = 0;   /* counted again as they are placed again */
-    for (size_t i = l->first; i < track->count; i++)
-        if (place(l, track, i, *placed, timeline))
-            return -1;
-    return 0;
+    return appended;
 }
 
 void dm_live_toggle_qr(dm_live *l)
 {
-    int shown = l->qr_mode == QR_ON || (l->qr_mode == QR_AUTO && dm_net_now() - l->started < QR_AUTO_SECONDS);
+    int shown = l->qr_mode == QR_ON || (l->qr_mode == QR_AUTO && dm_now() - l->started < QR_AUTO_SECONDS);
     l->qr_mode = shown ? QR_OFF : QR_ON;
 }
 
@@ -488,13 +430,67 @@ static void make_qr_textures(dm_live *l, SDL_Renderer *r)
     }
 }
 
+/*
+ * While the recording cannot be written, a red line in the top left corner
+ * says so, with the comments refused since (the host console shows it too):
+ * the host must know before the screening ends that its record is short.
+ */
+static void draw_record_banner(dm_live *l, SDL_Renderer *r, const SDL_Rect *display)
+{
+    dm_net_stats st;
+    SDL_Rect dst;
+
+    dm_net_get_stats(l->net, &st);
+    if (!st.record_error) {
+        if (l->banner_tex)
+            SDL_DestroyTexture(l->banner_tex);
+        l->banner_tex = NULL;
+        l->banner_error = 0;
+        return;
+    }
+    if (!l->banner_tex || st.record_error != l->banner_error ||
+        (st.record_refused != l->banner_refused && dm_now() - l->banner_at > 1.0)) {
+        char line[256];
+        SDL_Surface *u;
+        snprintf(line, sizeof line, "recording stopped: %s (%llu comments not recorded)",
+                 st.record_error == ENOSPC ? "DISK FULL" : strerror(st.record_error),
+                 (unsigned long long)st.record_refused);
+        u = dm_text_render(l->text, line, display->h / 30 > 16 ? display->h / 30 : 16, 0xFFFFFF, 0x000000, 1.0);
+        if (l->banner_tex)
+            SDL_DestroyTexture(l->banner_tex);
+        l->banner_tex = u ? SDL_CreateTextureFromSurface(r, u) : NULL;
+        l->banner_w = u ? u->w : 0;
+        l->banner_h = u ? u->h : 0;
+        SDL_FreeSurface(u);
+        l->banner_error = st.record_error;
+        l->banner_refused = st.record_refused;
+        l->banner_at = dm_now();
+    }
+    if (!l->banner_tex)
+        return;
+    dst = (SDL_Rect){ display->x + 8, display->y + 8, l->banner_w + 16, l->banner_h + 8 };
+    SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_BLEND);
+    SDL_SetRenderDrawColor(r, 200, 0, 0, 220);
+    SDL_RenderFillRect(r, &dst);
+    dst = (SDL_Rect){ display->x + 16, display->y + 12, l->banner_w, l->banner_h };
+    SDL_RenderCopy(r, l->banner_tex, NULL, &dst);
+}
+
 void dm_live_draw(dm_live *l, SDL_Renderer *r, const SDL_Rect *display)
 {
-    int shown = l->qr_mode == QR_ON || (l->qr_mode == QR_AUTO && dm_net_now() - l->started < QR_AUTO_SECONDS);
+    int shown = l->qr_mode == QR_ON || (l->qr_mode == QR_AUTO && dm_now() - l->started < QR_AUTO_SECONDS);
+
+    draw_record_banner(l, r, display);
+    if (shown)
+        dm_live_draw_qr(l, r, display);
+}
+
+void dm_live_draw_qr(dm_live *l, SDL_Renderer *r, const SDL_Rect *display)
+{
     int side, margin;
     SDL_Rect dst;
 
-    if (!shown || !l->qr)
+    if (!l->qr)
         return;
     if (!l->qr_tex)
         make_qr_textures(l, r);
@@ -513,59 +509,28 @@ void dm_live_draw(dm_live *l, SDL_Renderer *r, const SDL_Rect *display)
     }
 }
 
-void dm_live_presented(dm_live *l)
+void dm_live_presented(dm_live *l, double period)
 {
-    double now = dm_net_now();
+    double now = dm_now();
 
-    if (l->last_present >= 0 && now - l->last_present > 1.5 * FRAME_S)
+    if (l->last_present >= 0 && now - l->last_present > 1.5 * (period > 0 ? period : FRAME_S))
         l->late_frames++;
     l->last_present = now;
     l->frames++;
     for (size_t i = 0; i < l->pending_count; i++) {
         if (l->pending[i].drawn)
-            latency_add(&l->to_screen, (now - l->pending[i].accepted) * 1000.0);
-        latency_add(&l->in_queue, (l->pending[i].taken - l->pending[i].accepted) * 1000.0);
-        latency_add(&l->to_placed, (now - l->pending[i].accepted) * 1000.0);
+            dm_hist_add(l->to_screen, (now - l->pending[i].accepted) * 1000.0);
+        dm_hist_add(l->in_queue, (l->pending[i].taken - l->pending[i].accepted) * 1000.0);
+        dm_hist_add(l->to_placed, (now - l->pending[i].accepted) * 1000.0);
     }
     l->pending_count = 0;
 }
 
-/* The same lines as danmaku-convert --layout writes for the recording (LAYOUT-DUMP.md). */
-static int dump_layout(dm_live *l, const dm_track *track, const dm_placed *placed, const dm_layout_opts *lo,
-                       const char *family, int outline_px)
-{
-    FILE *f = fopen(l->opt.dump_layout, "w");
-    char *line;
-    int rc = 0;
-
-    if (!f) {
-        fprintf(stderr, "danmaku: cannot write %s: %s\n", l->opt.dump_layout, strerror(errno));
-        return -1;
-    }
-    line = dm_layout_dump_stage(lo, family, track->count - l->first, outline_px);
-    if (!line || fprintf(f, "%s\n", line) < 0)
-        rc = -1;
-    free(line);
-    for (size_t i = l->first; i < track->count && rc == 0; i++) {
-        line = dm_layout_dump_comment(&track->items[i], i - l->first, &placed[i], NULL);
-        if (!line || fprintf(f, "%s\n", line) < 0)
-            rc = -1;
-        free(line);
-    }
-    if (fclose(f) || rc) {
-        fprintf(stderr, "danmaku: cannot write %s\n", l->opt.dump_layout);
-        return -1;
-    }
-    return 0;
-}
-
-int dm_live_finish(dm_live *l, int64_t film_ms, dm_track *track, dm_placed **placed, char ***texts,
-                   dm_timeline *timeline, const dm_layout_opts *layout, const char *font_family,
-                   int outline_px)
+int dm_live_finish(dm_live *l, dm_scene *scene, int64_t film_ms)
 {
     dm_net_halt(l->net);
     do {   /* every request and every comment still queued */
-        if (dm_live_drain(l, film_ms, 0, track, placed, texts, timeline, layout))
+        if (dm_live_drain(l, scene, film_ms, 0))
             return -1;
     } while (dm_net_control_barrier(l->net) != UINT64_MAX);
     if (l->opt.stats) {
@@ -579,13 +544,67 @@ int dm_live_finish(dm_live *l, int64_t film_ms, dm_track *track, dm_placed **pla
                 "%llu frames, %llu late\n",
                 (unsigned long long)st.accepted, (unsigned long long)st.rejected,
                 (unsigned long long)st.connections_total, (unsigned long long)st.refused,
-                latency_percentile(&l->to_screen, 0.50), latency_percentile(&l->to_screen, 0.99),
-                l->to_screen.max, (unsigned long long)l->to_screen.count,
-                latency_percentile(&l->to_placed, 0.50), latency_percentile(&l->to_placed, 0.99),
-                l->to_placed.max, latency_percentile(&l->in_queue, 0.50), latency_percentile(&l->in_queue, 0.99),
+                dm_hist_percentile(l->to_screen, 0.50), dm_hist_percentile(l->to_screen, 0.99),
+                dm_hist_max(l->to_screen), (unsigned long long)dm_hist_count(l->to_screen),
+                dm_hist_percentile(l->to_placed, 0.50), dm_hist_percentile(l->to_placed, 0.99),
+                dm_hist_max(l->to_placed), dm_hist_percentile(l->in_queue, 0.50),
+                dm_hist_percentile(l->in_queue, 0.99),
                 (unsigned long long)l->frames, (unsigned long long)l->late_frames);
     }
-    if (l->opt.dump_layout)
-        return dump_layout(l, track, *placed, layout, font_family, outline_px);
     return 0;
+}
+
+void dm_live_set_film_handler(dm_live *l, void (*fn)(void *ud, const dm_net_control *c), void *ud)
+{
+    l->film_fn = fn;
+    l->film_ud = ud;
+}
+
+int dm_live_end_film(dm_live *l, dm_scene *scene, int64_t film_ms)
+{
+    dm_net_set_intake(l->net, 0);
+    /* every comment that got in before the close, and every request among them */
+    for (;;) {
+        int settled = dm_net_intake_settled(l->net);
+        if (dm_live_drain(l, scene, film_ms, 1))
+            return -1;
+        /* settled before that drain: nothing can have come after it */
+        if (settled && dm_net_control_barrier(l->net) == UINT64_MAX && dm_live_take(l, scene) == 0)
+            break;
+        SDL_Delay(1);
+    }
+    return 0;
+}
+
+int dm_live_new_film(dm_live *l, const char *record_path)
+{
+    char err[512] = "";
+    int rc = 0;
+
+    if (dm_net_new_film(l->net, record_path, err, sizeof err)) {
+        fprintf(stderr, "danmaku: %s\n", err);
+        rc = -1;
+    } else if (l->opt.verbose && record_path && record_path[0])
+        fprintf(stderr, "danmaku: recording this film's comments in %s\n", record_path);
+    l->dropped = 0;
+    dm_net_set_intake(l->net, 1);
+    return rc;
+}
+
+void dm_live_controls(dm_live *l)
+{
+    dm_net_control ctl[CONTROL_BATCH];
+    size_t n;
+
+    /* the intake is closed and settled: no comment waits in the queue, deletes and clears find nothing to do */
+    while ((n = dm_net_drain_control(l->net, ctl, CONTROL_BATCH)) > 0)
+        for (size_t k = 0; k < n; k++)
+            if (ctl[k].kind != DM_NET_DELETE && ctl[k].kind != DM_NET_CLEAR && l->film_fn)
+                l->film_fn(l->film_ud, &ctl[k]);
+}
+
+void dm_live_programme(dm_live *l, const dm_net_programme *p)
+{
+    if (dm_net_set_programme(l->net, p))
+        fprintf(stderr, "danmaku: out of memory for the programme\n");
 }

@@ -1,13 +1,9 @@
 /*
  * live.h - the player's side of a live screening: starts the live feed
  * (dm_net), and each frame moves newly accepted comments from its queue into
- * the player's track, lays them out in arrival order on a layout of their
- * own and puts them on the timeline, so they are on screen in the next
- * frame. Also carries out the host console's deletes and clears, draws the
- * join QR code and dumps the live layout at exit.
- *
- * Live comments are appended to the player's track after the recorded ones
- * (indexes from dm_live_first on); recorded comments keep their own layout.
+ * the film's scene, where they take their lanes among the track's comments
+ * and are on screen in the next frame. Also carries out the host console's
+ * deletes and clears, draws the join QR code and dumps the scene at exit.
  *
  * Thread-safety: the main (SDL) thread only; dm_net has its own thread.
  */
@@ -20,55 +16,81 @@
 #include <SDL.h>
 
 #include "danmaku.h"
+#include "dm_net.h"
 #include "options.h"
 #include "text.h"
 
 typedef struct dm_live dm_live;
 
 /*
- * Start the live feed described by the --listen family of options. `first`
- * is the index the first live comment will get in the player's track.
- * Prints the port and join URL on stderr. 0, or -1 with a message printed.
+ * Start the live feed described by the --listen family of options. Prints
+ * the port and join URL on stderr. 0, or -1 with a message printed.
  */
-int dm_live_start(dm_live **out, const player_options *o, dm_text *text, size_t first);
+int dm_live_start(dm_live **out, const player_options *o, dm_text *text);
 void dm_live_stop(dm_live **live);
 
 /*
- * Once per frame, before drawing: report the film time, then take every
- * accepted comment, append it to `track` (growing *placed and *texts with
- * it), lay it out with `layout`'s settings and insert it into `timeline`.
+ * Once per frame, before drawing: report the film time, carry out the
+ * host's requests and append every accepted comment to `scene` (a live
+ * scene), then let the scene lay out its track up to where no live comment
+ * can come before any more.
  */
-int dm_live_drain(dm_live *live, int64_t film_ms, int paused, dm_track *track, dm_placed **placed,
-                  char ***texts, dm_timeline *timeline, const dm_layout_opts *layout);
+int dm_live_drain(dm_live *live, dm_scene *scene, int64_t film_ms, int paused);
 
 /*
  * Only the comments part of dm_live_drain, for a second helping right before
  * the present: what arrived while the frame was drawn still makes it.
+ * Returns how many were appended, or -1.
  */
-int dm_live_take(dm_live *live, dm_track *track, dm_placed **placed, char ***texts, dm_timeline *timeline,
-                 const dm_layout_opts *layout);
-
-/*
- * After a relayout of the recorded comments (new stage size): lay the live
- * ones out again, in arrival order, for `layout`, and insert them.
- */
-int dm_live_relayout(dm_live *live, const dm_track *track, dm_placed **placed, char ***texts,
-                     dm_timeline *timeline, const dm_layout_opts *layout);
+long dm_live_take(dm_live *live, dm_scene *scene);
 
 /* Draw the join QR code (first minute, or while toggled on) over the output. */
 void dm_live_draw(dm_live *live, SDL_Renderer *renderer, const SDL_Rect *display);
+
+/* The join QR code and URL in the lower right of `display`, whatever the c key says (the intermission card). */
+void dm_live_draw_qr(dm_live *live, SDL_Renderer *renderer, const SDL_Rect *display);
+
+/*
+ * The host console's film controls (DM_NET_FILM_PLAY .. DM_NET_BREAK_ADD):
+ * dm_live_drain and dm_live_controls hand each to `fn`, in its place among
+ * the comments. Without a handler they are ignored.
+ */
+void dm_live_set_film_handler(dm_live *live, void (*fn)(void *ud, const dm_net_control *c), void *ud);
+
+/* ------------------------------------------------------------ a night of films */
+
+/*
+ * A film of the night ends: close the intake (comments are refused with
+ * "intermission" from now on) and take every comment accepted before into
+ * `scene`, with the host's requests among them, so the scene (its dump) holds
+ * everything the film's recording holds. 0 or -1.
+ */
+int dm_live_end_film(dm_live *live, dm_scene *scene, int64_t film_ms);
+
+/*
+ * The next film begins: the last recording is closed, comments go to
+ * `record_path` ("" or NULL: not recorded) and are stamped from film time 0;
+ * the intake opens again. Call after dm_live_end_film. 0, or -1 with the
+ * reason on stderr (the film still plays; its comments are refused).
+ */
+int dm_live_new_film(dm_live *live, const char *record_path);
+
+/* In an intermission (no scene): carry out the host's requests; film controls go to the handler. */
+void dm_live_controls(dm_live *live);
+
+/* What is playing, for the audience page and the console (dm_net_set_programme). */
+void dm_live_programme(dm_live *live, const dm_net_programme *p);
 
 /* The c key. */
 void dm_live_toggle_qr(dm_live *live);
 
 /*
  * The x key and the host's clear: every comment on screen at t_ms leaves the
- * timeline; live ones for good: marked deleted (in `placed` too) and a
- * delete line each in the recording, so the replay does not show them
- * either. `live` may be NULL (no live feed). Returns how many went, or -1
- * when out of memory.
+ * screen; live ones for good, with a delete line each in the recording, so
+ * the replay does not show them either. Returns how many went, or -1 when
+ * out of memory.
  */
-int dm_live_clear_screen(dm_live *live, dm_track *track, dm_placed *placed, dm_timeline *timeline, int64_t t_ms);
+long dm_live_clear_screen(dm_live *live, dm_scene *scene, int64_t t_ms);
 
 /* The p key: pause the live feed, or resume it; returns 1 when now pausing. */
 int dm_live_toggle_feed(dm_live *live);
@@ -76,17 +98,15 @@ int dm_live_toggle_feed(dm_live *live);
 /* Every frame: how many comments are on screen, for the host console. */
 void dm_live_screen_stats(dm_live *live, size_t on_screen);
 
-/* Right after a present: acceptance-to-screen latency of the comments drawn first in it. */
-void dm_live_presented(dm_live *live);
+/* Right after a present: acceptance-to-screen latency of the comments drawn first in it; a present
+ * more than 1.5 refresh periods (seconds) after the last one counts as late. */
+void dm_live_presented(dm_live *live, double period);
 
 /*
- * At exit: stop taking comments and drain the ones already acked (so the
- * track holds everything the recording holds), then write the live layout in
- * LAYOUT-DUMP.md form (when --dump-layout) and, with --stats, the live feed's
- * figures on stderr. 0 or -1.
+ * At exit: stop taking comments and carry out every request and comment
+ * already acked (so the scene holds everything the recording holds), then,
+ * with --stats, print the live feed's figures on stderr. 0 or -1.
  */
-int dm_live_finish(dm_live *live, int64_t film_ms, dm_track *track, dm_placed **placed, char ***texts,
-                   dm_timeline *timeline, const dm_layout_opts *layout, const char *font_family,
-                   int outline_px);
+int dm_live_finish(dm_live *live, dm_scene *scene, int64_t film_ms);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int dm_script_load(dm_script *s, const char *path)
 {
@@ -27,24 +28,37 @@ int dm_script_load(dm_script *s, const char *path)
             continue;
         n = sscanf(line, "%lf %31s %3999[^\n]", &cmd.at, verb, arg);
         if (n != 3 || cmd.at < 0) {
-            fprintf(stderr, "danmaku: %s:%d: expected 'SECONDS key NAME' or 'SECONDS screenshot FILE'\n",
+            fprintf(stderr, "danmaku: %s:%d: expected 'SECONDS key NAME', 'SECONDS screenshot FILE' or the like\n",
                     path, lineno);
             goto error;
         }
         if (!strcmp(verb, "key")) {
             cmd.kind = DM_SCRIPT_KEY;
+            cmd.mod = KMOD_NONE;
+            if (!strncasecmp(arg, "Shift+", 6) && arg[6]) {
+                cmd.mod = KMOD_SHIFT;
+                memmove(arg, arg + 6, strlen(arg + 6) + 1);
+            }
             cmd.key = SDL_GetKeyFromName(arg);
             if (cmd.key == SDLK_UNKNOWN) {
                 fprintf(stderr, "danmaku: %s:%d: unknown key '%s'\n", path, lineno, arg);
                 goto error;
             }
-        } else if (!strcmp(verb, "screenshot")) {
-            cmd.kind = DM_SCRIPT_SCREENSHOT;
+        } else if (!strcmp(verb, "screenshot") || !strcmp(verb, "screenshot-window")) {
+            cmd.kind = verb[10] ? DM_SCRIPT_SCREENSHOT_WINDOW : DM_SCRIPT_SCREENSHOT;
             cmd.path = strdup(arg);
             if (!cmd.path)
                 goto error;
+        } else if (!strcmp(verb, "mouse") || !strcmp(verb, "click")) {
+            char extra;
+            cmd.kind = verb[0] == 'm' ? DM_SCRIPT_MOUSE : DM_SCRIPT_CLICK;
+            if (sscanf(arg, "%d %d %c", &cmd.x, &cmd.y, &extra) != 2 || cmd.x < 0 || cmd.y < 0) {
+                fprintf(stderr, "danmaku: %s:%d: expected 'SECONDS %s X Y' (output pixels)\n", path, lineno, verb);
+                goto error;
+            }
         } else {
-            fprintf(stderr, "danmaku: %s:%d: unknown command '%s' (key or screenshot)\n", path, lineno, verb);
+            fprintf(stderr, "danmaku: %s:%d: unknown command '%s' (key, screenshot, screenshot-window, mouse or "
+                    "click)\n", path, lineno, verb);
             goto error;
         }
         {

@@ -7,6 +7,7 @@
  * the times in between):
  *
  *     1.0 key Right          # any SDL key name: Space, Left, d, [ ...
+ *     2.0 key Shift+j        # with Shift held (what mpv calls J)
  *     6.5 screenshot a.png
  *     # comments and blank lines are ignored
  */
@@ -15,13 +16,21 @@
 
 #include <SDL.h>
 
-typedef enum dm_script_kind { DM_SCRIPT_KEY, DM_SCRIPT_SCREENSHOT } dm_script_kind;
+typedef enum dm_script_kind {
+    DM_SCRIPT_KEY,                /* SECONDS key [Shift+]NAME */
+    DM_SCRIPT_SCREENSHOT,         /* SECONDS screenshot FILE: the frame without the OSD, as the s key */
+    DM_SCRIPT_SCREENSHOT_WINDOW,  /* SECONDS screenshot-window FILE: with the OSD, as S */
+    DM_SCRIPT_MOUSE,              /* SECONDS mouse X Y: the pointer moves there (output pixels) */
+    DM_SCRIPT_CLICK,              /* SECONDS click X Y: a left click there */
+} dm_script_kind;
 
 typedef struct dm_script_cmd {
     double at;                /* film seconds */
     dm_script_kind kind;      /* what to do */
     SDL_Keycode key;          /* DM_SCRIPT_KEY */
-    char *path;               /* DM_SCRIPT_SCREENSHOT, owned */
+    SDL_Keymod mod;           /* DM_SCRIPT_KEY: KMOD_SHIFT for "Shift+NAME", else KMOD_NONE */
+    char *path;               /* the screenshots' file, owned */
+    int x, y;                 /* DM_SCRIPT_MOUSE, DM_SCRIPT_CLICK */
 } dm_script_cmd;
 
 typedef struct dm_script {

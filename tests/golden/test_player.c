@@ -127,44 +127,43 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The engine's own view of the track at t: what the player must show. */
+/* The engine's own view of the track at t (its scene): what the player must show. */
 typedef struct expected {
-    dm_track track;
-    dm_placed *placed;
+    dm_scene *scene;
+    const dm_placed *placed;
+    const dm_comment *items;
     dm_visible vis[64];
     size_t n;
-    dm_layout_opts lo;
     dm_text *text;
 } expected;
 
 static void expect_at(expected *e, int64_t t_ms)
 {
     dm_diag diag = { 0 };
-    dm_layout_opts lo = DM_LAYOUT_OPTS_DEFAULT;
-    dm_timeline *tl;
+    dm_scene_opts so = { .layout = DM_LAYOUT_OPTS_DEFAULT, .measure = dm_text_measure };
+    const dm_visible *v;
     char err[256];
 
     memset(e, 0, sizeof *e);
-    lo.stage_w = W;
-    lo.stage_h = H;
-    lo.font_px = FONT_PX;
-    e->lo = lo;
-    dm_track_init(&e->track);
-    assert_int_equal(dm_read_file(&e->track, path("track.jsonl"), DM_FORMAT_UNKNOWN, &diag), 0);
+    so.layout.stage_w = W;
+    so.layout.stage_h = H;
+    so.layout.font_px = FONT_PX;
     e->text = dm_text_new(NULL, DM_TEXT_OUTLINE_DEFAULT, err, sizeof err);
     assert_non_null(e->text);
-    assert_int_equal(dm_layout_track(&e->track, &lo, dm_text_measure, e->text, NULL, &e->placed, NULL, &diag), 0);
-    tl = dm_timeline_new(&lo);
-    for (size_t i = 0; i < e->track.count; i++)
-        assert_int_equal(dm_timeline_insert(tl, (uint32_t)i, &e->placed[i], e->track.items[i].pos), 0);
-    e->n = dm_timeline_query(tl, t_ms, e->vis, 64, NULL);
-    dm_timeline_free(&tl);
+    so.measure_ud = e->text;
+    e->scene = dm_scene_new(&so, &diag);
+    assert_non_null(e->scene);
+    assert_int_equal(dm_scene_read_file(e->scene, path("track.jsonl"), DM_FORMAT_UNKNOWN, &diag), 0);
+    assert_int_equal(dm_scene_query(e->scene, t_ms, &v, &e->n, NULL), 0);
+    assert_true(e->n <= 64);
+    memcpy(e->vis, v, e->n * sizeof *v);
+    e->placed = dm_scene_placed(e->scene);
+    e->items = dm_scene_comments(e->scene);
 }
 
 static void expected_free(expected *e)
 {
-    free(e->placed);
-    dm_track_clear(&e->track);
+    dm_scene_free(&e->scene);
     dm_text_free(&e->text);
 }
 
@@ -216,7 +215,7 @@ static void test_golden_frame(void **state)
             }
         if (inside > 0 && changed * 20 < inside)
             fail_msg("comment %u (%s) has too few pixels in its box: %ld of %ld", e.vis[i].index,
-                     e.track.items[e.vis[i].index].text, changed, inside);
+                     e.items[e.vis[i].index].text, changed, inside);
     }
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
@@ -341,7 +340,10 @@ static void test_window_under_xvfb(void **state)
     long top_changed = 0;
 
     (void)state;
-    assert_int_equal(run("SDL_AUDIODRIVER=dummy xvfb-run -a -s '-screen 0 1024x768x24' '%s' %s --track %s "
+    /* Leaks are not checked in this one run: Mesa's driver, loaded for the window's OpenGL renderer,
+     * keeps allocations and is unloaded at exit, so LeakSanitizer reports them from an unknown
+     * module that no suppression can name. Every headless run of the suite checks our own. */
+    assert_int_equal(run("ASAN_OPTIONS=detect_leaks=0 SDL_AUDIODRIVER=dummy xvfb-run -a -s '-screen 0 1024x768x24' '%s' %s --track %s "
                          "--size %dx%d --font-px %d --until 3 --screenshot 2.5:%s",
                          player, path("flat.mp4"), path("track.jsonl"), W, H, FONT_PX, path("window.png")), 0);
     im = load_png(path("window.png"));

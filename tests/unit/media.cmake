@@ -17,3 +17,15 @@ dm_add_unit_test(test_media_sync
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_media_sync.c
   LIBS dm_media
   LABELS media)
+
+# The player's pacing against a simulated display at 50, 60 (and 59.94) and 144 Hz.
+dm_add_unit_test(test_pacing
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_pacing.c
+  LIBS dm_player m
+  LABELS player)
+
+# A night of films: the programme file, the films of the command line, the recordings' names.
+dm_add_unit_test(test_programme
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_programme.c
+  LIBS dm_player
+  LABELS player)

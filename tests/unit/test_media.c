@@ -44,6 +44,7 @@ enum film_id {
     FILM_TRUNC_MP4,
     FILM_CORRUPT_MKV,
     FILM_GARBAGE,
+    FILM_TWO_AUDIO,
     FILM_COUNT
 };
 
@@ -188,6 +189,11 @@ static void make_films(void)
         && ffmpeg_make(VSRC ASRC X264 "-c:a aac -b:a 64k -movflags +faststart", full_mp4))
         g_ok[FILM_TRUNC_MP4] = copy_prefix(full_mp4, g_path[FILM_TRUNC_MP4], 60);
     g_ok[FILM_GARBAGE] = write_garbage(g_path[FILM_GARBAGE], 64 * 1024);
+    /* two audio tracks: 440 Hz (eng), then 1000 Hz (jpn) */
+    g_ok[FILM_TWO_AUDIO] = have_encoder("libx264")
+        && ffmpeg_make(VSRC ASRC "-f lavfi -i sine=f=1000:sample_rate=48000:d=2 -map 0 -map 1 -map 2 " X264
+                       "-c:a aac -b:a 64k -ac 2 -metadata:s:a:0 language=eng -metadata:s:a:1 language=jpn",
+                       g_path[FILM_TWO_AUDIO]);
 }
 
 static int group_setup(void **state)
@@ -195,7 +201,7 @@ static int group_setup(void **state)
     static const char *names[FILM_COUNT] = {
         "h264_aac.mp4", "hevc_opus.mkv", "vp9_opus.webm", "av1_mp3.mkv", "h264_mp3.mkv",
         "video_only.mp4", "audio_only.m4a", "trunc.mkv", "trunc_faststart.mp4",
-        "corrupt.mkv", "garbage.mp4",
+        "corrupt.mkv", "garbage.mp4", "two_audio.mkv",
     };
     const char *tmp = getenv("TMPDIR");
     (void)state;
@@ -241,7 +247,7 @@ static dm_media *open_film(enum film_id id, int video, int audio, log_capture *l
 {
     char err[256] = "";
     dm_media *m = NULL;
-    dm_media_options opt = {capture_log, lc, 0};
+    dm_media_options opt = {capture_log, lc, 0, 0};
     dm_media_output out = {video, audio ? RATE : 0, CHANNELS, DM_AUDIO_F32};
     int ret = dm_media_open(&m, g_path[id], &opt, err, sizeof(err));
     if (ret < 0)
@@ -642,16 +648,86 @@ static void test_audio_pull_paused_and_speed(void **state)
     for (size_t i = 0; i < sizeof(buf); i++)
         assert_int_equal(buf[i], 0);
     dm_media_set_paused(m, 0);
-    /* Away from speed 1 the audio is muted and the wall clock leads. */
+    /* Away from speed 1 the sound still plays, time-stretched (atempo):
+     * real bytes come out, and the audio clock counts film time twice as
+     * fast as the samples handed out. */
     assert_float_equal(dm_media_set_speed(m, 2.0), 2.0, 0);
-    memset(buf, 0x55, sizeof(buf));
-    assert_int_equal(dm_media_audio_pull(m, buf, (int)sizeof(buf), 0.0), 0);
-    for (size_t i = 0; i < sizeof(buf); i++)
-        assert_int_equal(buf[i], 0);
+    {
+        int real = 0;
+        double t0 = NAN, t1, out = 0;
+        for (int i = 0; i < 400 && out < 0.5; i++) {
+            int got = dm_media_audio_pull(m, buf, (int)sizeof(buf), 0.0);
+            if (got > 0 && isnan(t0)) {
+                t0 = dm_media_clock(m);
+                real = 1;
+            } else if (got > 0) {
+                out += (double)got / (sizeof(float) * 2 * 48000);
+            }
+            if (got == 0)
+                usleep(5000);
+        }
+        assert_true(real);
+        t1 = dm_media_clock(m);
+        print_message("speed 2: %.3f s of sound moved the clock %.3f s\n", out, t1 - t0);
+        assert_true(out >= 0.5);
+        assert_true(fabs((t1 - t0) - 2.0 * out) < 0.05);
+    }
     assert_float_equal(dm_media_set_speed(m, 100.0), 4.0, 0);
     assert_float_equal(dm_media_set_speed(m, 1.0), 1.0, 0);
     /* Back at speed 1 real audio flows again (blocking read, no timing). */
     assert_true(dm_media_audio_read(m, buf, (int)sizeof(buf)) > 0);
+    dm_media_close(&m);
+}
+
+/* Sign changes of the left channel in 0.2 s of sound read from now: 2 per period. */
+static double tone_hz(dm_media *m)
+{
+    static float buf[48000 / 5 * 2];
+    int got = dm_media_audio_read(m, (uint8_t *)buf, (int)sizeof(buf)), n = got / (int)(2 * sizeof(float)), changes = 0;
+    for (int i = 1; i < n; i++)
+        changes += (buf[2 * i] >= 0) != (buf[2 * (i - 1)] >= 0);
+    return n ? changes / 2.0 / ((double)n / RATE) : 0;
+}
+
+/* --aid: the track chosen at open, one that is not there, and switching while playing (the other tone, none). */
+static void test_audio_tracks(void **state)
+{
+    log_capture lc = {0, 0};
+    dm_media_options opt = {capture_log, &lc, 0, 2};
+    dm_media_output out = {1, RATE, CHANNELS, DM_AUDIO_F32};
+    dm_media *m = NULL;
+    char err[256] = "", name[128];
+    double hz;
+    (void)state;
+    REQUIRE_FILM(FILM_TWO_AUDIO);
+    opt.audio_track = 3;
+    assert_true(dm_media_open(&m, g_path[FILM_TWO_AUDIO], &opt, err, sizeof(err)) < 0);
+    assert_null(m);
+    assert_non_null(strstr(err, "no audio track 3 (it has 2)"));
+    opt.audio_track = 2;
+    assert_int_equal(dm_media_open(&m, g_path[FILM_TWO_AUDIO], &opt, err, sizeof(err)), 0);
+    assert_int_equal(dm_media_get_info(m)->audio_tracks, 2);
+    assert_int_equal(dm_media_get_info(m)->audio_track, 2);
+    dm_media_audio_track_name(m, 2, name, sizeof(name));
+    print_message("track 2: %s\n", name);
+    assert_non_null(strstr(name, "2/2 jpn aac"));
+    assert_int_equal(dm_media_start(m, &out, err, sizeof(err)), 0);
+    assert_int_equal(dm_media_audio_track(m), 2);
+    tone_hz(m);   /* (past the encoder's start) */
+    hz = tone_hz(m);
+    print_message("track 2: %.0f Hz\n", hz);
+    assert_true(fabs(hz - 1000) < 30);
+    /* switched while playing: the other stream's sound from now on */
+    assert_int_equal(dm_media_set_audio_track(m, 1, err, sizeof(err)), 1);
+    assert_int_equal(dm_media_audio_track(m), 1);
+    hz = tone_hz(m);
+    print_message("track 1: %.0f Hz\n", hz);
+    assert_true(fabs(hz - 440) < 20);
+    assert_int_equal(dm_media_set_audio_track(m, 0, err, sizeof(err)), 0);
+    assert_int_equal(dm_media_audio_track(m), 0);
+    assert_true(dm_media_set_audio_track(m, 3, err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "no audio track 3"));
+    assert_int_equal(lc.decode_errors, 0);
     dm_media_close(&m);
 }
 
@@ -763,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_seek_after_eof),
         cmocka_unit_test(test_refresh_paused_and_seek),
         cmocka_unit_test(test_audio_pull_paused_and_speed),
+        cmocka_unit_test(test_audio_tracks),
         cmocka_unit_test(test_png_roundtrip),
         cmocka_unit_test(test_png_errors),
         cmocka_unit_test(test_frame_conversion),
