@@ -20,4 +20,29 @@ char *dm_test_slurp(const char *path, size_t *len);
 /* Path of a file under the real tracks folder (static buffer). */
 const char *dm_test_track_path(const char *name);
 
+/*
+ * The suite's tracks, named "real:FILE" (../shared/data/tracks, or
+ * $DM_TRACKS_DIR: there when the clone has ../shared beside it) or
+ * "gen:FILE" (written by tests/gen-tracks.py into $DM_GEN_TRACKS_DIR before
+ * the tests run). Path of the file, or NULL when a real track is not there
+ * (a line on stdout says so and names the folder; the caller skips).
+ */
+const char *dm_test_suite_track(const char *spec);
+
+/*
+ * Time at which placements a and b overlap by more than eps px, or NAN:
+ * the independent checker's method (both horizontal separations are linear
+ * in t), written apart from the engine's arithmetic.
+ */
+double dm_test_clash(const dm_placed *a, const dm_placed *b, double eps);
+
+/* Same-mode, same-layer overlapping pairs among shown comments that are not positioned. */
+int dm_test_count_overlaps(const dm_placed *p, size_t n);
+
+/* Overlapping pairs of different modes (a scrolling comment over a top one...), same layer. */
+int dm_test_count_cross_mode(const dm_placed *p, size_t n);
+
+/* Crossings of shown, not positioned comments with obstacles (each pair once). */
+int dm_test_obstacle_hits(const dm_placed *p, size_t n, const dm_obstacle *obs, size_t nobs);
+
 #endif

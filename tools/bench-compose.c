@@ -6,9 +6,17 @@
  * uploaded at 24 fps, comments scrolling at 60 Hz from their cached sprites.
  * Prints median and p99 per frame and memory (RSS and sprite cache).
  *
- *     bench-compose [FRAMES] [WxH] [--sdl-blit]
+ *     bench-compose [FRAMES] [WxH] [--sdl-blit | --window | --plain] [--threads N]
  *
- * --sdl-blit draws comments with SDL_RenderCopy instead of the SIMD blender.
+ * --threads N: blend on N threads (the software canvas; default one per core).
+ *
+ * --plain: the software blender as it was before packed sprites and AVX2
+ * (whole surfaces, four pixels at a time with SSE2), to compare in one run.
+ * --sdl-blit draws comments through SDL's software renderer (the GPU path's
+ * code: atlas pages and SDL_RenderGeometry) instead of the SIMD blender;
+ * --window does the same in a real window with SDL's default (accelerated)
+ * renderer, as the player's window does: run it under a display (Xvfb
+ * will do). Both print the draw calls per frame.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +26,7 @@
 #include <SDL.h>
 
 #include "danmaku.h"
+#include "blend.h"
 #include "stage.h"
 #include "text.h"
 
@@ -25,6 +34,15 @@ static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time of the whole process (both blending threads), ms: the work a frame
+ * costs, which waiting for a loaded machine's cores does not inflate. */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -53,9 +71,13 @@ int main(int argc, char **argv)
     static const char *const words[] = { "前方高能", "this is fine", "草", "ここ好き", "대박", "🎉🎉",
                                          "哈哈哈哈", "wow", "名场面", "やばい", "gorgeous shot", "233333" };
     static const int counts[] = { 0, 100, 500, 1000, 2000 };
-    int frames = argc > 1 ? atoi(argv[1]) : 300, w = 1920, h = 1080;
+    int threads = 0, frames, w = 1920, h = 1080;
     SDL_Surface *canvas;
     SDL_Renderer *r;
+    SDL_Window *win = NULL;
+    const char *mode;
+    int gpu;
+    SDL_RendererInfo ri = { 0 };
     dm_text *text;
     dm_stage *stage;
     char err[256];
@@ -67,8 +89,21 @@ int main(int argc, char **argv)
     dm_picture pic = { 0 };
     unsigned seed = 7;
 
+    /* --threads N, wherever it is; the rest are positional */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            threads = atoi(argv[i + 1]);
+            for (int j = i; j + 2 <= argc; j++)
+                argv[j] = argv[j + 2];
+            argc -= 2;
+            break;
+        }
+    frames = argc > 1 ? atoi(argv[1]) : 300;
+    mode = argc > 3 ? argv[3] : "";
+    gpu = !strcmp(mode, "--sdl-blit") || !strcmp(mode, "--window");
+
     if (argc > 2 && sscanf(argv[2], "%dx%d", &w, &h) != 2) {
-        fprintf(stderr, "usage: bench-compose [FRAMES] [WxH]\n");
+        fprintf(stderr, "usage: bench-compose [FRAMES] [WxH] [--sdl-blit | --window | --plain] [--threads N]\n");
         return 1;
     }
     if (frames < 10)
@@ -77,11 +112,28 @@ int main(int argc, char **argv)
     lo.stage_h = h;
     lo.font_px = h * 48 / 1080;
     canvas = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
-    r = canvas ? SDL_CreateSoftwareRenderer(canvas) : NULL;
+    if (!strcmp(mode, "--window")) {
+        if (SDL_Init(SDL_INIT_VIDEO)) {
+            fprintf(stderr, "bench-compose: --window needs a display: %s\n", SDL_GetError());
+            return 1;
+        }
+        win = SDL_CreateWindow("bench-compose", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, w, h, 0);
+        r = win ? SDL_CreateRenderer(win, -1, 0) : NULL;
+    } else {
+        r = canvas ? SDL_CreateSoftwareRenderer(canvas) : NULL;
+    }
+    if (r)
+        SDL_GetRendererInfo(r, &ri);
     text = dm_text_new(NULL, DM_TEXT_OUTLINE_DEFAULT, err, sizeof err);
     stage = r && text ? dm_stage_new(r, text, 0, err, sizeof err) : NULL;
-    if (stage && !(argc > 3 && !strcmp(argv[3], "--sdl-blit")))
+    if (stage && !gpu)
         dm_stage_set_canvas(stage, canvas);
+    if (stage)
+        dm_stage_set_threads(stage, threads);
+    if (stage && !strcmp(mode, "--plain")) {
+        dm_stage_set_packed(stage, 0);
+        dm_blend_use_avx2(0);
+    }
     items = calloc(2000, sizeof *items);
     vis = calloc(2000, sizeof *vis);
     ms = calloc((size_t)frames, sizeof *ms);
@@ -113,32 +165,50 @@ int main(int argc, char **argv)
         vis[i].y = (float)((rand_r(&seed) % 22) * lo.font_px);
         vis[i].alpha = 1;
     }
-    printf("compose + present, SDL software renderer, %dx%d, %d frames per row, 24 fps picture, 60 Hz comments\n",
+    printf("compose + present, %s, %d blending thread%s, SDL renderer \"%s\", %dx%d, %d frames per row, 24 fps "
+           "picture, 60 Hz comments\n",
+           gpu ? "atlas pages + SDL_RenderGeometry"
+               : !strcmp(mode, "--plain") ? "software canvas, whole sprites, SSE2 (the blender before packing)"
+                                          : "software canvas, packed sprites, AVX2 where the CPU has it",
+           gpu ? 0 : threads > 0 ? threads : SDL_GetCPUCount(), (gpu ? 0 : threads > 0 ? threads : SDL_GetCPUCount()) == 1 ? "" : "s",
+           ri.name ? ri.name : "?",
            w, h, frames);
-    printf("| comments on screen | median ms | p99 ms | max ms | RSS MiB | sprite cache MiB |\n|---|---|---|---|---|---|\n");
+    printf("| comments on screen | median ms | p99 ms | max ms | CPU ms a frame: median / p99 | RSS MiB | sprite cache MiB | draw calls a frame |\n"
+           "|---|---|---|---|---|---|---|---|\n");
     for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
         int n = counts[k];
         dm_stage_comments c = { items, NULL, &lo, vis, (size_t)n, 1.0 };
         dm_sprite_cache_stats st;
         SDL_Rect display = { 0, 0, w, h };
+        long calls = 0;
+        double *cpu = calloc((size_t)frames, sizeof *cpu);
 
         /* rasterise once before timing: the player does it once per comment too */
         dm_stage_draw(stage, &display, &c);
         for (int f = 0; f < frames; f++) {
-            double t0 = now_ms();
+            double t0 = now_ms(), c0 = cpu_ms();
             if (f % 5 == 0 || f % 5 == 2)   /* 24 fps picture on a 60 Hz display */
                 dm_stage_upload(stage, &pic);
             for (int i = 0; i < n; i++)
                 vis[i].x = vis[i].x < -600 ? (float)w : vis[i].x - 4;
             dm_stage_draw(stage, &display, &c);
+            calls += dm_stage_draw_calls(stage);
             SDL_RenderPresent(r);
             ms[f] = now_ms() - t0;
+            if (cpu)
+                cpu[f] = cpu_ms() - c0;
         }
         qsort(ms, (size_t)frames, sizeof *ms, cmp_double);
+        if (cpu)
+            qsort(cpu, (size_t)frames, sizeof *cpu, cmp_double);
         dm_stage_sprite_stats(stage, &st);
-        printf("| %d | %.2f | %.2f | %.2f | %.1f | %.1f |\n", n, ms[frames / 2], ms[(frames * 99) / 100],
-               ms[frames - 1], rss_kib() / 1024.0, st.bytes / 1048576.0);
+        printf("| %d | %.2f | %.2f | %.2f | %.2f / %.2f | %.1f | %.1f | %s |\n", n, ms[frames / 2],
+               ms[(frames * 99) / 100], ms[frames - 1], cpu ? cpu[frames / 2] : 0.0,
+               cpu ? cpu[(frames * 99) / 100] : 0.0, rss_kib() / 1024.0, st.bytes / 1048576.0,
+               gpu ? (snprintf(err, sizeof err, "%.1f (%d atlas pages)", (double)calls / frames,
+                               dm_stage_atlas_pages(stage)), err) : "n/a");
         fflush(stdout);
+        free(cpu);
     }
     for (int i = 0; i < 2000; i++)
         free(items[i].text);
@@ -149,6 +219,8 @@ int main(int argc, char **argv)
     dm_stage_free(&stage);
     dm_text_free(&text);
     SDL_DestroyRenderer(r);
+    if (win)
+        SDL_DestroyWindow(win);
     SDL_FreeSurface(canvas);
     SDL_Quit();
     return 0;

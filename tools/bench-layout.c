@@ -3,14 +3,15 @@
  *
  * Builds a synthetic 1,000,000-comment track (bursts and quiet spells, every
  * mode and size, texts from a pool whose widths are measured once up front)
- * and prints comments laid out per second under each overflow policy.
+ * and prints comments laid out per second under each overflow policy, then
+ * the same around obstacles: a subtitle-like box at the bottom for 3 s of
+ * every 4 s of the film (what film subtitles give the layout).
  *
- *     bench-layout [COMMENTS] [RATE_PER_SECOND]
+ *     bench-layout [COMMENTS] [RATE_PER_SECOND] [plain|subtitles]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "danmaku.h"
 
@@ -34,11 +35,23 @@ static int measure_lookup(void *ud, const char *text, int height_px, int *w, int
     return 0;
 }
 
-static double now_s(void)
+/* One subtitle-like box for 3 s of every 4 s over `seconds`; malloc'd, *n of them. */
+static dm_obstacle *subtitle_boxes(double seconds, size_t *n)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    size_t count = (size_t)(seconds / 4) + 1;
+    dm_obstacle *o = calloc(count, sizeof *o);
+
+    for (size_t i = 0; o && i < count; i++) {
+        o[i].start_ms = (int64_t)i * 4000;
+        o[i].end_ms = o[i].start_ms + 3000;
+        o[i].w = 700 + (int)(i % 5) * 100;   /* lines of different lengths */
+        o[i].x = (1920 - o[i].w) / 2;
+        o[i].y = 960;
+        o[i].h = 90;
+        snprintf(o[i].kind, sizeof o[i].kind, "subtitle");
+    }
+    *n = o ? count : 0;
+    return o;
 }
 
 int main(int argc, char **argv)
@@ -49,6 +62,7 @@ int main(int argc, char **argv)
     dm_comment *c = calloc((size_t)(n > 0 ? n : 1), sizeof *c);
     unsigned seed = 42;
     double t = 0;
+    const char *only = argc > 3 ? argv[3] : "";
 
     if (!p || !c || n <= 0 || rate <= 0) {
         fprintf(stderr, "bench-layout: usage: bench-layout [COMMENTS] [RATE_PER_SECOND]\n");
@@ -75,28 +89,36 @@ int main(int argc, char **argv)
     }
     printf("synthetic track: %ld comments over %.0f s (%.1f per second), stage 1920x1080, 48 px\n", n, t,
            n / t);
-    for (int policy = 0; policy < 3; policy++) {
+    size_t nobs;
+    dm_obstacle *subs = subtitle_boxes(t, &nobs);
+    for (int run = 0; run < 6; run++) {
         dm_layout_opts o = DM_LAYOUT_OPTS_DEFAULT;
         dm_layout *L;
         dm_placed out;
         long shown = 0;
         double t0, dt;
+        int with_subs = run >= 3;
 
-        o.overflow = (dm_overflow)policy;
+        if ((with_subs && !strcmp(only, "plain")) || (!with_subs && !strcmp(only, "subtitles")))
+            continue;
+        o.overflow = (dm_overflow)(run % 3);
         L = dm_layout_new(&o, measure_lookup, p, NULL, NULL);
-        if (!L)
+        if (!L || (with_subs && dm_layout_add_obstacles(L, subs, nobs)))
             return 1;
-        t0 = now_s();
+        if (run == 3)
+            printf("around %zu subtitle boxes (3 s of every 4 s, bottom of the stage):\n", nobs);
+        t0 = dm_now();
         for (long i = 0; i < n; i++) {
             if (dm_layout_add(L, &c[i], NULL, &out))
                 return 1;
             shown += out.shown;
         }
-        dt = now_s() - t0;
+        dt = dm_now() - t0;
         printf("policy %-7s  %9.0f comments/s  (%.3f s, %.1f %% shown)\n", dm_overflow_name(o.overflow),
                n / dt, dt, 100.0 * shown / n);
         dm_layout_free(&L);
     }
+    free(subs);
     free(c);
     free(p);
     return 0;

@@ -9,7 +9,8 @@
 # Environment: BENCH_SECONDS (film length, default 20), BENCH_REPS (runs of
 # each null measurement, best kept, default 3), BENCH_ENC_REPS (runs of each
 # encode, default 2), BENCH_PRESET (default veryfast), BENCH_CRF (default 23),
-# BENCH_SIZES (default "1280x720 1920x1080").
+# BENCH_SIZES (default "1280x720 1920x1080"), BENCH_SUBS_SIZES (sizes of the
+# second table, with film subtitles; default 1920x1080, "" for none).
 #
 # Films and tracks are made at run time: testsrc2 with a sine tone, and
 # synthetic dense tracks of short comments. Prints a Markdown table.
@@ -24,6 +25,7 @@ ENC_REPS=${BENCH_ENC_REPS:-2}
 PRESET=${BENCH_PRESET:-veryfast}
 CRF=${BENCH_CRF:-23}
 SIZES=${BENCH_SIZES:-"1280x720 1920x1080"}
+SUBS_SIZES=${BENCH_SUBS_SIZES-1920x1080}
 # name:comments per second:overflow policy. The layout caps what fits: 800 on
 # screen needs short comments on the second (overlay) layer.
 DENSITIES=${BENCH_DENSITIES:-"50:8:delay 200:32:delay 800:200:overlay"}
@@ -115,6 +117,69 @@ for size in $SIZES; do
       rc = oc > 0.01 ? sprintf("%.2f / %.2f s = %.0fx", cc, oc, cc / oc) : sprintf("%.2f / <0.01 s = >%.0fx", cc, cc / 0.01)
       printf "| %s | ~%s: %s | %.2f (%.2f) | %.2f (%.2f) | %.2f (%.2f) | %s | %s | %.2f (%.2f) | %.2f (%.2f) |\n", \
         size, name, on, D[1], D[2], L[1], L[2], O[1], O[2], rw, rc, F[1], F[2], U[1], U[2]
+    }'
+  done
+done
+
+[ -n "$SUBS_SIZES" ] || exit 0
+
+# The same with the film's subtitles, a SubRip dialogue (a line every 4 s, shown 3.2 s, two rows every
+# third): ffmpeg draws the comments' ASS (laid out around the subtitles by danmaku-convert --sub) and the
+# subtitles with its subtitles filter, danmaku-render draws both (--sub).
+make_dialogue() {   # OUT
+  python3 - "$LEN" "$1" <<'EOF'
+import sys
+seconds, out = int(float(sys.argv[1])), sys.argv[2]
+def stamp(s):
+    ms = int(round(s * 1000))
+    return "%02d:%02d:%02d,%03d" % (ms // 3600000, ms // 60000 % 60, ms // 1000 % 60, ms % 1000)
+with open(out, "w", encoding="utf-8") as f:
+    for i, t in enumerate(range(1, seconds, 4)):
+        text = "Line %d of the dialogue" % i + ("\nand its second row" if i % 3 == 0 else "")
+        f.write("%d\n%s --> %s\n%s\n\n" % (i + 1, stamp(t), stamp(t + 3.2), text))
+EOF
+}
+echo
+echo "With the film's subtitles (SubRip dialogue, a line every 4 s): ffmpeg -vf \"ass=TRACK.ass,subtitles=FILM.srt\""
+echo "against danmaku-render --sub FILM.srt; the subtitles' own share of danmaku-render's compose time from --stats."
+echo
+echo "| size | comments on screen | (1) decode | (2) ffmpeg + ass + subtitles, null | (3) danmaku-render --sub --null | overlay cost (2)-(1) / (3)-(1), wall | same, CPU | subtitles per frame (danmaku-render) |"
+echo "|---|---|---|---|---|---|---|---|"
+for size in $SUBS_SIZES; do
+  w=${size%x*} h=${size#*x}
+  film=$WORK/film-$size.mp4
+  [ -f "$film" ] || ffmpeg -v error -y -f lavfi -i "testsrc2=size=${size}:rate=24:duration=$LEN" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=$LEN" \
+    -c:v libx264 -preset veryfast -crf 18 -pix_fmt yuv420p -c:a aac "$film"
+  srt=$WORK/film-$size.srt
+  make_dialogue "$srt"
+  font_px=$(awk -v h="$h" 'BEGIN { printf "%d", h / 22.5 + 0.5 }')
+  : >"$WORK/dec"
+  for _ in $(seq "$REPS"); do run_time ffmpeg -v error -i "$film" -an -f null - >>"$WORK/dec"; done
+  dec=$(least <"$WORK/dec")
+  for d in $DENSITIES; do
+    IFS=: read -r name rate policy <<<"$d"
+    track=$WORK/track-$rate.xml
+    [ -f "$track" ] || make_track "$rate" "$track"
+    ass=$WORK/track-$rate-$size-subs.ass
+    "$CONVERT" "$track" -o "$ass" --stage "$size" --font-px "$font_px" --overflow "$policy" --sub "$srt" -q
+    : >"$WORK/lass"; : >"$WORK/ours"
+    for _ in $(seq "$REPS"); do
+      run_time ffmpeg -v error -i "$film" -an -vf "ass=$ass,subtitles=$srt" -f null - >>"$WORK/lass"
+      run_time "$RENDER" "$film" --track "$track" --sub "$srt" --null --overflow "$policy" >>"$WORK/ours"
+    done
+    lass=$(least <"$WORK/lass"); ours=$(least <"$WORK/ours")
+    stats=$("$RENDER" "$film" --track "$track" --sub "$srt" --null --overflow "$policy" --stats 2>&1)
+    onscreen=$(sed -n 's/.* \([0-9.]*\) on screen per frame.*/\1/p' <<<"$stats")
+    subms=$(sed -n 's/.*subtitles \([0-9.]*\)).*/\1/p' <<<"$stats")
+    awk -v size="$size" -v name="$name" -v on="$onscreen" -v dec="$dec" -v lass="$lass" -v ours="$ours" \
+        -v subms="$subms" 'BEGIN {
+      split(dec, D, " "); split(lass, L, " "); split(ours, O, " ")
+      cw = L[1] - D[1]; ow = O[1] - D[1]; cc = L[2] - D[2]; oc = O[2] - D[2]
+      rw = ow > 0.01 ? sprintf("%.2f / %.2f s = %.0fx", cw, ow, cw / ow) : sprintf("%.2f / <0.01 s = >%.0fx", cw, cw / 0.01)
+      rc = oc > 0.01 ? sprintf("%.2f / %.2f s = %.0fx", cc, oc, cc / oc) : sprintf("%.2f / <0.01 s = >%.0fx", cc, cc / 0.01)
+      printf "| %s | ~%s: %s | %.2f (%.2f) | %.2f (%.2f) | %.2f (%.2f) | %s | %s | %s ms |\n", \
+        size, name, on, D[1], D[2], L[1], L[2], O[1], O[2], rw, rc, subms
     }'
   done
 done

@@ -13,12 +13,15 @@ packages=(
   build-essential cmake pkg-config git python3
   clang libclang-rt-14-dev
   libexpat1-dev libcjson-dev libpcre2-dev libutf8proc-dev libcmocka-dev
+  libprotobuf-c-dev protobuf-c-compiler
   libsdl2-dev libsdl2-ttf-dev libfontconfig-dev
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev ffmpeg
   libwebsockets-dev libqrencode-dev libev-dev
+  libass-dev libuchardet-dev
   chromium
-  fonts-noto-cjk fonts-noto-color-emoji
-  xvfb xauth
+  fonts-noto-cjk fonts-noto-color-emoji fonts-noto-core fonts-symbola fonts-dejavu-core
+  xvfb xauth mpv
+  help2man man-db desktop-file-utils
 )
 
 missing=()
@@ -38,9 +41,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# The live feed's end-to-end tests drive the server with independent clients:
-# the npm packages ws and playwright-core, pinned by package-lock.json.
-# Installed again only when the lock file changed.
+# The live feed's end-to-end tests drive the server with independent clients
+# (the npm packages ws and playwright-core; @axe-core/playwright audits the
+# pages), and the host console plots with uPlot, which the build copies from
+# node_modules: all pinned by package-lock.json. Installed again only when the
+# lock file changed.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

@@ -18,6 +18,8 @@
 #include <cjson/cJSON.h>
 #include <libwebsockets.h>
 
+#include "dm_version.h"
+
 #define PROG "danmaku-flood"
 #define INFLIGHT_CAP 4096           /* unanswered comments tracked per client */
 #define MAX_LATENCIES (64u << 20)   /* latency samples kept (hard cap) */
@@ -323,7 +325,9 @@ static void usage(FILE *f)
                "  --seconds S        how long to send (default 10)\n"
                "  --demo             friendly comments in Chinese, Japanese, Korean, emoji, English...\n"
                "  --origin ORIGIN    send this Origin header (default: none, like a native app)\n"
-               "  --json             print the figures as one JSON object\n");
+               "  --json             print the figures as one JSON object\n"
+               "  -h, --help         this help\n"
+               "  --version          the versions of " PROG " and of the libraries it runs with\n");
 }
 
 static void on_signal(int sig)
@@ -338,7 +342,7 @@ int main(int argc, char **argv)
         { "clients", required_argument, NULL, 'c' }, { "rate", required_argument, NULL, 'r' },
         { "seconds", required_argument, NULL, 's' }, { "demo", no_argument, NULL, 'd' },
         { "origin", required_argument, NULL, 'o' }, { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
     struct lws_context_creation_info info;
     char url[512], *end;
@@ -361,6 +365,7 @@ int main(int argc, char **argv)
         case 'o': F.origin = optarg; break;
         case 'j': F.json = 1; break;
         case 'h': usage(stdout); return 0;
+        case 'V': dm_print_version(stdout, "danmaku-flood"); return 0;
         default: usage(stderr); return 2;
         }
     }

@@ -25,7 +25,10 @@
 
 #include "burnin.h"
 #include "danmaku.h"
+#include "dm_version.h"
+#include "filter_cli.h"
 #include "layout_cli.h"
+#include "subs_cli.h"
 
 #define PROG "danmaku-render"
 /* Font size the layout settings are checked with before the stage is known. */
@@ -58,8 +61,10 @@ static void usage(FILE *f)
         "\n"
         "Burns the comments of the tracks into FILM, with the player's layout and look.\n"
         "\n"
-        "  --track FILE          comment track: Bilibili XML, dandanplay/niconico JSON, danmaku JSONL\n"
-        "                        (repeatable)\n"
+        "  --track FILE          comment track (repeatable), any format the converter reads\n"
+        "                        (told by the content)\n"
+        "  --offset SECONDS      the --track just before starts this much later (negative: earlier)\n"
+        "                        (a summary line says how many comments are shown when any is not)\n"
         "  -o, --output FILE     output film; the container follows the extension (.mp4, .mkv, ...)\n"
         "      --null            render every frame and discard it (no encoding), for measuring\n"
         "      --format NAME     container when the extension does not say (mp4, matroska, ...)\n"
@@ -74,12 +79,20 @@ static void usage(FILE *f)
         "      --font NAME|FILE  comment font (default: a CJK font found by fontconfig)\n"
         "      --opacity F       comment opacity 0..1 (default 1)\n"
         "      --stats           print what was done at the end\n"
+        "  --aigc                the film is AI-generated: the AIGC label at its start and in the top\n"
+        "                        right corner (no comment covers it)\n"
+        "  --aigc-text TEXT      the label's text (default \"AI生成 · AI-generated\"; implies --aigc)\n"
         "  -q, --quiet           no progress line\n"
         "  -v, --verbose         more messages\n"
         "  -h, --help            this help\n"
+        "  --version             the versions of danmaku-render and of the libraries it runs with\n"
         "\n"
         "Layout, as in the player (--font-px defaults to the picture height / 22.5):\n");
     dm_layout_cli_help(f);
+    fputs("Subtitles (drawn over the comments; comments keep off them):\n", f);
+    dm_subs_cli_help(f);
+    fputs("Filters, as in the player:\n", f);
+    dm_filter_cli_help(f);
     fprintf(f,
         "\n"
         "Progress (percent, fps, time left) is shown when standard error is a terminal.\n"
@@ -124,6 +137,7 @@ static int parse_rate(const char *s, int64_t *out)
 
 typedef struct cli {
     dm_burnin_opts o;
+    dm_filter *filter;          /* --block, --hide...: owned */
     int quiet, stats;
     long interrupt_after;       /* tests: act as if Ctrl-C came after this many frames, 0 = never */
 } cli;
@@ -131,20 +145,22 @@ typedef struct cli {
 static int parse_options(int argc, char **argv, cli *c)
 {
     enum { O_TRACK = 256, O_NULL, O_FORMAT, O_CODEC, O_CRF, O_BITRATE, O_PRESET, O_SIZE, O_START, O_END,
-           O_NOAUDIO, O_FONT, O_OPACITY, O_STATS, O_INTERRUPT };
+           O_NOAUDIO, O_FONT, O_OPACITY, O_STATS, O_INTERRUPT, O_OFFSET, O_AIGC, O_AIGCTEXT, O_VERSION };
     static const struct option own[] = {
-        { "track", required_argument, NULL, O_TRACK }, { "output", required_argument, NULL, 'o' },
+        { "track", required_argument, NULL, O_TRACK }, { "offset", required_argument, NULL, O_OFFSET },
+        { "output", required_argument, NULL, 'o' },
         { "null", no_argument, NULL, O_NULL }, { "format", required_argument, NULL, O_FORMAT },
         { "codec", required_argument, NULL, O_CODEC }, { "crf", required_argument, NULL, O_CRF },
         { "bitrate", required_argument, NULL, O_BITRATE }, { "preset", required_argument, NULL, O_PRESET },
         { "size", required_argument, NULL, O_SIZE }, { "start", required_argument, NULL, O_START },
         { "end", required_argument, NULL, O_END }, { "no-audio", no_argument, NULL, O_NOAUDIO },
+        { "aigc", no_argument, NULL, O_AIGC }, { "aigc-text", required_argument, NULL, O_AIGCTEXT },
         { "font", required_argument, NULL, O_FONT }, { "opacity", required_argument, NULL, O_OPACITY },
         { "stats", no_argument, NULL, O_STATS }, { "interrupt-after", required_argument, NULL, O_INTERRUPT },
         { "quiet", no_argument, NULL, 'q' }, { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, O_VERSION }, { NULL, 0, NULL, 0 },
     };
-    struct option *longopts = dm_layout_cli_merge(own);
+    struct option *longopts = dm_filter_cli_merge(dm_subs_cli_merge(dm_layout_cli_merge(own)));
     dm_burnin_opts defaults = DM_BURNIN_OPTS_DEFAULT;
     dm_layout_opts check;
     dm_diag diag = { 0 };
@@ -165,6 +181,10 @@ static int parse_options(int argc, char **argv, cli *c)
         if (ch == -1)
             break;
         applied = dm_layout_cli_apply(&c->o.layout, ch, optarg, err, sizeof err);
+        if (applied == 0)
+            applied = dm_subs_cli_apply(&c->o.subs, ch, optarg, err, sizeof err);
+        if (applied == 0)
+            applied = dm_filter_cli_apply(&c->filter, ch, optarg, err, sizeof err);
         if (applied < 0) {
             rc = bad("%s", err);
             break;
@@ -177,6 +197,13 @@ static int parse_options(int argc, char **argv, cli *c)
                 rc = bad("at most %d --track files", DM_BURNIN_MAX_TRACKS);
             else
                 c->o.tracks[c->o.track_count++] = optarg;
+            break;
+        case O_OFFSET:
+            /* the offset belongs to the track it follows */
+            if (c->o.track_count == 0)
+                rc = bad("--offset %s comes before any --track: write it after the track it shifts", optarg);
+            else if (dm_offset_parse(optarg, &c->o.track_offsets_ms[c->o.track_count - 1], err, sizeof err))
+                rc = bad("%s", err);
             break;
         case 'o': c->o.output = optarg; break;
         case O_NULL: c->o.null_sink = 1; break;
@@ -206,6 +233,8 @@ static int parse_options(int argc, char **argv, cli *c)
                 *(ch == O_START ? &c->o.start : &c->o.end) = d;
             break;
         case O_NOAUDIO: c->o.audio = 0; break;
+        case O_AIGC: c->o.aigc = 1; break;
+        case O_AIGCTEXT: c->o.aigc_text = optarg; c->o.aigc = 1; break;
         case O_FONT: c->o.font = optarg; break;
         case O_OPACITY:
             if (dm_parse_number(optarg, 0, 1, &c->o.opacity))
@@ -225,6 +254,10 @@ static int parse_options(int argc, char **argv, cli *c)
             usage(stdout);
             rc = 1;
             break;
+        case O_VERSION:
+            dm_print_version(stdout, "danmaku-render");
+            rc = 1;
+            break;
         default:
             /* one line, as every error here (getopt's own message is off) */
             rc = bad("unknown option or missing value: '%s' (see --help)", argv[optind - 1]);
@@ -232,6 +265,7 @@ static int parse_options(int argc, char **argv, cli *c)
         }
     }
     free(longopts);
+    c->o.filter = c->filter;
     if (rc)
         return rc;
     c->o.font_px = c->o.layout.font_px;
@@ -267,14 +301,6 @@ typedef struct progress_state {
     int have_last;
 } progress_state;
 
-static double wall_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void print_progress(progress_state *ps, const dm_burnin_progress *p, double now)
 {
     double elapsed = now - ps->began, done, fps;
@@ -295,7 +321,7 @@ static void print_progress(progress_state *ps, const dm_burnin_progress *p, doub
 static void on_progress(void *ud, const dm_burnin_progress *p)
 {
     progress_state *ps = ud;
-    double now = wall_now();
+    double now = dm_now();
 
     if (ps->interrupt_after > 0 && p->frames == (uint64_t)ps->interrupt_after)
         raise(SIGINT);
@@ -316,7 +342,7 @@ static void on_progress(void *ud, const dm_burnin_progress *p)
 
 /* ------------------------------------------------------------ main */
 
-int main(int argc, char **argv)
+static int render(int argc, char **argv, cli *cp)
 {
     cli c;
     dm_burnin_stats st;
@@ -327,7 +353,9 @@ int main(int argc, char **argv)
     double began;
     int rc;
 
-    switch (parse_options(argc, argv, &c)) {
+    rc = parse_options(argc, argv, &c);
+    cp->filter = c.filter;   /* freed by main whatever happens */
+    switch (rc) {
     case 1: return 0;
     case -1: return 2;
     default: break;
@@ -360,12 +388,12 @@ int main(int argc, char **argv)
         c.o.progress = on_progress;
         c.o.progress_ud = &ps;
     }
-    began = wall_now();
+    began = dm_now();
     rc = dm_burnin_run(&c.o, &st, err, sizeof err);
     if (ps.have_last && rc == 0) {
         if (!st.interrupted && ps.last.end > ps.last.start)
             ps.last.t = ps.last.end;   /* the last frame starts before the end: say 100 % */
-        print_progress(&ps, &ps.last, wall_now());
+        print_progress(&ps, &ps.last, dm_now());
     }
     if (ps.printed)
         fputc('\n', stderr);
@@ -373,19 +401,25 @@ int main(int argc, char **argv)
         bad("%s", err);
         return 1;
     }
+    /* quiet off a terminal when every comment is shown; a comment not shown is always told */
+    if (st.summary[0] && (st.comments_shown < st.comments_total || c.stats || c.o.verbose))
+        fprintf(stderr, PROG ": %s: %s\n", c.o.track_count == 1 ? c.o.tracks[0] : "the tracks", st.summary);
     if (st.decode_errors)
         fprintf(stderr, PROG ": warning: the film is damaged: %llu decoding errors; rendered what could be decoded\n",
                 (unsigned long long)st.decode_errors);
     if (c.stats) {
-        double wall = wall_now() - began;
+        double wall = dm_now() - began;
         fprintf(stderr,
                 PROG ": %llu frames %dx%d in %.2f s (%.1f fps); comments %zu shown of %zu, font %d px, "
-                "%.1f on screen per frame, %llu rasterised; compose %.2f s (%.3f ms/frame); audio %s\n",
+                "%.1f on screen per frame, %llu rasterised; compose %.2f s (%.3f ms/frame, subtitles %.3f); audio %s; "
+                "%llu pictures copied to draw on (the rest in place)\n",
                 (unsigned long long)st.frames, st.out_w, st.out_h, wall, wall > 0 ? st.frames / wall : 0.0,
                 st.comments_shown, st.comments_total, st.font_px,
                 st.frames ? (double)st.comments_drawn / st.frames : 0.0, (unsigned long long)st.sprites_made,
                 st.compose_seconds, st.frames ? st.compose_seconds * 1000 / st.frames : 0.0,
-                c.o.null_sink ? "not written" : st.audio_mode == 1 ? "copied" : st.audio_mode == 2 ? "re-encoded" : "none");
+                st.frames ? st.subs_seconds * 1000 / st.frames : 0.0,
+                c.o.null_sink ? "not written" : st.audio_mode == 1 ? "copied" : st.audio_mode == 2 ? "re-encoded" : "none",
+                (unsigned long long)st.pictures_copied);
     }
     if (st.interrupted) {
         if (c.o.null_sink)
@@ -395,4 +429,13 @@ int main(int argc, char **argv)
         return 130;
     }
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = { 0 };
+    int rc = render(argc, argv, &c);
+
+    dm_filter_free(&c.filter);
+    return rc;
 }

@@ -2,17 +2,49 @@
 # clients (the npm `ws` package, Debian's Chromium through playwright-core).
 # The npm packages come from tools/bootstrap.sh (npm ci at the repository root).
 find_program(DM_NODE node)
-set(DM_NODE_MODULES "${CMAKE_SOURCE_DIR}/node_modules")
-if(DM_NODE AND EXISTS "${DM_NODE_MODULES}/ws" AND TARGET danmaku AND TARGET danmaku-convert)
+set(DM_NODE_MODULES "${PROJECT_SOURCE_DIR}/node_modules")
+if(DM_NODE AND EXISTS "${DM_NODE_MODULES}/ws" AND TARGET dm_net AND TARGET danmaku AND TARGET danmaku-convert)
   set(_live_dir "${CMAKE_CURRENT_SOURCE_DIR}/e2e/live")
   set(_live_args --player $<TARGET_FILE:danmaku> --convert $<TARGET_FILE:danmaku-convert>
-      --film ${CMAKE_SOURCE_DIR}/assets/demo/demo.mp4)
-  foreach(_t feed abuse crash session rewind)
+      --film ${PROJECT_SOURCE_DIR}/assets/demo/demo.mp4)
+  foreach(_t feed abuse crash session rewind stall conformance night)
     add_test(NAME live_${_t}
       COMMAND ${DM_NODE} ${_live_dir}/${_t}.js ${_live_args} --workdir ${CMAKE_CURRENT_BINARY_DIR}/live-${_t})
-    set_tests_properties(live_${_t} PROPERTIES LABELS "e2e;live" TIMEOUT 180
+    set_tests_properties(live_${_t} PROPERTIES LABELS "e2e;live" TIMEOUT 180 SKIP_RETURN_CODE 77
       ENVIRONMENT "${DM_TEST_ENV};NODE_PATH=${DM_NODE_MODULES};SDL_VIDEODRIVER=dummy")
   endforeach()
+  # a dense track (real, or the generated one without ../shared) and 200 live comments in one layout
+  add_test(NAME live_mixed
+    COMMAND ${DM_NODE} ${_live_dir}/mixed.js ${_live_args} --workdir ${CMAKE_CURRENT_BINARY_DIR}/live-mixed
+            --track-real ${DM_TRACKS_DIR}/bilibili-burst-111s.xml
+            --track-gen ${DM_GEN_TRACKS_DIR}/gen-bilibili-dense-180s.xml
+            --checker ${DM_SHARED_DIR}/tools/layout-check --dumpcheck ${CMAKE_CURRENT_SOURCE_DIR}/e2e/dumpcheck.py)
+  set_tests_properties(live_mixed PROPERTIES LABELS "e2e;live" TIMEOUT 180 FIXTURES_REQUIRED gen_tracks
+    ENVIRONMENT "${DM_TEST_ENV};NODE_PATH=${DM_NODE_MODULES};SDL_VIDEODRIVER=dummy")
+  # the disk fills and frees: a small tmpfs in a mount namespace of the test's own (skipped where none can be made)
+  add_test(NAME live_diskfull
+    COMMAND ${DM_NODE} ${_live_dir}/diskfull.js ${_live_args} --workdir ${CMAKE_CURRENT_BINARY_DIR}/live-diskfull)
+  set_tests_properties(live_diskfull PROPERTIES LABELS "e2e;live" TIMEOUT 180 SKIP_RETURN_CODE 77
+    ENVIRONMENT "${DM_TEST_ENV};NODE_PATH=${DM_NODE_MODULES};SDL_VIDEODRIVER=dummy")
+  # at the file-descriptor limit (prlimit from util-linux; skipped without it)
+  add_test(NAME live_fdlimit
+    COMMAND ${DM_NODE} ${_live_dir}/fdlimit.js ${_live_args} --workdir ${CMAKE_CURRENT_BINARY_DIR}/live-fdlimit)
+  set_tests_properties(live_fdlimit PROPERTIES LABELS "e2e;live" TIMEOUT 120 SKIP_RETURN_CODE 77
+    ENVIRONMENT "${DM_TEST_ENV};NODE_PATH=${DM_NODE_MODULES};SDL_VIDEODRIVER=dummy")
+  # memory over a flood of 80,000 comments: the live feed alone stays flat (tools/soak-live.sh, bench-net-soak)
+  if(TARGET danmaku-flood AND TARGET bench-net-soak)
+    # (a sanitizer's RSS is its quarantine and shadow memory, not the feed's: skipped there)
+    if(DM_SANITIZE OR DM_TSAN)
+      set(_soak_skip "SOAK_SKIP=a sanitizer build: its RSS measures the sanitizer's quarantine, not the feed")
+    else()
+      set(_soak_skip "SOAK_SKIP=")
+    endif()
+    add_test(NAME net_soak
+      COMMAND ${CMAKE_COMMAND} -E env SOAK_SECONDS=40 CLIENTS=50 RATE=2000 WARMUP=10 CHECK_MB=4 TARGET=net
+              "${_soak_skip}" OUT=${CMAKE_CURRENT_BINARY_DIR}/soak-net ${PROJECT_SOURCE_DIR}/tools/soak-live.sh
+              ${PROJECT_BINARY_DIR})
+    set_tests_properties(net_soak PROPERTIES LABELS "soak;net;live" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  endif()
   find_program(DM_CHROMIUM chromium)
   if(DM_CHROMIUM AND EXISTS "${DM_NODE_MODULES}/playwright-core")
     add_test(NAME live_browser

@@ -4,7 +4,7 @@ ffmpeg command-line tool.
 
     render_e2e.py CHECK RENDER PLAYER FFMPEG FFPROBE WORKDIR
 
-CHECK is one of: output, golden, audio, range, interrupt, broken, null.
+CHECK is one of: output, golden, audio, range, interrupt, broken, null, keepoff.
 Exit status 0 when every assertion of that check holds; each failure prints
 one line saying what was expected and what was found.
 """
@@ -214,6 +214,24 @@ def check_audio(a, track):
                "%s: sound is %s, expected %s" % (name, au and au["codec_name"], codec))
         dur = float(info["format"]["duration"]) if info else 0
         expect(abs(dur - FILM_SECONDS) <= 1.0 / FPS + 0.03, "%s: duration %.3f s" % (name, dur))
+    # A film that starts late (MPEG-TS near 1.4 s): film time 0 is its first picture, and the
+    # sound keeps its place against it (the burn-in takes that origin from the media module).
+    ts = os.path.join(a.work, "film.ts")
+    make_film(a.ffmpeg, ts, extra=("-f", "mpegts"))
+    src = probe(a.ffprobe, ts)
+    out = os.path.join(a.work, "from-ts.mkv")
+    r = run([a.render, ts, "--track", track, "-o", out, "--preset", "ultrafast"])
+    if expect(r.returncode == 0, "from-ts.mkv: %s" % r.stderr.strip()):
+        info = probe(a.ffprobe, out)
+        sv, sa = stream(src, "video"), stream(src, "audio")
+        ov, oa = stream(info, "video"), stream(info, "audio")
+        src_gap = float(sa["start_time"]) - float(sv["start_time"])
+        out_gap = float(oa["start_time"]) - float(ov["start_time"])
+        print("from-ts.mkv: the film starts at %.3f s; sound starts %.3f s after the picture (film %.3f s)"
+              % (float(src["format"]["start_time"]), out_gap, src_gap))
+        expect(float(src["format"]["start_time"]) > 0.5, "film.ts does not start late: the check means nothing")
+        expect(abs(out_gap - src_gap) <= 0.03, "from-ts.mkv: sound starts %.3f s after the picture, the film's %.3f s"
+               % (out_gap, src_gap))
 
 
 def check_range(a, film, track):
@@ -320,6 +338,75 @@ def check_null(a, film, track):
     expect(set(os.listdir(a.work)) == before, "null: files were written: %s" % (set(os.listdir(a.work)) - before))
 
 
+def dense_track(path, seconds):
+    """Scrolling, top and bottom comments in every row, all the time."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<i>\n')
+        for i in range(int(seconds * 25)):
+            mode = (1, 1, 1, 5, 4)[i % 5]
+            f.write('<d p="%.2f,%d,25,16777215,0,0,u,%d">弹幕 comment %d 前方高能</d>\n' % (i / 25, mode, i, i))
+        f.write("</i>\n")
+
+
+def keep_off_box(size):
+    """The box --keep-off 0,0.6667,1.0,0.3333 keeps free, in output px (the film fills the output)."""
+    w, h = size
+    y = int(0.6667 * h)
+    return 0, y, w, h - y
+
+
+def box_differs(a, b, size, box):
+    """Pixels inside box where two RGB24 pictures differ at all, and pixels in all."""
+    w = size[0]
+    x0, y0, bw, bh = box
+    n = 0
+    for y in range(y0, y0 + bh):
+        row = (y * w + x0) * 3
+        n += sum(1 for i in range(row, row + bw * 3, 3) if a[i:i + 3] != b[i:i + 3])
+    return n, bw * bh
+
+
+def check_keepoff(a, film, track):
+    """--keep-off in burn-in and the player: a dense track, no comment pixel in the box."""
+    dense = os.path.join(a.work, "dense.xml")
+    empty = os.path.join(a.work, "empty.jsonl")
+    dense_track(dense, FILM_SECONDS)
+    with open(empty, "w") as f:
+        f.write('{"type":"track","format":"danmaku","version":1}\n')
+    box, t = keep_off_box((W, H)), 2.0
+    outs = {}
+    for tag, tr, extra in (("kept", dense, ["--keep-off", "0,0.6667,1.0,0.3333"]), ("free", dense, []),
+                           ("bare", empty, [])):
+        out = os.path.join(a.work, "keepoff-%s.mkv" % tag)
+        # lossless, so a pixel that differs is a pixel a comment drew
+        r = run([a.render, film, "--track", tr, "-o", out, "--preset", "ultrafast", "--crf", "0"] + extra)
+        if not expect(r.returncode == 0, "keepoff %s render: %s" % (tag, r.stderr.strip())):
+            return
+        outs[tag] = rgb_of(a.ffmpeg, out, seek=t, size=(W, H))
+    kept, n = box_differs(outs["kept"], outs["bare"], (W, H), box)
+    free, _ = box_differs(outs["free"], outs["bare"], (W, H), box)
+    above, _ = box_differs(outs["kept"], outs["bare"], (W, H), (0, 0, W, box[1]))
+    print("burn-in: comment pixels in the kept box %d of %d (without --keep-off %d); above it %d" % (kept, n, free, above))
+    expect(free > n // 50, "keepoff: without --keep-off comments cross the box (%d px): the test would mean nothing" % free)
+    expect(above > W * H // 50, "keepoff: comments are drawn above the box (%d px)" % above)
+    expect(kept == 0, "keepoff: burn-in drew %d comment pixels inside the kept box" % kept)
+    # the player's headless frame: the same box, against the same frame without comments
+    shots = {}
+    for tag, extra in (("kept", ["--keep-off", "0,0.6667,1.0,0.3333"]), ("bare", ["--no-comments"])):
+        png = os.path.join(a.work, "keepoff-player-%s.png" % tag)
+        r = run([a.player, film, "--track", dense, "--headless", "--fast", "--size", "%dx%d" % (W, H),
+                 "--until", "%.3f" % (t + 0.1), "--screenshot", "%.3f:%s" % (t, png)] + extra,
+                env=dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy"))
+        if not expect(r.returncode == 0, "keepoff player %s: %s" % (tag, r.stderr.strip())):
+            return
+        shots[tag] = rgb_of(a.ffmpeg, png, size=(W, H))
+    kept, n = box_differs(shots["kept"], shots["bare"], (W, H), box)
+    above, _ = box_differs(shots["kept"], shots["bare"], (W, H), (0, 0, W, box[1]))
+    print("player: comment pixels in the kept box %d of %d; above it %d" % (kept, n, above))
+    expect(above > W * H // 50, "keepoff: the player draws comments above the box (%d px)" % above)
+    expect(kept == 0, "keepoff: the player drew %d comment pixels inside the kept box" % kept)
+
+
 class Args:
     pass
 
@@ -339,7 +426,7 @@ def main(argv):
     with open(track, "w", encoding="utf-8") as f:
         f.write(TRACK)
     checks = {"output": check_output, "golden": check_golden, "range": check_range,
-              "interrupt": check_interrupt, "broken": check_broken, "null": check_null,
+              "interrupt": check_interrupt, "broken": check_broken, "null": check_null, "keepoff": check_keepoff,
               "audio": lambda x, _f, t: check_audio(x, t)}
     if check not in checks:
         print("unknown check %r" % check, file=sys.stderr)

@@ -1,0 +1,149 @@
+/*
+ * bench-text.c - measuring real text with the real fonts, as the layout
+ * does for every comment: comments/s and glyphs/s on one core, for a
+ * generated track of short and long comments in several scripts (Chinese,
+ * Japanese, Korean, Latin, Cyrillic, Arabic, Thai, emoji), then the same
+ * track laid out whole (text measured and lanes allocated) and laid out
+ * again at another stage size, as a window resize does.
+ *
+ *     bench-text [COMMENTS] [--font NAME] [--track FILE]...
+ *
+ * With --track, the tracks given (a real audience's text) instead of the
+ * generated one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "danmaku.h"
+#include "text.h"
+
+/* Pieces comments are made of; most are one glyph. */
+static const char *const pieces[] = {
+    "前", "方", "高", "能", "哈", "草", "好", "看", "弹", "幕", "来", "了", "神", "回", "泪", "目", "爷", "青",
+    "あ", "り", "が", "と", "う", "カ", "ワ", "イ", "イ", "草", "w", "w",
+    "대", "박", "ㅋ", "ㅋ", "좋", "아",
+    "n", "i", "c", "e", " ", "l", "o", "l", "6", "6", "6", "!", "?", "A", "W",
+    "П", "р", "и", "в", "е", "т",
+    "مرحبا", "สวัสดี", "😂", "🎉", "👍",
+};
+
+static int random_comment(char *buf, size_t cap, unsigned *seed, int *glyphs)
+{
+    int long_one = rand_r(seed) % 20 == 0;
+    int n = long_one ? 40 + (int)(rand_r(seed) % 60) : 2 + (int)(rand_r(seed) % 12);
+    size_t o = 0;
+
+    *glyphs = 0;
+    for (int i = 0; i < n; i++) {
+        const char *p = pieces[rand_r(seed) % (sizeof pieces / sizeof pieces[0])];
+        size_t l = strlen(p);
+        if (o + l + 1 >= cap)
+            break;
+        memcpy(buf + o, p, l);
+        o += l;
+        (*glyphs)++;
+    }
+    buf[o] = 0;
+    return (int)o;
+}
+
+int main(int argc, char **argv)
+{
+    long n = 1000000;
+    const char *font = NULL, *tracks[16];
+    int ntracks = 0;
+    char err[256], text[1024];
+    unsigned seed = 2026;
+    dm_text *t;
+    dm_track track;
+    long glyphs = 0, failed = 0;
+    double t0, dt;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--font") && i + 1 < argc)
+            font = argv[++i];
+        else if (!strcmp(argv[i], "--track") && i + 1 < argc && ntracks < 16)
+            tracks[ntracks++] = argv[++i];
+        else if (atol(argv[i]) > 0)
+            n = atol(argv[i]);
+        else {
+            fprintf(stderr, "usage: bench-text [COMMENTS] [--font NAME]\n");
+            return 2;
+        }
+    }
+    t = dm_text_new(font, DM_TEXT_OUTLINE_DEFAULT, err, sizeof err);
+    if (!t) {
+        fprintf(stderr, "bench-text: %s\n", err);
+        return 1;
+    }
+    dm_track_init(&track);
+    for (int i = 0; i < ntracks; i++) {
+        dm_diag diag = { 0 };
+        if (dm_read_file(&track, tracks[i], DM_FORMAT_UNKNOWN, &diag)) {
+            fprintf(stderr, "bench-text: %s\n", diag.error);
+            return 1;
+        }
+    }
+    if (ntracks) {
+        n = (long)track.count;
+        for (size_t i = 0; i < track.count; i++) {
+            const unsigned char *p = (const unsigned char *)track.items[i].text;
+            for (; p && *p; p++)
+                glyphs += (*p & 0xC0) != 0x80;
+        }
+    }
+    for (long i = 0; !ntracks && i < n; i++) {
+        dm_comment c = { .t_ms = i * 25, .mode = DM_MODE_SCROLL, .size = DM_SIZE_NORMAL, .color = 0xFFFFFF,
+                         .weight = -1, .count = 1 };
+        int g;
+        random_comment(text, sizeof text, &seed, &g);
+        glyphs += g;
+        c.text = text;
+        c.size = rand_r(&seed) % 10 == 0 ? DM_SIZE_LARGE : rand_r(&seed) % 10 == 0 ? DM_SIZE_SMALL : DM_SIZE_NORMAL;
+        if (dm_track_push(&track, &c))
+            return 1;
+    }
+    printf("%s: %ld comments, %ld code points (%.1f a comment), font %s\n",
+           ntracks ? "tracks" : "generated track, 8 scripts and emoji", n, glyphs, (double)glyphs / n,
+           dm_text_family(t));
+
+    /* 1. measuring every comment once, as the layout does */
+    {
+        dm_layout_opts lo = DM_LAYOUT_OPTS_DEFAULT;
+        t0 = dm_now();
+        for (long i = 0; i < n; i++) {
+            int w, h;
+            failed += dm_text_measure(t, track.items[i].text, dm_layout_height_px(&lo, track.items[i].size), &w, &h) < 0;
+        }
+        dt = dm_now() - t0;
+        printf("measure             %9.0f comments/s  %10.0f glyphs/s  (%.3f s, %ld could not be measured)\n",
+               n / dt, glyphs / dt, dt, failed);
+    }
+    /* 2. the whole track laid out, text measured by the scene at 1080p, then a resize to 720p */
+    {
+        dm_scene_opts so = { .layout = DM_LAYOUT_OPTS_DEFAULT, .measure = dm_text_measure, .measure_ud = t };
+        dm_layout_opts small = dm_layout_opts_for_stage(&so.layout, 1280, 720, 0);
+        dm_scene *sc = dm_scene_new(&so, NULL);
+        size_t shown = 0;
+        if (!sc || dm_scene_add_track(sc, &track))
+            return 1;
+        t0 = dm_now();
+        if (dm_scene_layout(sc, NULL))
+            return 1;
+        dt = dm_now() - t0;
+        for (size_t i = 0; i < dm_scene_count(sc); i++)
+            shown += dm_scene_placed(sc)[i].shown;
+        printf("layout, 1920x1080   %9.0f comments/s  (%.3f s, %.1f %% shown)\n", n / dt, dt, 100.0 * shown / n);
+        t0 = dm_now();
+        if (dm_scene_set_layout(sc, &small, NULL))
+            return 1;
+        dt = dm_now() - t0;
+        printf("resize to 1280x720  %9.0f comments/s  (%.3f s: %.2f ms for 10,000 comments)\n", n / dt, dt,
+               dt * 1000 * 10000 / n);
+        dm_scene_free(&sc);
+    }
+    dm_track_clear(&track);
+    dm_text_free(&t);
+    return 0;
+}
