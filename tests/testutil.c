@@ -174,3 +174,20 @@ int dm_test_obstacle_hits(const dm_placed *p, size_t n, const dm_obstacle *obs, 
     }
     return hits;
 }
+
+static void collect_warning(void *ud, const char *message)
+{
+    dm_test_warnings *log = ud;
+    int n = snprintf(log->text + log->len, sizeof log->text - log->len, "%s\n", message);
+
+    if (n > 0 && log->len + (size_t)n < sizeof log->text)
+        log->len += (size_t)n;
+}
+
+void dm_test_diag_init(dm_diag *diag, dm_test_warnings *log)
+{
+    memset(diag, 0, sizeof *diag);
+    memset(log, 0, sizeof *log);
+    diag->warn = collect_warning;
+    diag->warn_ud = log;
+}

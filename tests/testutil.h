@@ -45,4 +45,14 @@ int dm_test_count_cross_mode(const dm_placed *p, size_t n);
 /* Crossings of shown, not positioned comments with obstacles (each pair once). */
 int dm_test_obstacle_hits(const dm_placed *p, size_t n, const dm_obstacle *obs, size_t nobs);
 
+/* The warnings a reader or the layout gave, one per line, for the tests to
+ * search (what does not fit in `text` is left out). */
+typedef struct dm_test_warnings {
+    char text[32768];
+    size_t len;
+} dm_test_warnings;
+
+/* A zeroed `diag` whose warnings go to `log` (emptied). */
+void dm_test_diag_init(dm_diag *diag, dm_test_warnings *log);
+
 #endif

@@ -33,18 +33,8 @@ const char *dm_filter_cli_mode_name(dm_mode mode)
 
 struct option *dm_filter_cli_merge(struct option *own)
 {
-    size_t n = 0, k = sizeof filter_options / sizeof filter_options[0];
-    struct option *all;
+    struct option *all = own ? dm_cli_options_append(own, filter_options) : NULL;
 
-    if (!own)
-        return NULL;
-    while (own[n].name)
-        n++;
-    all = malloc((n + k) * sizeof *all);
-    if (all) {
-        memcpy(all, own, n * sizeof *all);
-        memcpy(all + n, filter_options, k * sizeof *all);
-    }
     free(own);
     return all;
 }

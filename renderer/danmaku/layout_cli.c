@@ -34,20 +34,27 @@ static const struct option layout_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
-struct option *dm_layout_cli_merge(const struct option *own)
+struct option *dm_cli_options_append(const struct option *own, const struct option *more)
 {
-    size_t n = 0, k = sizeof layout_options / sizeof layout_options[0];
+    size_t n = 0, k = 0;
     struct option *all;
 
     while (own && own[n].name)
         n++;
-    all = malloc((n + k) * sizeof *all);
+    while (more[k].name)
+        k++;
+    all = malloc((n + k + 1) * sizeof *all);
     if (!all)
         return NULL;
     if (n)
         memcpy(all, own, n * sizeof *all);
-    memcpy(all + n, layout_options, k * sizeof *all);
+    memcpy(all + n, more, (k + 1) * sizeof *all); /* with its all-zero end */
     return all;
+}
+
+struct option *dm_layout_cli_merge(const struct option *own)
+{
+    return dm_cli_options_append(own, layout_options);
 }
 
 int dm_parse_number(const char *s, double lo, double hi, double *out)

@@ -33,6 +33,13 @@ extern "C" {
 struct option *dm_layout_cli_merge(const struct option *own);
 
 /*
+ * The getopt_long table `own` followed by `more` (each terminated by an
+ * all-zero entry; `own` may be NULL): malloc'd, NULL when out of memory.
+ * The other option groups (filter_cli.h, subs_cli.h) merge with it.
+ */
+struct option *dm_cli_options_append(const struct option *own, const struct option *more);
+
+/*
  * Apply option `code` with `value` to `opts`: 1 when it was a layout option,
  * 0 when it is not one (the program handles it), -1 when the value is bad
  * (a sentence naming the option in err). --font-px 0 is refused; programs

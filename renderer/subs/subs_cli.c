@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layout_cli.h"
+
 enum {
     O_SUB = DM_SUBS_CLI_FIRST, O_SID, O_SLANG, O_DELAY, O_SCALE, O_CODEPAGE, O_AVOID, O_NOAUTO,
 };
@@ -26,18 +28,8 @@ static const struct option subs_options[] = {
 
 struct option *dm_subs_cli_merge(struct option *own)
 {
-    size_t n = 0, k = sizeof subs_options / sizeof subs_options[0];
-    struct option *all;
+    struct option *all = own ? dm_cli_options_append(own, subs_options) : NULL;
 
-    if (!own)
-        return NULL;
-    while (own[n].name)
-        n++;
-    all = malloc((n + k) * sizeof *all);
-    if (all) {
-        memcpy(all, own, n * sizeof *all);
-        memcpy(all + n, subs_options, k * sizeof *all);
-    }
     free(own);
     return all;
 }

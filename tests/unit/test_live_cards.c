@@ -20,28 +20,6 @@
 #include "danmaku.h"
 #include "testutil.h"
 
-typedef struct warn_log {
-    char text[16384];
-    size_t len;
-} warn_log;
-
-static void collect_warning(void *ud, const char *message)
-{
-    warn_log *log = ud;
-    int n = snprintf(log->text + log->len, sizeof log->text - log->len, "%s\n", message);
-
-    if (n > 0 && log->len + (size_t)n < sizeof log->text)
-        log->len += (size_t)n;
-}
-
-static void diag_init(dm_diag *diag, warn_log *log)
-{
-    memset(diag, 0, sizeof *diag);
-    memset(log, 0, sizeof *log);
-    diag->warn = collect_warning;
-    diag->warn_ud = log;
-}
-
 /* The head BililiveRecorder writes: its stylesheet, its comment, the room. */
 #define RECORDER_HEAD                                                                                          \
     "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"                                                             \
@@ -78,11 +56,11 @@ static void test_recorder_xml(void **state)
 {
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     const dm_comment *c;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_format_sniff(recording, strlen(recording)), DM_FORMAT_BILIBILI_XML);
     assert_int_equal(dm_read_buffer(&t, recording, strlen(recording), DM_FORMAT_UNKNOWN, &diag), 0);

@@ -27,28 +27,6 @@ typedef Bilibili__Community__Service__Dm__V1__DmSegMobileReply reply;
 #define ELEM_INIT BILIBILI__COMMUNITY__SERVICE__DM__V1__DANMAKU_ELEM__INIT
 #define REPLY_INIT BILIBILI__COMMUNITY__SERVICE__DM__V1__DM_SEG_MOBILE_REPLY__INIT
 
-typedef struct warn_log {
-    char text[16384];
-    size_t len;
-} warn_log;
-
-static void collect_warning(void *ud, const char *message)
-{
-    warn_log *log = ud;
-    int n = snprintf(log->text + log->len, sizeof log->text - log->len, "%s\n", message);
-
-    if (n > 0 && log->len + (size_t)n < sizeof log->text)
-        log->len += (size_t)n;
-}
-
-static void diag_init(dm_diag *diag, warn_log *log)
-{
-    memset(diag, 0, sizeof *diag);
-    memset(log, 0, sizeof *log);
-    diag->warn = collect_warning;
-    diag->warn_ud = log;
-}
-
 static char dir[256];
 
 static int setup_dir(void **state)
@@ -106,7 +84,7 @@ static void test_segment(void **state)
     size_t len;
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
     for (int i = 0; i < 14; i++) {
@@ -138,7 +116,7 @@ static void test_segment(void **state)
     e[12].content = "bad \xff utf8";
     e[13].content = "a\\nb";                          /* a literal backslash-n */
     buf = pack(ptr, 14, 0, &len);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     /* "seg.so", as the API names it: found by its content */
     assert_int_equal(dm_format_sniff((const char *)buf, len), DM_FORMAT_BILIBILI_PROTOBUF);
@@ -205,7 +183,7 @@ static void test_unknown_fields(void **state)
     size_t len;
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
     a.id = 42, a.progress = 1234, a.mode = 1, a.fontsize = 25, a.color = 0x00FF00, a.content = "new api";
@@ -220,7 +198,7 @@ static void test_unknown_fields(void **state)
     buf = malloc(len);
     assert_non_null(buf);
     assert_int_equal(future__dm__dm_seg_mobile_reply__pack(&r, buf), len);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_file(&t, write_file("future.bin", buf, len), DM_FORMAT_UNKNOWN, &diag), 0);
     assert_int_equal(t.count, 2);
@@ -242,22 +220,22 @@ static void test_empty_and_cut(void **state)
     size_t len;
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
     dm_track_init(&t);
     /* an empty segment, named as one: no comments, said so */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, write_file("empty.pb", NULL, 0), DM_FORMAT_UNKNOWN, &diag), 0);
     assert_int_equal(t.count, 0);
     assert_non_null(strstr(log.text, "empty protobuf segment"));
     /* nameless, it cannot be told from any empty file */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, write_file("empty", NULL, 0), DM_FORMAT_UNKNOWN, &diag), DM_EFORMAT);
     assert_non_null(strstr(diag.error, "is empty"));
     /* comments closed: a segment with no comments but its state */
     buf = pack(NULL, 0, 1, &len);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, write_file("closed.pb", buf, len), DM_FORMAT_UNKNOWN, &diag), 0);
     assert_int_equal(t.count, 0);
     assert_non_null(strstr(log.text, "comments are closed"));
@@ -272,17 +250,17 @@ static void test_empty_and_cut(void **state)
         e[i].content = "一条弹幕";
     }
     buf = pack(ptr, 40, 0, &len);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, write_file("cut.pb", buf, len / 2), DM_FORMAT_UNKNOWN, &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "cut.pb"));
     assert_non_null(strstr(diag.error, "cut short or damaged"));
     assert_int_equal(t.count, 0);
     /* and named nothing, it is no track the readers know */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, write_file("cut", buf, len / 2), DM_FORMAT_UNKNOWN, &diag), DM_EFORMAT);
     assert_non_null(strstr(diag.error, "is not a comment track"));
     /* told explicitly what it is, the whole of it reads */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, write_file("whole", buf, len), DM_FORMAT_BILIBILI_PROTOBUF, &diag), 0);
     assert_int_equal(t.count, 40);
     free(buf);

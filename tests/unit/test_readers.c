@@ -15,28 +15,6 @@
 #include "testutil.h"
 
 /* Warnings collected by a test, one per line. */
-typedef struct warn_log {
-    char text[16384];
-    size_t len;
-} warn_log;
-
-static void collect_warning(void *ud, const char *message)
-{
-    warn_log *log = ud;
-    int n = snprintf(log->text + log->len, sizeof log->text - log->len, "%s\n", message);
-
-    if (n > 0 && log->len + (size_t)n < sizeof log->text)
-        log->len += (size_t)n;
-}
-
-static void diag_init(dm_diag *diag, warn_log *log)
-{
-    memset(diag, 0, sizeof *diag);
-    memset(log, 0, sizeof *log);
-    diag->warn = collect_warning;
-    diag->warn_ud = log;
-}
-
 static size_t count_mode(const dm_track *t, dm_mode mode)
 {
     size_t n = 0;
@@ -106,10 +84,10 @@ static void test_real_dense(void **state)
 {
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_track_file("bilibili-dense-180s.xml", &t, &diag), 0);
     assert_int_equal(t.count, 1200);
     assert_int_equal(count_mode(&t, DM_MODE_SCROLL), 979);
@@ -140,10 +118,10 @@ static void test_real_comment(void **state)
 {
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_track_file("bilibili-comment-506s.xml", &t, &diag), 0);
     assert_int_equal(t.count, 1386);
     assert_int_equal(count_mode(&t, DM_MODE_SCROLL), 1202);
@@ -159,11 +137,11 @@ static void test_real_boss_positioned(void **state)
 {
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     int found_fraction = 0, found_pixels = 0;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_track_file("bilibili-boss-258s.xml", &t, &diag), 0);
     assert_int_equal(t.count, 1000);
     assert_int_equal(count_mode(&t, DM_MODE_SCROLL), 770);
@@ -205,10 +183,10 @@ static void test_real_burst_controls(void **state)
 {
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     /* This file holds raw 0x08 and 0x1D bytes, which XML forbids. */
     assert_int_equal(read_track_file("bilibili-burst-111s.xml", &t, &diag), 0);
     assert_int_equal(t.count, 1783);
@@ -221,11 +199,11 @@ static void test_real_niconico(void **state)
 {
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     size_t red = 0;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_track_file("niconico-410s.json", &t, &diag), 0);
     assert_int_equal(t.count, 4630);
     /* Expected figures counted from the file's `mail` commands (last wins). */
@@ -269,11 +247,11 @@ static void test_generated_tracks(void **state)
         const cJSON *m = cJSON_GetObjectItem(entry, "modes"), *unsupported = cJSON_GetObjectItem(m, "unsupported");
         dm_track t;
         dm_diag diag;
-        warn_log log;
+        dm_test_warnings log;
         size_t bili8 = 0;
 
         snprintf(spec, sizeof spec, "gen:%s", entry->string);
-        diag_init(&diag, &log);
+        dm_test_diag_init(&diag, &log);
         dm_track_init(&t);
         assert_int_equal(dm_read_file(&t, dm_test_suite_track(spec), DM_FORMAT_UNKNOWN, &diag), 0);
         assert_int_equal(t.count, cJSON_GetObjectItem(entry, "count")->valueint);
@@ -310,10 +288,10 @@ static void test_xml_fields_entities_cdata(void **state)
         "</i>\n";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, xml, &diag), 0);
     assert_int_equal(t.count, 5);
     assert_string_equal(t.items[0].text, "a & b <c> 中");
@@ -352,10 +330,10 @@ static void test_xml_positioned_forms(void **state)
         "</i>";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, xml, &diag), 0);
     /* every <d> is a comment of the track; the two that cannot be read are malformed */
     assert_int_equal(t.count, 5);
@@ -406,11 +384,11 @@ static void test_xml_malformed_p(void **state)
         "</i>";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     char needle[32];
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, xml, &diag), 0);
     /* all 12 <d> are accounted for: 8 malformed, one with an empty text (the layout's "invalid") */
     assert_int_equal(t.count, 12);
@@ -449,7 +427,7 @@ static void test_xml_truncated(void **state)
     char *buf = dm_test_slurp(dm_test_suite_track("gen:gen-bilibili-long-600s.xml"), &len);
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     char needle[64];
 
     (void)state;
@@ -457,7 +435,7 @@ static void test_xml_truncated(void **state)
     cut = len / 2;
     for (size_t i = 0; i < cut; i++)
         lines += buf[i] == '\n';
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_bilibili_xml(&t, buf, cut, &diag), 0);
     assert_true(t.count > 500 && t.count < 2307);
@@ -473,10 +451,10 @@ static void test_xml_syntax_error(void **state)
     const char *xml = "<i>\n<d p=\"1,1,25,0,0,0,u,1\">ok</d>\n  <d p=\"2,1,25,0,0,0,u,2\">x</b>\n</i>";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, xml, &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "line 3, column 30: mismatched tag"));
     assert_int_equal(t.count, 1);  /* what came before the error stays */
@@ -487,16 +465,16 @@ static void test_xml_empty(void **state)
 {
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, "", &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "empty"));
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, "<?xml version=\"1.0\"?>\n", &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "line 2"));
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, "<i></i>", &diag), 0);
     assert_int_equal(t.count, 0);
     dm_track_clear(&t);
@@ -510,10 +488,10 @@ static void test_xml_controls_and_bad_utf8(void **state)
                       "<d p=\"3,1,25,0,0,0,u,3\">&#0;</d></i>";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, xml, &diag), 0);
     assert_int_equal(t.count, 3);
     assert_string_equal(t.items[2].text, "");   /* kept, empty: the layout's "invalid" */
@@ -536,10 +514,10 @@ static void test_xml_declared_encodings(void **state)
     const char *unknown = "<?xml version=\"1.0\" encoding=\"x-no-such-charset\"?><i><d p=\"1,1,25,0,0,0,u,1\">ok</d></i>";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, gbk, &diag), 0);
     assert_int_equal(t.count, 2);
     assert_string_equal(t.items[0].text, "前方高能");
@@ -547,7 +525,7 @@ static void test_xml_declared_encodings(void **state)
     assert_non_null(strstr(log.text, "not valid in GBK"));
     dm_track_clear(&t);
 
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, sjis, &diag), 0);
     assert_int_equal(t.count, 1);
     assert_string_equal(t.items[0].text, "ここ好き");
@@ -562,7 +540,7 @@ static void test_xml_declared_encodings(void **state)
         "<?xml version=\"1.0\" encoding=\"utf-16\"?><i><d p=\"1,1,25,0,0,0,u,1\">前方</d></i>",
     };
     for (size_t k = 0; k < sizeof says_wrong / sizeof says_wrong[0]; k++) {
-        diag_init(&diag, &log);
+        dm_test_diag_init(&diag, &log);
         assert_int_equal(read_xml(&t, says_wrong[k], &diag), 0);
         assert_int_equal(t.count, 1);
         assert_string_equal(t.items[0].text, "前方");
@@ -571,7 +549,7 @@ static void test_xml_declared_encodings(void **state)
         dm_track_clear(&t);
     }
 
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(read_xml(&t, unknown, &diag), 0);
     assert_int_equal(t.count, 1);
     assert_string_equal(t.items[0].text, "ok");
@@ -592,7 +570,7 @@ static void test_xml_huge_attribute(void **state)
     char *p = xml;
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
     assert_non_null(xml);
@@ -604,7 +582,7 @@ static void test_xml_huge_attribute(void **state)
     memset(p, '1', big), p += big;   /* a 1 MiB p of one field */
     memcpy(p, end, el), p += el;
     *p = 0;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_bilibili_xml(&t, xml, len, &diag), 0);
     assert_int_equal(t.count, 2);
@@ -633,10 +611,10 @@ static void test_dandanplay(void **state)
         "]}";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_dandanplay_json(&t, json, strlen(json), &diag), 0);
     assert_int_equal(t.count, 7);
@@ -664,26 +642,26 @@ static void test_json_not_object_and_truncated(void **state)
     const char *trunc = "{\"comments\":[\n{\"cid\":1,\n\"p\":\"1,1,0,u\",\"m\":\"a\"},\n{\"cid\":";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_dandanplay_json(&t, "[1,2]", 5, &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "expected an object"));
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_dandanplay_json(&t, "\"str\"", 5, &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "expected an object"));
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_dandanplay_json(&t, trunc, strlen(trunc), &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "line 4"));
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_niconico_json(&t, "{\"a\":1}", 7, &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "expected an array"));
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_niconico_json(&t, "[{\"vpos\":1,", 11, &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "line 1"));
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_niconico_json(&t, "", 0, &diag), DM_EPARSE);
     assert_int_equal(t.count, 0);
     dm_track_clear(&t);
@@ -703,10 +681,10 @@ static void test_niconico_forms(void **state)
         "\"userId\":\"abc\"}]}]}}";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_niconico_json(&t, arr, strlen(arr), &diag), 0);
     assert_int_equal(t.count, 4);
@@ -762,11 +740,11 @@ static void test_jsonl(void **state)
         "{\"t_ms\":500,\"text\":\"tail\",\"id\":\"c";                            /* 14 */
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     char needle[32];
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_jsonl(&t, jl, strlen(jl), &diag), 0);
     /* three comments, and six lines of comments that cannot be read (6, 7, 8, 12, 13, 14); the
@@ -819,8 +797,8 @@ static void test_jsonl_every_prefix(void **state)
     for (size_t cut = 0; cut <= len; cut++) {
         dm_track t;
         dm_diag diag;
-        warn_log log;
-        diag_init(&diag, &log);
+        dm_test_warnings log;
+        dm_test_diag_init(&diag, &log);
         dm_track_init(&t);
         assert_int_equal(dm_read_jsonl(&t, jl, cut, &diag), 0);
         /* the two comments, and the line cut short as a malformed one */
@@ -837,7 +815,7 @@ static void test_format_detection(void **state)
 {
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     int err;
 
     (void)state;
@@ -859,17 +837,17 @@ static void test_format_detection(void **state)
     assert_int_equal(dm_format_sniff("hello", 5), DM_FORMAT_UNKNOWN);
     assert_string_equal(dm_format_name(DM_FORMAT_JSONL), "jsonl");
 
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     err = dm_read_file(&t, "/nonexistent/dir/track.xml", DM_FORMAT_UNKNOWN, &diag);
     assert_int_equal(err, DM_EIO);
     assert_non_null(strstr(diag.error, "/nonexistent/dir/track.xml"));
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_buffer(&t, "", 0, DM_FORMAT_UNKNOWN, &diag), DM_EFORMAT);
     assert_non_null(strstr(diag.error, "empty"));
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_buffer(&t, "x", 1, DM_FORMAT_ASS, &diag), DM_EFORMAT);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_buffer(&t, "{\"t_ms\":5,\"text\":\"z\"}\n", 22, DM_FORMAT_UNKNOWN,
                                     &diag), 0);
     assert_int_equal(t.count, 1);
@@ -884,7 +862,7 @@ static void test_read_file_errors_name_path(void **state)
     FILE *f;
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
     assert_true(fd >= 0);
@@ -892,7 +870,7 @@ static void test_read_file_errors_name_path(void **state)
     assert_non_null(f);
     fputs("<i><d p=\"1,1,25,0,0,0,u,1\">a</d>\n<d p=\"x\"></e></i>", f);
     fclose(f);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_file(&t, path, DM_FORMAT_UNKNOWN, &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, path));
@@ -903,10 +881,10 @@ static void test_read_file_errors_name_path(void **state)
     f = fopen(path, "w");
     assert_non_null(f);
     fclose(f);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, path, DM_FORMAT_JSONL, &diag), 0);
     assert_int_equal(t.count, 0);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, path, DM_FORMAT_UNKNOWN, &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "empty"));
     remove(path);

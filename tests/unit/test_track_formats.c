@@ -24,28 +24,6 @@
 #include "danmaku.h"
 #include "testutil.h"
 
-typedef struct warn_log {
-    char text[32768];
-    size_t len;
-} warn_log;
-
-static void collect_warning(void *ud, const char *message)
-{
-    warn_log *log = ud;
-    int n = snprintf(log->text + log->len, sizeof log->text - log->len, "%s\n", message);
-
-    if (n > 0 && log->len + (size_t)n < sizeof log->text)
-        log->len += (size_t)n;
-}
-
-static void diag_init(dm_diag *diag, warn_log *log)
-{
-    memset(diag, 0, sizeof *diag);
-    memset(log, 0, sizeof *log);
-    diag->warn = collect_warning;
-    diag->warn_ud = log;
-}
-
 static char tmpdir[256];
 
 static int setup_dir(void **state)
@@ -109,11 +87,11 @@ static void test_artplayer(void **state)
         "]\n";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
     assert_int_equal(dm_format_sniff(json, strlen(json)), DM_FORMAT_ARTPLAYER_JSON);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     /* by content: a .json file is one of several formats */
     assert_int_equal(dm_read_file(&t, write_file("art.json", json, strlen(json)), DM_FORMAT_UNKNOWN, &diag), 0);
@@ -144,12 +122,12 @@ static void test_artplayer(void **state)
     dm_track_clear(&t);
 
     /* an empty list is an empty track, said so */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_buffer(&t, "[ ]", 3, DM_FORMAT_UNKNOWN, &diag), 0);
     assert_int_equal(t.count, 0);
     assert_non_null(strstr(log.text, "empty JSON array"));
     /* cut short: the error names where */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_artplayer_json(&t, "[{\"text\":\"a\",\"time\":1},\n{\"te", 28, &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "line 2"));
     dm_track_clear(&t);
@@ -176,13 +154,13 @@ static void test_dplayer(void **state)
     const char *failed = "{\"code\":-1,\"msg\":\"no such video\"}";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
     assert_int_equal(dm_format_sniff(v3, strlen(v3)), DM_FORMAT_DPLAYER_JSON);
     assert_int_equal(dm_format_sniff(v1, strlen(v1)), DM_FORMAT_DPLAYER_JSON);
     assert_int_equal(dm_format_sniff(bare, strlen(bare)), DM_FORMAT_DPLAYER_JSON);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_file(&t, write_file("dplayer.json", v3, strlen(v3)), DM_FORMAT_UNKNOWN, &diag), 0);
     assert_int_equal(t.count, 7);
@@ -213,7 +191,7 @@ static void test_dplayer(void **state)
     assert_int_equal(t.count, 10);
     assert_string_equal(t.items[9].text, "bare");
     /* an API error is one sentence with the API's message */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_dplayer_json(&t, failed, strlen(failed), &diag), DM_EPARSE);
     assert_non_null(strstr(diag.error, "no such video"));
     assert_int_equal(t.count, 10);
@@ -247,7 +225,7 @@ static void test_detection_and_unknown_input(void **state)
     };
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     char name[32];
 
     (void)state;
@@ -257,7 +235,7 @@ static void test_detection_and_unknown_input(void **state)
         size_t len = i == 4 ? 16 : strlen(unknown[i]);
         assert_int_equal(dm_format_sniff(unknown[i], len), DM_FORMAT_UNKNOWN);
         snprintf(name, sizeof name, "unknown-%zu.json", i);
-        diag_init(&diag, &log);
+        dm_test_diag_init(&diag, &log);
         dm_track_init(&t);
         /* one clear error naming what was tried, never an empty success */
         assert_int_equal(dm_read_file(&t, write_file(name, unknown[i], len), DM_FORMAT_UNKNOWN, &diag), DM_EFORMAT);
@@ -269,18 +247,18 @@ static void test_detection_and_unknown_input(void **state)
         dm_track_clear(&t);
     }
     /* XML, but not a comment track */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_buffer(&t, "<svg><rect/></svg>", 18, DM_FORMAT_UNKNOWN, &diag), DM_EFORMAT);
     assert_non_null(strstr(diag.error, "root element is <svg>"));
     /* the content wins over a misleading name, with a word about it */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, write_file("mislabelled.xml", known[6].text, strlen(known[6].text)),
                                   DM_FORMAT_UNKNOWN, &diag), 0);
     assert_int_equal(t.count, 1);
     assert_non_null(strstr(log.text, "named like bilibili but holds artplayer"));
     /* an empty file */
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     assert_int_equal(dm_read_file(&t, write_file("empty.json", "", 0), DM_FORMAT_UNKNOWN, &diag), DM_EFORMAT);
     assert_non_null(strstr(diag.error, "is empty"));
     dm_track_clear(&t);
@@ -295,7 +273,7 @@ static void test_positioned_cut_short(void **state)
     size_t o = 0;
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     dm_layout_opts lo = DM_LAYOUT_OPTS_DEFAULT;
     dm_scene_opts so = { .measure = dm_test_measure };
     dm_scene *sc;
@@ -317,7 +295,7 @@ static void test_positioned_cut_short(void **state)
     /* cut inside the text: nothing to show */
     o += (size_t)sprintf(xml + o, "<d p=\"60,7,25,0,0,2,u,300\">[0.1,0.2,\"1-1\",3,\"cut in the te</d>\n");
     o += (size_t)sprintf(xml + o, "</i>\n");
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_bilibili_xml(&t, xml, o, &diag), 0);
     assert_int_equal(t.count, 71);
@@ -379,7 +357,7 @@ static void test_newlines_and_c1(void **state)
         "</i>";
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     dm_layout_opts lo = DM_LAYOUT_OPTS_DEFAULT;
     dm_placed *placed = NULL;
     dm_ass_opts ao = { .font_name = "sans", .font_size = { 30, 44, 63 }, .outline_px = 2, .opacity = 1 };
@@ -388,7 +366,7 @@ static void test_newlines_and_c1(void **state)
     FILE *f;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_bilibili_xml(&t, xml, strlen(xml), &diag), 0);
     assert_int_equal(t.count, 5);
@@ -498,7 +476,7 @@ static void test_ass_from_danmaku2ass(void **state)
     char *text = malloc(sizeof d2a_ass + 16);
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     char hex[8];
     double r = 200, g = 100, b = 50;
 
@@ -513,7 +491,7 @@ static void test_ass_from_danmaku2ass(void **state)
     }
     snprintf(text, sizeof d2a_ass + 16, d2a_ass, hex);
     assert_int_equal(dm_format_sniff(text, strlen(text)), DM_FORMAT_ASS);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_file(&t, write_file("d2a.ass", text, strlen(text)), DM_FORMAT_UNKNOWN, &diag), 0);
     assert_int_equal(t.count, 6);
@@ -544,10 +522,10 @@ static void test_ass_from_danmakufactory(void **state)
 {
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
 
     (void)state;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     assert_int_equal(dm_read_file(&t, write_file("df.ass", df_ass, strlen(df_ass)), DM_FORMAT_UNKNOWN, &diag), 0);
     assert_int_equal(t.count, 5);
@@ -580,7 +558,7 @@ static void test_ass_round_trip(void **state)
     dm_ass_opts ao = { .font_name = "sans", .font_size = { 30, 44, 63 }, .outline_px = 2, .opacity = 1 };
     dm_track t, back;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     dm_placed *placed = NULL;
     char *ass = NULL;
     size_t len = 0, shown = 0, k = 0;
@@ -588,7 +566,7 @@ static void test_ass_round_trip(void **state)
 
     (void)state;
     assert_non_null(path);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     dm_track_init(&t);
     dm_track_init(&back);
     assert_int_equal(dm_read_file(&t, path, DM_FORMAT_UNKNOWN, &diag), 0);
@@ -632,7 +610,7 @@ static void test_offsets(void **state)
     dm_track_file fa = { .path = NULL }, fb = { .path = NULL };
     dm_scene_opts so = { .layout = DM_LAYOUT_OPTS_DEFAULT, .measure = dm_test_measure };
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     dm_scene *sc;
     const dm_comment *c;
     const dm_placed *p;
@@ -644,7 +622,7 @@ static void test_offsets(void **state)
     fa.offset_ms = 12500;
     fb.path = write_file("b.json", b, strlen(b));
     fb.offset_ms = -800;
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     sc = dm_scene_new(&so, &diag);
     assert_non_null(sc);
     assert_int_equal(dm_scene_read(sc, &fa, &diag), 0);
@@ -670,7 +648,7 @@ static void test_summary_order_and_live(void **state)
     dm_scene_opts so = { .layout = DM_LAYOUT_OPTS_DEFAULT, .measure = dm_test_measure };
     dm_track t;
     dm_diag diag;
-    warn_log log;
+    dm_test_warnings log;
     dm_scene *sc;
     char line[256];
     dm_comment c = { .color = 0xFFFFFF, .weight = -1, .count = 1 };
@@ -688,7 +666,7 @@ static void test_summary_order_and_live(void **state)
     c.rejected = DM_REASON_UNSUPPORTED;
     c.deleted = 0;
     assert_int_equal(dm_track_push(&t, &c), 0);
-    diag_init(&diag, &log);
+    dm_test_diag_init(&diag, &log);
     sc = dm_scene_new(&so, &diag);
     assert_int_equal(dm_scene_add_track(sc, &t), 0);
     /* reasons by count, most first */
