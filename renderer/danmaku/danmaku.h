@@ -53,6 +53,20 @@ typedef struct dm_diag {
 /* Write a message into a caller's buffer (err may be NULL or errlen 0). */
 void dm_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * `len` bytes of text in encoding `enc` (an iconv name: GBK, Big5,
+ * Shift_JIS, UTF-16...) converted to UTF-8, for every reader of legacy
+ * files (Bilibili XML, subtitle files): *out is malloc'd and NUL-terminated,
+ * *out_len its length. With `bad` given, each byte not valid in `enc` (or
+ * cut short at the end) becomes U+FFFD and is counted there; without it the
+ * first one ends the conversion with DM_EPARSE, *stop then being its offset
+ * and *cut 1 when the text ended inside a character. Returns 0, DM_EFORMAT
+ * when iconv does not know `enc`, DM_EPARSE or DM_ENOMEM (*out NULL on an
+ * error). `stop` and `cut` may be NULL.
+ */
+int dm_text_to_utf8(const char *enc, const void *data, size_t len, char **out, size_t *out_len, size_t *bad,
+                    size_t *stop, int *cut);
+
 /* Record a fatal error / a warning in diag (diag may be NULL). printf-like. */
 void dm_diag_error(dm_diag *diag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -8,7 +8,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <iconv.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -165,65 +164,24 @@ static int is_real_utf8(const char *buf, size_t len)
 
 /*
  * Files saved by older Chinese and Japanese tools declare GBK, GB18030,
- * Big5, Shift_JIS...: convert them to UTF-8 with iconv (the declaration is
- * then overridden). A byte sequence invalid in that encoding becomes U+FFFD.
+ * Big5, Shift_JIS...: convert them to UTF-8 (the declaration is then
+ * overridden). A byte sequence invalid in that encoding becomes U+FFFD.
  * 0, 1 when iconv does not know the encoding (the input is left as it is),
  * or DM_ENOMEM.
  */
 static int to_utf8(const char *enc, const char *buf, size_t len, char **out, size_t *out_len, dm_diag *diag)
 {
-    iconv_t cd = iconv_open("UTF-8", enc);
-    size_t cap, left = len, room, bad = 0;
-    char *in = (char *)buf, *dst, *o;
+    size_t bad = 0, stop = 0;
+    int r = dm_text_to_utf8(enc, buf, len, out, out_len, &bad, &stop, NULL);
 
-    if (cd == (iconv_t)-1)
+    if (r == DM_EFORMAT)
         return 1;
-    if (len > (SIZE_MAX - 4) / 4) {
-        iconv_close(cd);
-        return DM_ENOMEM;
+    if (r == DM_EPARSE) {
+        dm_diag_warn(diag, "converting from %s stopped after %zu of %zu bytes; read as UTF-8", enc, stop, len);
+        return 1;
     }
-    cap = len * 4 + 4;   /* enough for nearly every encoding; grown when not */
-    dst = malloc(cap);
-    if (!dst) {
-        iconv_close(cd);
-        return DM_ENOMEM;
-    }
-    o = dst;
-    room = cap - 1;
-    while (left > 0) {
-        if (iconv(cd, &in, &left, &o, &room) != (size_t)-1)
-            break;
-        if (errno == E2BIG || room < 3) {
-            size_t used = (size_t)(o - dst);
-            char *grown = cap < (SIZE_MAX - 1) / 2 ? realloc(dst, cap * 2) : NULL;
-            if (!grown) {
-                free(dst);
-                iconv_close(cd);
-                return DM_ENOMEM;
-            }
-            dst = grown;
-            o = dst + used;
-            room += cap;
-            cap *= 2;
-            continue;
-        }
-        if (errno != EILSEQ && errno != EINVAL) {
-            dm_diag_warn(diag, "converting from %s stopped after %zu of %zu bytes: %s", enc, len - left, len,
-                         strerror(errno));
-            break;
-        }
-        memcpy(o, "\xEF\xBF\xBD", 3);   /* skip one bad byte */
-        o += 3;
-        room -= 3;
-        in++;
-        left--;
-        bad++;
-        iconv(cd, NULL, NULL, NULL, NULL);
-    }
-    iconv_close(cd);
-    *o = 0;
-    *out = dst;
-    *out_len = (size_t)(o - dst);
+    if (r)
+        return r;
     if (bad)
         dm_diag_warn(diag, "replaced %zu byte%s not valid in %s with U+FFFD", bad, bad == 1 ? "" : "s", enc);
     return 0;

@@ -2,6 +2,9 @@
  * layout and the renderer only ever see valid UTF-8 without control codes. */
 #include "internal_text.h"
 
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,4 +128,74 @@ void dm_text_line_col(const char *buf, size_t len, size_t offset, unsigned long 
     }
     *line = l;
     *col = c;
+}
+
+int dm_text_to_utf8(const char *enc, const void *data, size_t len, char **out, size_t *out_len, size_t *bad,
+                    size_t *stop, int *cut)
+{
+    iconv_t cd;
+    char *in = (char *)data, *dst, *o;
+    size_t cap, left = len, room;
+    int ret = 0;
+
+    *out = NULL;
+    *out_len = 0;
+    if (cut)
+        *cut = 0;
+    if (bad)
+        *bad = 0;
+    if (len > (SIZE_MAX - 4) / 4)
+        return DM_ENOMEM;
+    cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1)
+        return DM_EFORMAT;
+    cap = len * 4 + 4; /* enough for nearly every encoding; grown when not */
+    dst = malloc(cap);
+    if (!dst) {
+        iconv_close(cd);
+        return DM_ENOMEM;
+    }
+    o = dst;
+    room = cap - 1;
+    while (left > 0) {
+        if (iconv(cd, &in, &left, &o, &room) != (size_t)-1)
+            break;
+        if (errno == E2BIG || room < 3) {
+            size_t used = (size_t)(o - dst);
+            char *grown = cap < (SIZE_MAX - 1) / 2 ? realloc(dst, cap * 2) : NULL;
+            if (!grown) {
+                ret = DM_ENOMEM;
+                break;
+            }
+            dst = grown;
+            o = dst + used;
+            room += cap;
+            cap *= 2;
+            continue;
+        }
+        if (!bad || (errno != EILSEQ && errno != EINVAL)) {
+            if (cut)
+                *cut = errno == EINVAL;
+            ret = DM_EPARSE;
+            break;
+        }
+        memcpy(o, "\xEF\xBF\xBD", 3); /* skip one bad byte */
+        o += 3;
+        room -= 3;
+        in++;
+        left--;
+        ++*bad;
+        iconv(cd, NULL, NULL, NULL, NULL);
+    }
+    iconv_close(cd);
+    if (stop)
+        *stop = len - left;
+    if (ret) {
+        free(dst);
+        return ret;
+    }
+    *o = 0;
+    *out = dst;
+    *out_len = (size_t)(o - dst);
+    return 0;
 }

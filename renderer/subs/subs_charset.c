@@ -6,7 +6,6 @@
 #include "subs.h"
 
 #include <errno.h>
-#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -103,10 +102,9 @@ int dm_subs_detect_codepage(const void *data, size_t len, char *name, size_t nam
 int dm_subs_to_utf8(const void *data, size_t len, const char *codepage, char **out,
                     size_t *out_len, char *used, size_t usedlen, char *err, size_t errlen)
 {
-    char cp[64];
-    iconv_t cd;
-    char *buf, *inp = (char *)data, *outp;
-    size_t cap, inleft = len, outleft;
+    char cp[64], *buf, *outp;
+    size_t n, stop;
+    int r, cut, named = codepage && codepage[0] && strcasecmp(codepage, "auto") != 0;
 
     *out = NULL;
     if (out_len)
@@ -116,10 +114,10 @@ int dm_subs_to_utf8(const void *data, size_t len, const char *codepage, char **o
         dm_set_err(err, errlen, "larger than %u MiB, not a subtitle file", DM_SUBS_MAX_FILE_BYTES >> 20);
         return DM_ETOOBIG;
     }
-    if (codepage && codepage[0] && strcasecmp(codepage, "auto") != 0) {
+    if (named) {
         set_name(cp, sizeof cp, codepage);
     } else {
-        int r = dm_subs_detect_codepage(data, len, cp, sizeof cp);
+        r = dm_subs_detect_codepage(data, len, cp, sizeof cp);
         if (r == DM_ENOMEM)
             return r;
         if (r < 0) {
@@ -129,51 +127,22 @@ int dm_subs_to_utf8(const void *data, size_t len, const char *codepage, char **o
         }
     }
     set_name(used, usedlen, cp);
-    cd = iconv_open("UTF-8", cp);
-    if (cd == (iconv_t)-1) {
+    r = dm_text_to_utf8(cp, data, len, &buf, &n, NULL, &stop, &cut);
+    if (r == DM_EFORMAT) {
         dm_set_err(err, errlen, "unknown text encoding \"%s\" (iconv does not know it)", cp);
-        return DM_EFORMAT;
+        return r;
     }
-    /* UTF-8 output of a 2-byte legacy encoding is at most 1.5x; of UTF-16 at
-     * most 1.5x; of a single-byte one at most 3x. */
-    cap = len * 3 + 4;
-    buf = malloc(cap + 1);
-    if (!buf) {
-        iconv_close(cd);
-        return DM_ENOMEM;
-    }
-    outp = buf;
-    outleft = cap;
-    while (inleft > 0) {
-        size_t r = iconv(cd, &inp, &inleft, &outp, &outleft);
-        if (r != (size_t)-1)
-            break;
-        if (errno == E2BIG) {
-            size_t done = (size_t)(outp - buf);
-            char *n = realloc(buf, cap * 2 + 1);
-            if (!n) {
-                free(buf);
-                iconv_close(cd);
-                return DM_ENOMEM;
-            }
-            buf = n;
-            outp = buf + done;
-            outleft += cap;
-            cap *= 2;
-            continue;
-        }
-        if (errno == EILSEQ)
-            dm_set_err(err, errlen, "byte %zu is not valid %s text%s", len - inleft, cp,
-                       codepage && codepage[0] && strcasecmp(codepage, "auto") != 0
-                           ? " (check --sub-codepage)" : "");
-        else
+    if (r == DM_EPARSE) {
+        if (cut)
             dm_set_err(err, errlen, "the text ends inside a %s character", cp);
-        free(buf);
-        iconv_close(cd);
-        return DM_EPARSE;
+        else
+            dm_set_err(err, errlen, "byte %zu is not valid %s text%s", stop, cp,
+                       named ? " (check --sub-codepage)" : "");
+        return r;
     }
-    iconv_close(cd);
-    *outp = 0;
+    if (r)
+        return r;
+    outp = buf + n;
     /* a byte order mark is not text */
     if (outp - buf >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
         (unsigned char)buf[2] == 0xBF) {
