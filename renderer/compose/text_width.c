@@ -25,6 +25,7 @@
 #include <string.h>
 
 #define MAX_FONTS 64           /* faces x sizes kept open */
+#define MAX_RUNS 16384         /* shaped runs remembered per font (cleared when full) */
 
 /* SDL_ttf's rounding of 26.6 values */
 #define FT_FLOOR(x) (((x) & -64) / 64)
@@ -43,6 +44,16 @@ typedef struct cmap_memo {
     uint32_t glyph;            /* 0: the font has none */
 } cmap_memo;
 
+/* A shaped run's width: the same text, direction and script on the same
+ * face and size shape the same, so a repeated run is shaped once. */
+typedef struct run_memo {
+    char *text;                /* NULL: empty slot */
+    uint64_t hash;
+    uint32_t script;           /* the script tag HarfBuzz was given */
+    int32_t rtl;               /* 1: right to left */
+    int32_t w;
+} run_memo;
+
 typedef struct memo_font {
     int key, pt;               /* the caller's face, and the point size */
     FT_Face ft;                /* our own face on the caller's bytes */
@@ -53,6 +64,8 @@ typedef struct memo_font {
     cmap_memo *cmap;           /* open addressing, cmap_cap a power of two */
     size_t ncmap, cmap_cap;
     hb_set_t *shaped;          /* glyphs a lookup may start at (left to right, script unknown); NULL: not known */
+    run_memo *runs;            /* shaped runs, open addressing, MAX_RUNS * 2 slots once used */
+    size_t nruns;
     int failed;                /* a glyph could not be loaded: use SDL_ttf for this font */
 } memo_font;
 
@@ -195,6 +208,33 @@ dm_run_widths *dm_run_widths_new(void)
     return rw;
 }
 
+static void runs_clear(memo_font *f)
+{
+    for (size_t i = 0; f->runs && i < 2 * MAX_RUNS; i++) {
+        free(f->runs[i].text);
+        f->runs[i].text = NULL;
+    }
+    f->nruns = 0;
+}
+
+/* The slot of (utf8, rtl, script) in f's run memo: its entry, or the empty slot to fill; NULL without a memo. */
+static run_memo *run_slot(memo_font *f, const char *utf8, int rtl, uint32_t script, uint64_t *hash)
+{
+    uint64_t h = 1469598103934665603ull ^ script ^ ((uint64_t)(rtl == 1) << 32);
+    size_t i;
+
+    for (const unsigned char *p = (const unsigned char *)utf8; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    *hash = h;
+    if (!f->runs && !(f->runs = calloc(2 * MAX_RUNS, sizeof *f->runs)))
+        return NULL;
+    for (i = (size_t)h & (2 * MAX_RUNS - 1); f->runs[i].text; i = (i + 1) & (2 * MAX_RUNS - 1))
+        if (f->runs[i].hash == h && f->runs[i].script == script && f->runs[i].rtl == (rtl == 1) &&
+            !strcmp(f->runs[i].text, utf8))
+            break;
+    return &f->runs[i];
+}
+
 static void font_close(memo_font *f)
 {
     if (f->memo)
@@ -205,6 +245,8 @@ static void font_close(memo_font *f)
         FT_Done_Face(f->ft);
     free(f->glyphs);
     free(f->cmap);
+    runs_clear(f);
+    free(f->runs);
     if (f->shaped)
         hb_set_destroy(f->shaped);
     memset(f, 0, sizeof *f);
@@ -343,16 +385,24 @@ int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int f
     const hb_glyph_position_t *pos;
     unsigned n;
     int x = 0, minx = 0, maxx = 0;
+    uint32_t tag;
+    uint64_t hash;
+    run_memo *memo;
 
     if (!f)
         return -1;
     if (rtl != 1 && !script && f->shaped && unshaped_width(f, utf8, w) == 0)
         return 0;
+    tag = script ? (uint32_t)HB_TAG(script[0], script[1], script[2], script[3]) : (uint32_t)HB_TAG('Z', 'z', 'z', 'z');
+    memo = run_slot(f, utf8, rtl, tag, &hash);
+    if (memo && memo->text) {
+        *w = memo->w;
+        return 0;
+    }
     /* the buffer exactly as TTF_Size_Internal sets it up */
     hb_buffer_clear_contents(rw->buf);
     hb_buffer_set_direction(rw->buf, rtl == 1 ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
-    hb_buffer_set_script(rw->buf, script ? (hb_script_t)HB_TAG(script[0], script[1], script[2], script[3])
-                                         : (hb_script_t)HB_TAG('Z', 'z', 'z', 'z'));
+    hb_buffer_set_script(rw->buf, (hb_script_t)tag);
     hb_buffer_guess_segment_properties(rw->buf);
     hb_buffer_add_utf8(rw->buf, utf8, -1, 0, -1);
     hb_shape(f->memo, rw->buf, &kern, 1);
@@ -370,5 +420,18 @@ int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int f
     }
     maxx = FT_FLOOR(x) > maxx ? FT_FLOOR(x) : maxx;
     *w = maxx - minx;
+    if (memo && !f->failed) {
+        if (f->nruns >= MAX_RUNS) {
+            runs_clear(f);
+            memo = run_slot(f, utf8, rtl, tag, &hash);   /* the table is empty now */
+        }
+        if (memo && (memo->text = strdup(utf8))) {
+            memo->hash = hash;
+            memo->script = tag;
+            memo->rtl = rtl == 1;
+            memo->w = *w;
+            f->nruns++;
+        }
+    }
     return 0;
 }

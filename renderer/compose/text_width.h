@@ -9,7 +9,10 @@
  * very same width (the same shaping through HarfBuzz's FreeType font, the
  * same glyph boxes, the same arithmetic) on faces of its own, with the
  * advances and glyph boxes memoised for good, so a glyph is loaded once per
- * face and size. The player's tests compare it with TTF_SizeUTF8 on
+ * face and size. Runs that need shaping are remembered too (text,
+ * direction and script, per face and size): comments repeat their runs
+ * ("مرحبا", a kana word, a copied sentence), and a repeated run is shaped
+ * once. The player's tests compare it with TTF_SizeUTF8 on
  * thousands of texts in many scripts.
  *
  * Thread-safety: one thread at a time (the dm_text that owns it).
