@@ -2,6 +2,10 @@
 """Write realistic comment tracks for the test suite, so it stands alone.
 
     gen-tracks.py OUTDIR
+    gen-tracks.py --speed-track FILE
+
+--speed-track writes one Bilibili XML file shaped like the speed track of
+docs/BENCHMARKS.md (3002 comments, most of them 200 characters) instead.
 
 The suite checks its properties (no overlap, every comment accounted for,
 determinism, round trips) on these files whether or not the real tracks of
@@ -127,7 +131,32 @@ def dandanplay_json(path, rnd, seconds, base, bursts, manifest):
                                         "span_ms": seconds * 1000}
 
 
+def speed_track(path, rnd, count=3002, seconds=600):
+    """The shape of issue 14's speed track: 3002 comments, most of them 200 characters long."""
+    times = sorted(rnd.randrange(seconds * 1000) for _ in range(count))
+    pieces = LONG + SHORT
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<i>"]
+    for n, t in enumerate(times):
+        if rnd.random() < 0.8:
+            text = ""
+            while len(text) < 200:
+                text += rnd.choice(pieces)
+            text = text[:200]
+        else:
+            text = text_of(rnd)
+        mode = rnd.choice([1] * 8 + [4, 5])
+        p = [f"{t / 1000:.5f}", str(mode), "25", str(rnd.choice(COLOURS)), str(1626000000 + n), "0",
+             f"{rnd.getrandbits(32):08x}", str(10**15 + n)]
+        lines.append(f'<d p="{",".join(p)}">{escape(text)}</d>')
+    lines.append("</i>")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "--speed-track":
+        speed_track(argv[2], random.Random(14))
+        return 0
     if len(argv) != 2:
         print(__doc__.strip(), file=sys.stderr)
         return 2

@@ -4,7 +4,8 @@
  * generated track of short and long comments in several scripts (Chinese,
  * Japanese, Korean, Latin, Cyrillic, Arabic, Thai, emoji), then the same
  * track laid out whole (text measured and lanes allocated) and laid out
- * again at another stage size, as a window resize does.
+ * again at another stage size, as a window resize does; then a
+ * 10,000-comment scene resized, to the same font size and to a new one.
  *
  *     bench-text [COMMENTS] [--font NAME] [--track FILE]...
  *
@@ -111,13 +112,13 @@ int main(int argc, char **argv)
     /* 1. measuring every comment once, as the layout does */
     {
         dm_layout_opts lo = DM_LAYOUT_OPTS_DEFAULT;
-        t0 = dm_now();
+        t0 = dm_thread_cpu_now();
         for (long i = 0; i < n; i++) {
             int w, h;
             failed += dm_text_measure(t, track.items[i].text, dm_layout_height_px(&lo, track.items[i].size), &w, &h) < 0;
         }
-        dt = dm_now() - t0;
-        printf("measure             %9.0f comments/s  %10.0f glyphs/s  (%.3f s, %ld could not be measured)\n",
+        dt = dm_thread_cpu_now() - t0;
+        printf("measure             %9.0f comments/s  %10.0f glyphs/s  (%.3f s thread CPU, %ld could not be measured)\n",
                n / dt, glyphs / dt, dt, failed);
     }
     /* 2. the whole track laid out, text measured by the scene at 1080p, then a resize to 720p */
@@ -128,20 +129,53 @@ int main(int argc, char **argv)
         size_t shown = 0;
         if (!sc || dm_scene_add_track(sc, &track))
             return 1;
-        t0 = dm_now();
+        t0 = dm_thread_cpu_now();
         if (dm_scene_layout(sc, NULL))
             return 1;
-        dt = dm_now() - t0;
+        dt = dm_thread_cpu_now() - t0;
         for (size_t i = 0; i < dm_scene_count(sc); i++)
             shown += dm_scene_placed(sc)[i].shown;
-        printf("layout, 1920x1080   %9.0f comments/s  (%.3f s, %.1f %% shown)\n", n / dt, dt, 100.0 * shown / n);
-        t0 = dm_now();
+        printf("layout, 1920x1080   %9.0f comments/s  (%.3f s thread CPU, %.1f %% shown)\n", n / dt, dt, 100.0 * shown / n);
+        t0 = dm_thread_cpu_now();
         if (dm_scene_set_layout(sc, &small, NULL))
             return 1;
-        dt = dm_now() - t0;
-        printf("resize to 1280x720  %9.0f comments/s  (%.3f s: %.2f ms for 10,000 comments)\n", n / dt, dt,
+        dt = dm_thread_cpu_now() - t0;
+        printf("resize to 1280x720  %9.0f comments/s  (%.3f s thread CPU: %.2f ms for 10,000 comments)\n", n / dt, dt,
                dt * 1000 * 10000 / n);
         dm_scene_free(&sc);
+    }
+    /* 3. a window resize of a 10,000-comment scene (the first 10,000 comments, text measured afresh):
+     * to a stage of the same font size (the player with --font-px), then to a new font size, as the
+     * player lays its scene out again on a resize */
+    {
+        static const struct { int w, h, font_px; const char *what; } stages[] = {
+            { 1600, 900, 48, "resize to 1600x900, same font size (48 px)" },
+            { 1280, 720, 0, "resize to 1280x720, new font size (32 px)" },
+            { 1920, 1080, 48, "resize back to 1920x1080 (48 px)" },
+        };
+        dm_text *t2 = dm_text_new(font, DM_TEXT_OUTLINE_DEFAULT, err, sizeof err);
+        dm_scene_opts so = { .layout = DM_LAYOUT_OPTS_DEFAULT, .measure = dm_text_measure, .measure_ud = t2 };
+        dm_scene *sc = t2 ? dm_scene_new(&so, NULL) : NULL;
+        size_t m = track.count < 10000 ? track.count : 10000;
+        dm_track first = track;
+        first.count = m;
+        if (!sc || dm_scene_add_track(sc, &first))
+            return 1;
+        t0 = dm_thread_cpu_now();
+        if (dm_scene_layout(sc, NULL))
+            return 1;
+        dt = dm_thread_cpu_now() - t0;
+        printf("%zu comments: first layout at 1920x1080 %7.2f ms\n", m, dt * 1000);
+        for (size_t k = 0; k < sizeof stages / sizeof stages[0]; k++) {
+            dm_layout_opts lo = dm_layout_opts_for_stage(&so.layout, stages[k].w, stages[k].h, stages[k].font_px);
+            t0 = dm_thread_cpu_now();
+            if (dm_scene_set_layout(sc, &lo, NULL))
+                return 1;
+            dt = dm_thread_cpu_now() - t0;
+            printf("  %-44s %7.2f ms thread CPU\n", stages[k].what, dt * 1000);
+        }
+        dm_scene_free(&sc);
+        dm_text_free(&t2);
     }
     dm_track_clear(&track);
     dm_text_free(&t);

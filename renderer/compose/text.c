@@ -903,6 +903,11 @@ static int layout(dm_text *t, const char *utf8, int height_px, int for_render,
             fast = !f->bitmap && face_map(f) == 0 &&
                    dm_run_width(t->widths, run->face, f->map, f->map_len, f->index, (*size)->pt, run->rtl,
                                 run->script, t->buf + run->off, &rw) == 0;
+            /* the others (bitmap faces): SDL_ttf's width, remembered */
+            if (!fast && !for_render && !t->check_widths &&
+                dm_run_width_known(t->widths, run->face, (*size)->pt, run->rtl, run->script, t->buf + run->off,
+                                   &rw) == 0)
+                fast = 1;
             if (!fast || for_render || t->check_widths) {
                 int sw = 0;
                 rc = handle_for_run(t, run, (*size)->pt, 0, &font);
@@ -914,8 +919,11 @@ static int layout(dm_text *t, const char *utf8, int height_px, int for_render,
                     t->width_checks++;
                     t->width_mismatches += sw != rw;
                 }
-                if (!fast)
+                if (!fast) {
                     rw = sw;
+                    dm_run_width_remember(t->widths, run->face, (*size)->pt, run->rtl, run->script,
+                                          t->buf + run->off, sw);
+                }
             }
             if (f->bitmap)
                 rw = strike_scale(rw, (*size)->pt, f->strike_px);

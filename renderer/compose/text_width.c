@@ -25,6 +25,7 @@
 #include <string.h>
 
 #define MAX_FONTS 64           /* faces x sizes kept open */
+#define MAX_RUNS 32768         /* runs remembered (cleared when full) */
 
 /* SDL_ttf's rounding of 26.6 values */
 #define FT_FLOOR(x) (((x) & -64) / 64)
@@ -42,6 +43,17 @@ typedef struct cmap_memo {
     uint32_t cp_plus1;         /* code point + 1; 0: empty slot */
     uint32_t glyph;            /* 0: the font has none */
 } cmap_memo;
+
+/* A run's width: the same text, direction and script on the same face and
+ * size measure the same, so a repeated run is shaped once. */
+typedef struct run_memo {
+    char *text;                /* NULL: empty slot */
+    uint64_t hash;
+    int32_t key, pt;           /* the caller's face, the point size */
+    uint32_t script;           /* the script tag HarfBuzz is given */
+    int32_t rtl;               /* 1: right to left */
+    int32_t w;
+} run_memo;
 
 typedef struct memo_font {
     int key, pt;               /* the caller's face, and the point size */
@@ -62,6 +74,8 @@ struct dm_run_widths {
     hb_buffer_t *buf;
     memo_font fonts[MAX_FONTS];
     int nfonts, next;          /* used; the next to replace when full */
+    run_memo *runs;            /* remembered runs, open addressing, MAX_RUNS * 2 slots once used */
+    size_t nruns;
 };
 
 static glyph_memo *memo_slot(memo_font *f, uint32_t idx)
@@ -195,6 +209,76 @@ dm_run_widths *dm_run_widths_new(void)
     return rw;
 }
 
+static void runs_clear(dm_run_widths *rw)
+{
+    for (size_t i = 0; rw->runs && i < 2 * MAX_RUNS; i++) {
+        free(rw->runs[i].text);
+        rw->runs[i].text = NULL;
+    }
+    rw->nruns = 0;
+}
+
+static uint32_t script_tag(const char *script)
+{
+    return script ? (uint32_t)HB_TAG(script[0], script[1], script[2], script[3]) : (uint32_t)HB_TAG('Z', 'z', 'z', 'z');
+}
+
+/* The slot of a run in the memo: its entry, or the empty slot to fill; NULL without a memo. */
+static run_memo *run_slot(dm_run_widths *rw, int key, int pt, int rtl, uint32_t script, const char *utf8,
+                          uint64_t *hash)
+{
+    uint64_t h = 1469598103934665603ull ^ script ^ ((uint64_t)(rtl == 1) << 32) ^ ((uint64_t)(unsigned)key << 33) ^
+                 ((uint64_t)(unsigned)pt << 45);
+    size_t i;
+
+    for (const unsigned char *p = (const unsigned char *)utf8; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    *hash = h;
+    if (!rw->runs && !(rw->runs = calloc(2 * MAX_RUNS, sizeof *rw->runs)))
+        return NULL;
+    for (i = (size_t)h & (2 * MAX_RUNS - 1); rw->runs[i].text; i = (i + 1) & (2 * MAX_RUNS - 1)) {
+        const run_memo *m = &rw->runs[i];
+        if (m->hash == h && m->key == key && m->pt == pt && m->script == script && m->rtl == (rtl == 1) &&
+            !strcmp(m->text, utf8))
+            break;
+    }
+    return &rw->runs[i];
+}
+
+int dm_run_width_known(dm_run_widths *rw, int key, int pt, int rtl, const char *script, const char *utf8, int *w)
+{
+    uint64_t hash;
+    const run_memo *m = rw ? run_slot(rw, key, pt, rtl, script_tag(script), utf8, &hash) : NULL;
+
+    if (!m || !m->text)
+        return -1;
+    *w = m->w;
+    return 0;
+}
+
+void dm_run_width_remember(dm_run_widths *rw, int key, int pt, int rtl, const char *script, const char *utf8, int w)
+{
+    uint64_t hash;
+    uint32_t tag = script_tag(script);
+    run_memo *m = rw ? run_slot(rw, key, pt, rtl, tag, utf8, &hash) : NULL;
+
+    if (!m || m->text)
+        return;
+    if (rw->nruns >= MAX_RUNS) {
+        runs_clear(rw);
+        m = run_slot(rw, key, pt, rtl, tag, utf8, &hash);   /* the table is empty now */
+    }
+    if (!(m->text = strdup(utf8)))
+        return;
+    m->hash = hash;
+    m->key = key;
+    m->pt = pt;
+    m->script = tag;
+    m->rtl = rtl == 1;
+    m->w = w;
+    rw->nruns++;
+}
+
 static void font_close(memo_font *f)
 {
     if (f->memo)
@@ -218,6 +302,8 @@ void dm_run_widths_free(dm_run_widths **prw)
         return;
     for (int i = 0; i < rw->nfonts; i++)
         font_close(&rw->fonts[i]);
+    runs_clear(rw);
+    free(rw->runs);
     if (rw->buf)
         hb_buffer_destroy(rw->buf);
     if (rw->funcs)
@@ -348,11 +434,12 @@ int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int f
         return -1;
     if (rtl != 1 && !script && f->shaped && unshaped_width(f, utf8, w) == 0)
         return 0;
+    if (dm_run_width_known(rw, key, pt, rtl, script, utf8, w) == 0)
+        return 0;
     /* the buffer exactly as TTF_Size_Internal sets it up */
     hb_buffer_clear_contents(rw->buf);
     hb_buffer_set_direction(rw->buf, rtl == 1 ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
-    hb_buffer_set_script(rw->buf, script ? (hb_script_t)HB_TAG(script[0], script[1], script[2], script[3])
-                                         : (hb_script_t)HB_TAG('Z', 'z', 'z', 'z'));
+    hb_buffer_set_script(rw->buf, (hb_script_t)script_tag(script));
     hb_buffer_guess_segment_properties(rw->buf);
     hb_buffer_add_utf8(rw->buf, utf8, -1, 0, -1);
     hb_shape(f->memo, rw->buf, &kern, 1);
@@ -370,5 +457,7 @@ int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int f
     }
     maxx = FT_FLOOR(x) > maxx ? FT_FLOOR(x) : maxx;
     *w = maxx - minx;
+    if (!f->failed)
+        dm_run_width_remember(rw, key, pt, rtl, script, utf8, *w);
     return 0;
 }

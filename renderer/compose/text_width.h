@@ -9,7 +9,11 @@
  * very same width (the same shaping through HarfBuzz's FreeType font, the
  * same glyph boxes, the same arithmetic) on faces of its own, with the
  * advances and glyph boxes memoised for good, so a glyph is loaded once per
- * face and size. The player's tests compare it with TTF_SizeUTF8 on
+ * face and size. Runs that need shaping are remembered too (text,
+ * direction and script, per face and size), and so are the runs the caller
+ * measures with SDL_ttf (bitmap faces): comments repeat their runs
+ * ("مرحبا", a kana word, a copied sentence), and a repeated run is shaped
+ * once. The player's tests compare it with TTF_SizeUTF8 on
  * thousands of texts in many scripts.
  *
  * Thread-safety: one thread at a time (the dm_text that owns it).
@@ -34,5 +38,13 @@ void dm_run_widths_free(dm_run_widths **rw);
  */
 int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int face_index, int pt, int rtl,
                  const char *script, const char *utf8, int *w);
+
+/*
+ * The memo of run widths, for runs measured another way (SDL_ttf, for the
+ * bitmap faces dm_run_width cannot measure): the width remembered for the
+ * run, keyed as dm_run_width keys it (0 and *w, or -1), and remembering one.
+ */
+int dm_run_width_known(dm_run_widths *rw, int key, int pt, int rtl, const char *script, const char *utf8, int *w);
+void dm_run_width_remember(dm_run_widths *rw, int key, int pt, int rtl, const char *script, const char *utf8, int w);
 
 #endif

@@ -83,6 +83,13 @@ void dm_diag_warn(dm_diag *diag, const char *fmt, ...)
 double dm_now(void);
 
 /*
+ * Seconds of CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID):
+ * what the benchmarks report, since wall time on a shared, loaded machine
+ * counts the other jobs too.
+ */
+double dm_thread_cpu_now(void);
+
+/*
  * A histogram of durations in milliseconds (frame times, subtitle costs, live
  * latencies): 0.01 ms resolution up to 1 s in constant memory, with the exact
  * smallest and largest value and the mean kept, so a percentile always lies

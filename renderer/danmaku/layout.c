@@ -825,10 +825,16 @@ static int pick_run(dm_layout *L, int n, int max_k, int from_bottom, int64_t *wh
     /* the maximum of every window of n units in three comparisons each
      * (van Herk / Gil-Werman): maxima from the start of each block of n,
      * and to its end; a window [k, k + n) spans at most two blocks */
-    for (int u = 0; u <= last; u++)
-        pre[u] = u % n == 0 || e[u] > pre[u - 1] ? e[u] : pre[u - 1];
-    for (int u = last; u >= 0; u--)
-        suf[u] = u == last || (u + 1) % n == 0 || e[u] > suf[u + 1] ? e[u] : suf[u + 1];
+    for (int b = 0; b <= last; b += n) {   /* block by block: no division per unit */
+        int end = b + n - 1 < last ? b + n - 1 : last;
+        int64_t p = e[b], q;
+        pre[b] = p;
+        for (int u = b + 1; u <= end; u++)
+            pre[u] = p = e[u] > p ? e[u] : p;
+        suf[end] = q = e[end];
+        for (int u = end - 1; u >= b; u--)
+            suf[u] = q = e[u] > q ? e[u] : q;
+    }
     for (int i = 0; i <= max_k; i++) {
         int k = from_bottom ? max_k - i : i;
         int64_t m = suf[k] > pre[k + n - 1] ? suf[k] : pre[k + n - 1];

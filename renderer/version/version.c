@@ -17,6 +17,12 @@
 #include <libwebsockets.h>
 #endif
 
+/* Weak: libavfilter's line is there when the program links libavfilter (the
+ * player and the burn-in filter their audio and video). danmaku-convert does
+ * not use it and links without it (-Wl,--as-needed): loading libavfilter and
+ * the libraries it brings in was most of the converter's start-up time. */
+#pragma weak avfilter_version
+
 #ifndef DM_VERSION
 #error "DM_VERSION: the project's version, from CMake"
 #endif
@@ -38,7 +44,8 @@ void dm_print_version(FILE *f, const char *program)
     av_line(f, "libavformat", avformat_version());
     av_line(f, "libavcodec", avcodec_version());
     av_line(f, "libavutil", avutil_version());
-    av_line(f, "libavfilter", avfilter_version());
+    if (avfilter_version)
+        av_line(f, "libavfilter", avfilter_version());
     SDL_GetVersion(&sdl);
     fprintf(f, "  %-15s %u.%u.%u\n", "SDL2", sdl.major, sdl.minor, sdl.patch);
     fprintf(f, "  %-15s %u.%u.%u\n", "SDL2_ttf", ttf->major, ttf->minor, ttf->patch);

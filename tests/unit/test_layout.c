@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -726,6 +727,91 @@ static void test_bad_settings(void **state)
     assert_non_null(strstr(diag.error, "stage"));
 }
 
+/* The comment line as a cJSON tree prints it (the dump's format before its
+ * lines were written by hand): the hand-written line must be the same bytes. */
+static char *comment_line_by_cjson(const dm_comment *c, size_t index, const dm_placed *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    char idbuf[32], *s;
+
+    snprintf(idbuf, sizeof idbuf, "%zu", index);
+    cJSON_AddStringToObject(o, "type", "comment");
+    cJSON_AddStringToObject(o, "id", c->id ? c->id : idbuf);
+    cJSON_AddNumberToObject(o, "t_ms", (double)c->t_ms);
+    cJSON_AddStringToObject(o, "mode", dm_mode_name(c->mode));
+    cJSON_AddStringToObject(o, "text", c->text ? c->text : "");
+    if (c->kind != DM_KIND_COMMENT)
+        cJSON_AddStringToObject(o, "kind", dm_kind_name(c->kind));
+    cJSON_AddBoolToObject(o, "shown", p->shown);
+    if (p->shown) {
+        cJSON_AddNumberToObject(o, "start_ms", (double)p->start_ms);
+        cJSON_AddNumberToObject(o, "end_ms", (double)p->end_ms);
+        cJSON_AddNumberToObject(o, "y", p->y);
+        cJSON_AddNumberToObject(o, "w", p->w);
+        cJSON_AddNumberToObject(o, "h", p->h);
+        cJSON_AddNumberToObject(o, "x_start", p->x_start);
+        cJSON_AddNumberToObject(o, "x_end", p->x_end);
+        cJSON_AddStringToObject(o, "size", dm_size_name(c->size));
+        if (p->layer)
+            cJSON_AddNumberToObject(o, "layer", p->layer);
+    } else {
+        cJSON_AddStringToObject(o, "reason", dm_reason_name((dm_reason)p->reason));
+    }
+    s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static void test_dump_line_matches_cjson(void **state)
+{
+    static const char *const texts[] = {
+        "plain", "", "quote \" and backslash \\ and slash /", "tab\there\nnew line\r\b\f",
+        "\x01\x1f\x7f control", "弹幕 😂 مرحبا", "</script>", "\xc2\x85 C1",
+    };
+    static const int64_t times[] = { 0, 1, -5, 8230, 2147483647, 2147483648LL, -2147483649LL, 3000000000LL,
+                                     123456789012345LL, 1234567890123456789LL };
+    size_t lines = 0;
+
+    (void)state;
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
+        for (size_t k = 0; k < sizeof times / sizeof times[0]; k++)
+            for (int variant = 0; variant < 4; variant++) {
+                dm_comment c = { 0 };
+                dm_placed p = { 0 };
+                char *mine, *ref;
+                cJSON *parsed;
+                c.t_ms = times[k];
+                c.text = (char *)texts[t];
+                c.mode = (dm_mode)(variant % 3);
+                c.size = (dm_size)(k % DM_SIZE_COUNT);
+                c.kind = variant == 3 ? DM_KIND_SUPERCHAT : DM_KIND_COMMENT;
+                c.id = variant == 1 ? (char *)"id \"7\"" : NULL;
+                p.shown = variant != 2;
+                p.reason = variant == 2 ? DM_REASON_NO_LANE : DM_REASON_NONE;
+                p.start_ms = times[k] + 17;
+                p.end_ms = times[k] * 2;
+                p.y = -3 * (int)k;
+                p.w = 1000 + (int)t;
+                p.h = 48;
+                p.x_start = 1920;
+                p.x_end = -(int)(t * 100);
+                p.layer = variant == 3 ? 2 : 0;
+                mine = dm_layout_dump_comment(&c, t * 100 + k, &p, NULL);
+                ref = comment_line_by_cjson(&c, t * 100 + k, &p);
+                assert_non_null(mine);
+                assert_non_null(ref);
+                assert_string_equal(mine, ref);
+                parsed = cJSON_Parse(mine);
+                assert_non_null(parsed);
+                assert_string_equal(cJSON_GetObjectItem(parsed, "text")->valuestring, texts[t]);
+                cJSON_Delete(parsed);
+                free(mine);
+                cJSON_free(ref);
+                lines++;
+            }
+    assert_int_equal(lines, 8 * 10 * 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -756,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_without_rewinds_earlier_is_held),
         cmocka_unit_test(test_deleted_keeps_its_lane),
         cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_dump_line_matches_cjson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -427,7 +427,7 @@ static void test_deterministic(void **state)
  * thousands of random texts in many scripts (CJK, kana, Hangul, Latin with
  * kerning pairs, Cyrillic, Arabic and Hebrew right to left, Devanagari and
  * Thai, combining marks, emoji), at every size class and odd sizes, every
- * run's width equals TTF_SizeUTF8's.
+ * run's width equals TTF_SizeUTF8's, the second time (remembered runs) too.
  */
 static void test_fast_widths_are_sdl_ttf_widths(void **state)
 {
@@ -443,9 +443,13 @@ static void test_fast_widths_are_sdl_ttf_widths(void **state)
     char text[512];
 
     dm_text_check_widths(f->text, 1);
-    for (int k = 0; k < 3000; k++) {
-        int len = 1 + (int)(rand_r(&seed) % 24), w, h;
+    /* twice over: the second pass answers shaped runs from the run memo */
+    for (int k = 0; k < 6000; k++) {
+        int len, w, h;
         size_t o = 0;
+        if (k == 3000)
+            seed = 99;
+        len = 1 + (int)(rand_r(&seed) % 24);
         for (int i = 0; i < len; i++) {
             const char *p = pieces[rand_r(&seed) % (sizeof pieces / sizeof pieces[0])];
             size_t l = strlen(p);
@@ -462,8 +466,53 @@ static void test_fast_widths_are_sdl_ttf_widths(void **state)
     dm_text_width_checks(f->text, &checks, &mismatches);
     print_message("widths: %llu runs measured both ways, %llu differ\n", (unsigned long long)checks,
                   (unsigned long long)mismatches);
-    assert_true(checks > 3000);
+    assert_true(checks > 6000);
     assert_int_equal(mismatches, 0);
+}
+
+/*
+ * Remembered run widths (shaped runs, and the emoji runs SDL_ttf measures)
+ * are the widths measured afresh: texts sharing runs measured on one
+ * dm_text, the same texts on another that checks every width against
+ * TTF_SizeUTF8 and remembers none of SDL_ttf's.
+ */
+static void test_remembered_widths_are_measured_widths(void **state)
+{
+    static const char *const pieces[] = {
+        "\xF0\x9F\x98\x82", "\xF0\x9F\x8E\x89", "\xF0\x9F\x91\x8D", "مرحبا", "สวัสดี", "あり", "がと", "AV", "To",
+        "草", "w", "6", " ", "Привет", "ㅋ",
+    };
+    static const int height_px[] = { 34, 48, 69 };
+    fixture *f = *state;
+    char err[256], text[256];
+    dm_text *fresh = dm_text_new(NULL, 2, err, sizeof err);
+    unsigned seed = 7;
+    int compared = 0;
+
+    assert_non_null(fresh);
+    dm_text_check_widths(fresh, 1);
+    for (int k = 0; k < 1500; k++) {
+        int len = 1 + (int)(rand_r(&seed) % 5), w1, h1, w2, h2, r1, r2, height;
+        size_t o = 0;
+        for (int i = 0; i < len; i++) {
+            const char *p = pieces[rand_r(&seed) % (sizeof pieces / sizeof pieces[0])];
+            size_t l = strlen(p);
+            memcpy(text + o, p, l);
+            o += l;
+        }
+        text[o] = 0;
+        height = height_px[rand_r(&seed) % 3];
+        r1 = dm_text_measure(f->text, text, height, &w1, &h1);
+        r2 = dm_text_measure(fresh, text, height, &w2, &h2);
+        assert_int_equal(r1, r2);
+        if (r1 < 0)
+            continue;
+        assert_int_equal(w1, w2);
+        assert_int_equal(h1, h2);
+        compared++;
+    }
+    dm_text_free(&fresh);
+    assert_true(compared > 1000);
 }
 
 int main(void)
@@ -482,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_multiline_bands),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_fast_widths_are_sdl_ttf_widths),
+        cmocka_unit_test(test_remembered_widths_are_measured_widths),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
