@@ -22,6 +22,11 @@ function parseArgs(argv) {
 // Players started by this script: a failure says whether one died (and
 // shows its stderr, an ASan report included), and stops the others.
 const players = [];
+// However the script ends (process.exit from a library that cannot start, an
+// uncaught error), no player it started outlives it.
+process.on('exit', () => {
+  for (const p of players) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
+});
 
 function fail(msg) {
   console.error('FAIL: ' + msg);
