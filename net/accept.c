@@ -215,7 +215,7 @@ void dm_accept_results(dm_net *n)
             if (res[i] == 0)
                 shown(n, aw->owner, &aw->e, aw->released);
             else
-                refused(n, aw->owner, &aw->e, aw->released, DM_NET_NOT_RECORDED);
+                refused(n, aw->owner, &aw->e, aw->released, n->bus ? DM_NET_UNAVAILABLE : DM_NET_NOT_RECORDED);
             free(aw->e.text);
             aw->e.text = NULL;
         }

@@ -66,7 +66,17 @@ typedef struct dm_net_opts {
     const char *moderation_path; /* --moderation: settings loaded at start (docs/moderation.md), NULL = none */
     int record_night;            /* a night of films: a recorder even when record_path is NULL (the first film is
                                     not recorded), for dm_net_new_film's later files */
+    /* the comment bus (docs/scale.md): bus_url NULL is the single process, as without one */
+    const char *bus_url;         /* --bus nats://HOST:PORT (a comma-separated list: a cluster) */
+    const char *screening;       /* --screening ID: the stream DANMAKU_ID */
+    int bus_replicas;            /* copies of the stream when this process creates it (0: 1) */
+    int bus_role;                /* DM_NET_BUS_PLAYER or DM_NET_BUS_GATEWAY */
+    int bus_clock;               /* a player: publish its film time (--clock) */
 } dm_net_opts;
+
+/* What this process is on the bus. A gateway's comments are stamped with the clock's film time; a
+ * player's screen takes every comment from the stream (its own --listen's too). */
+enum { DM_NET_BUS_PLAYER = 0, DM_NET_BUS_GATEWAY = 1 };
 
 #define DM_NET_OPTS_DEFAULT { \
     .addr = NULL, .port = 8080, .web_dir = "assets/web", .limits = DM_NET_LIMITS_DEFAULT, \
@@ -95,6 +105,11 @@ typedef struct dm_net_stats {
     uint64_t record_refused;     /* comments refused (not_recorded) because their line could not be written */
     uint64_t record_lost_deletes;/* delete lines that never reached the file */
     uint64_t intermission;       /* comments refused because the intake was closed (also in `rejected`) */
+    /* the comment bus (all 0 without one) */
+    uint64_t bus_published;      /* comments published and acknowledged by JetStream */
+    uint64_t bus_failed;         /* comments refused (unavailable) because the bus did not take them */
+    uint64_t bus_bad;            /* messages of the stream that are not comments we can show */
+    int bus_connected;
 } dm_net_stats;
 
 typedef struct dm_net dm_net;

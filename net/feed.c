@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FOLLOW_CAP_S 10.0               /* a gateway runs the clock on this long past its last message */
+
 struct dm_feed {
     void (*wake)(void *ud);          /* set at creation, read-only after */
     void *wake_ud;
@@ -26,9 +28,18 @@ struct dm_feed {
     dm_net_control controls[DM_FEED_CONTROL_CAP]; /* ring of host requests */
     size_t c_head, c_count;
     int intake_closed;               /* an intermission: no comment is reserved a place */
+    int external;                    /* the comment bus: comments come stamped, the floor from the stream */
+    int ext_pass;                    /* ...the stream's floor so far (the last comment's or clock's stamp) */
+    int64_t ext_ms;
+    int following;                   /* a gateway: the film time follows the bus's clock messages */
+    int64_t clock_ms;                /* ...the last one's film time, */
+    int clock_paused;                /*    whether the film was paused, */
+    double clock_at;                 /*    and when it came (dm_now) */
     uint64_t on_screen, dropped;     /* reported by the render thread */
     dm_net_stats stats;
 };
+
+static void follow(dm_feed *f);
 
 dm_feed *dm_feed_new(size_t queue_cap, void (*wake)(void *ud), void *wake_ud)
 {
@@ -74,7 +85,9 @@ int dm_feed_reserve(dm_feed *f, int64_t *t_ms, int *pass)
     if (f->intake_closed)
         rc = -2;
     else if (f->q_count + f->reserved < f->q_cap) {
-        struct stamp *st = &f->stamps[(f->s_head + f->reserved) % f->q_cap];
+        struct stamp *st;
+        follow(f);
+        st = &f->stamps[(f->s_head + f->reserved) % f->q_cap];
         f->reserved++;
         *t_ms = st->t_ms = f->film_ms;
         *pass = st->pass = f->pass;
@@ -190,10 +203,53 @@ int dm_feed_push_film(dm_feed *f, dm_net_control_kind kind, double value, int en
     return push(f, kind, NULL, value, entry);
 }
 
+void dm_feed_set_external(dm_feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+    f->external = 1;
+    pthread_mutex_unlock(&f->lock);
+}
+
+int dm_feed_push_stamped(dm_feed *f, const dm_net_comment *c)
+{
+    pthread_mutex_lock(&f->lock);
+    if (f->q_count + f->reserved >= f->q_cap) {
+        pthread_mutex_unlock(&f->lock);
+        return -1;
+    }
+    f->queue[(f->q_head + f->q_count) % f->q_cap] = *c;
+    f->q_count++;
+    f->ext_pass = c->c.pass;
+    f->ext_ms = c->c.t_ms;
+    f->stats.accepted++;
+    pthread_mutex_unlock(&f->lock);
+    if (f->wake)
+        f->wake(f->wake_ud);
+    return 0;
+}
+
+void dm_feed_advance_floor(dm_feed *f, int pass, int64_t t_ms)
+{
+    pthread_mutex_lock(&f->lock);
+    if (pass > f->ext_pass || (pass == f->ext_pass && t_ms > f->ext_ms)) {
+        f->ext_pass = pass;
+        f->ext_ms = t_ms;
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (f->wake)
+        f->wake(f->wake_ud);
+}
+
 void dm_feed_stamp_floor(dm_feed *f, int *pass, int64_t *t_ms)
 {
     pthread_mutex_lock(&f->lock);
-    if (f->q_count) {
+    if (f->external && f->q_count) {
+        *pass = f->queue[f->q_head].c.pass;
+        *t_ms = f->queue[f->q_head].c.t_ms;
+    } else if (f->external) {
+        *pass = f->ext_pass;
+        *t_ms = f->ext_ms;
+    } else if (f->q_count) {
         *pass = f->queue[f->q_head].c.pass;
         *t_ms = f->queue[f->q_head].c.t_ms;
     } else if (f->reserved) {
@@ -206,21 +262,59 @@ void dm_feed_stamp_floor(dm_feed *f, int *pass, int64_t *t_ms)
     pthread_mutex_unlock(&f->lock);
 }
 
-void dm_feed_set_film_time(dm_feed *f, int64_t t_ms)
+/*
+ * Stamps never go back within a pass, so arrival order is time order and
+ * a recording replays with the live lanes. A clock that steps back a
+ * little is held; a backward seek starts the next pass. Lock held.
+ */
+static void set_time(dm_feed *f, int64_t t_ms)
 {
     if (t_ms < 0)
         t_ms = 0;
-    pthread_mutex_lock(&f->lock);
-    /*
-     * Stamps never go back within a pass, so arrival order is time order and
-     * a recording replays with the live lanes. A clock that steps back a
-     * little is held; a backward seek starts the next pass.
-     */
     if (t_ms < f->film_ms - DM_NET_REWIND_MS)
         f->pass++;
     if (t_ms >= f->film_ms || t_ms < f->film_ms - DM_NET_REWIND_MS)
         f->film_ms = t_ms;
+}
+
+void dm_feed_set_film_time(dm_feed *f, int64_t t_ms)
+{
+    pthread_mutex_lock(&f->lock);
+    if (!f->following)
+        set_time(f, t_ms);
     pthread_mutex_unlock(&f->lock);
+}
+
+void dm_feed_follow_clock(dm_feed *f, int64_t t_ms, int paused)
+{
+    pthread_mutex_lock(&f->lock);
+    f->following = 1;
+    f->clock_ms = t_ms;
+    f->clock_paused = paused;
+    f->clock_at = dm_now();
+    set_time(f, t_ms);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void dm_feed_film_stamp(dm_feed *f, int *pass, int64_t *t_ms)
+{
+    pthread_mutex_lock(&f->lock);
+    follow(f);
+    *pass = f->pass;
+    *t_ms = f->film_ms;
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* A gateway's stamp: the clock's last film time, run on since it came (at most FOLLOW_CAP_S). Lock held. */
+static void follow(dm_feed *f)
+{
+    double since = dm_now() - f->clock_at;
+
+    if (!f->following || f->clock_paused)
+        return;
+    if (since > FOLLOW_CAP_S)
+        since = FOLLOW_CAP_S;   /* the clock player is gone: the time stands where it would be by now */
+    set_time(f, f->clock_ms + (int64_t)(since * 1000.0));
 }
 
 size_t dm_feed_drain(dm_feed *f, dm_net_comment *out, size_t cap)

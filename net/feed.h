@@ -54,6 +54,23 @@ int dm_feed_push_control(dm_feed *f, dm_net_control_kind kind, const char *id);
 /* The same for the film controls, with their value and entry. */
 int dm_feed_push_film(dm_feed *f, dm_net_control_kind kind, double value, int entry);
 
+/*
+ * The comment bus's player (bus.h): comments come from the stream already
+ * stamped, in stream order (dm_bus_order made their stamps grow), and the
+ * floor of dm_feed_stamp_floor is the stream's: the last comment's or clock
+ * message's stamp, never this machine's film time, so every venue lays out
+ * the same. dm_feed_push_stamped: 0, or -1 when the queue is full (wait for
+ * the render thread and try again).
+ */
+void dm_feed_set_external(dm_feed *f);
+int dm_feed_push_stamped(dm_feed *f, const dm_net_comment *c);
+void dm_feed_advance_floor(dm_feed *f, int pass, int64_t t_ms);
+
+/* A gateway (no film of its own): the film time follows the bus's clock, run on between its messages. */
+void dm_feed_follow_clock(dm_feed *f, int64_t t_ms, int paused);
+/* The stamp a comment would get now: the clock player publishes it. */
+void dm_feed_film_stamp(dm_feed *f, int *pass, int64_t *t_ms);
+
 /* Render thread's side (dm_net.h describes them). */
 void dm_feed_set_film_time(dm_feed *f, int64_t t_ms);
 void dm_feed_stamp_floor(dm_feed *f, int *pass, int64_t *t_ms);

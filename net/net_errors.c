@@ -32,6 +32,7 @@ static const struct {
     [DM_NET_BANNED] = { "banned", "The host has blocked your comments for this screening." },
     [DM_NET_SLOW_MODE] = { "slow_mode", "Slow mode: wait a little between comments." },
     [DM_NET_REJECTED] = { "rejected", "The host did not approve this comment." },
+    [DM_NET_UNAVAILABLE] = { "unavailable", "The screening's comment service cannot be reached right now, so the comment is not shown: try again in a moment." },
     [DM_NET_NOT_RECORDED] = { "not_recorded", "The screening's recording cannot be written right now, so the comment is not shown: tell the host." },
     [DM_NET_UNKNOWN_ID] = { "unknown_id", "No such comment in the console's list." },
     [DM_NET_NOT_PENDING] = { "not_pending", "That comment is not waiting for a decision." },

@@ -43,6 +43,7 @@ typedef enum dm_net_err {
     DM_NET_BAD_RULE,          /* console: "bad_rule": a rule that cannot be used (the message says why) */
     DM_NET_BAD_VALUE,         /* console: "bad_value": a ban, unban or rule id that does not apply */
     DM_NET_INTERMISSION,      /* "intermission": a night's break between films: comments wait for the next film */
+    DM_NET_UNAVAILABLE,       /* "unavailable": a gateway cannot reach the comment bus (NATS): not stored, not shown */
     DM_NET_ERR_COUNT
 } dm_net_err;
 

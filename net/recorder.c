@@ -44,6 +44,7 @@ typedef struct rec_job {
 
 struct dm_recorder {
     /* set by open (and by reopen while nothing is written), read-only otherwise */
+    dm_bus *bus;              /* publishing to the comment bus instead of writing a file (bus.h), NULL: a file */
     char *path;               /* NULL: no file (a night's film that is not recorded) */
     int fd;                   /* -1 with a path: it could not be opened (writes fail with open_errno) */
     int open_errno;
@@ -214,6 +215,90 @@ static void report(dm_recorder *r, int e, size_t refused)
     }
 }
 
+/* Results of a settled batch's comments, in order, for the network thread (lock held). */
+static int post_result(dm_recorder *r, int e)
+{
+    r->results[(r->r_head + r->r_count) % DM_RECORDER_INFLIGHT_CAP] = e;
+    r->r_count++;
+    return e;
+}
+
+/* The network thread is told once until it has taken the results (lock held): 1 when `done` is due. */
+static int announce_results(dm_recorder *r, size_t comments)
+{
+    if (!comments)
+        return 0;
+    atomic_store(&r->ready, 1);
+    if (r->announced)
+        return 0;
+    r->announced = 1;
+    return 1;
+}
+
+/*
+ * The bus's batch: every comment line published with its id and
+ * acknowledged by JetStream, or refused (ENOTCONN). A published comment
+ * gives its place in the feed back: it reaches this process's screen, if
+ * any, through the stream like everyone else's (bus.h). Delete lines are
+ * the screen's own business here: the stream keeps the comments.
+ */
+static void publish_batch(dm_recorder *r, rec_job *batch)
+{
+    size_t n = 0, k = 0, refused = 0;
+    const char **lines;
+    const char **ids;
+    size_t *lens;
+    int *res, e = 0, announce;
+
+    for (rec_job *j = batch; j; j = j->next)
+        n += j->is_comment;
+    lines = calloc(n ? n : 1, sizeof *lines);
+    ids = calloc(n ? n : 1, sizeof *ids);
+    lens = calloc(n ? n : 1, sizeof *lens);
+    res = calloc(n ? n : 1, sizeof *res);
+    if (lines && ids && lens && res) {
+        for (rec_job *j = batch; j; j = j->next)
+            if (j->is_comment) {
+                lines[k] = j->line;
+                lens[k] = j->len;
+                ids[k++] = j->c.c.id ? j->c.c.id : "";
+            }
+        dm_bus_publish_comments(r->bus, lines, lens, ids, n, res);
+    } else {
+        for (size_t i = 0; res && i < n; i++)
+            res[i] = ENOMEM;
+    }
+    k = 0;
+    pthread_mutex_lock(&r->lock);
+    for (rec_job *j = batch; j;) {
+        rec_job *next = j->next;
+        if (j->is_comment) {
+            int je = post_result(r, res ? res[k++] : ENOMEM);
+            dm_feed_unreserve(r->feed);
+            if (je) {
+                refused++;
+                e = je;
+            } else {
+                r->status.written++;
+            }
+        }
+        job_free(j);
+        j = next;
+    }
+    r->status.refused += refused;
+    r->status.error = e;
+    r->done_seq += n;
+    announce = announce_results(r, n);
+    pthread_cond_broadcast(&r->idle);
+    pthread_mutex_unlock(&r->lock);
+    free(lines);
+    free(ids);
+    free(lens);
+    free(res);
+    if (announce && r->done)
+        r->done(r->done_ud);
+}
+
 /* Write one batch (retried deletes first) and settle each of its jobs. */
 static void write_batch(dm_recorder *r, rec_job *batch)
 {
@@ -229,6 +314,10 @@ static void write_batch(dm_recorder *r, rec_job *batch)
         batch = r->retry;
         r->retry = NULL;
         r->retry_count = 0;
+    }
+    if (r->bus) {
+        publish_batch(r, batch);
+        return;
     }
     len = gather(r, batch);
     e = len == (size_t)-1 ? ENOMEM : write_lines(r, len);
@@ -249,10 +338,8 @@ static void write_batch(dm_recorder *r, rec_job *batch)
     pthread_mutex_lock(&r->lock);
     for (rec_job *j = batch; j;) {
         rec_job *next = j->next;
-        if (j->is_comment) {
-            r->results[(r->r_head + r->r_count) % DM_RECORDER_INFLIGHT_CAP] = e;
-            r->r_count++;
-        }
+        if (j->is_comment)
+            post_result(r, e);
         if (e && !j->is_comment && r->retry_count < RETRY_CAP) {
             /* a delete already happened on screen: it waits for the disk instead of being refused */
             j->next = NULL;
@@ -275,11 +362,7 @@ static void write_batch(dm_recorder *r, rec_job *batch)
     r->failing = e != 0;
     r->done_seq += comments;
     /* one wake-up of the network thread until it has taken the results, however many batches come meanwhile */
-    if (comments)
-        atomic_store(&r->ready, 1);
-    announce = comments && !r->announced;
-    if (announce)
-        r->announced = 1;
+    announce = announce_results(r, comments);
     pthread_cond_broadcast(&r->idle);
     pthread_mutex_unlock(&r->lock);
     report(r, e, refused);
@@ -411,6 +494,16 @@ fail:
     return DM_EIO;
 }
 
+int dm_recorder_open_bus(dm_recorder **out, dm_bus *bus, dm_feed *feed, void (*done)(void *ud), void *done_ud,
+                         char *err, size_t errlen)
+{
+    int e = dm_recorder_open(out, NULL, 0, feed, done, done_ud, err, errlen);
+
+    if (!e)
+        (*out)->bus = bus;   /* before any comment: the writer reads it only with a batch */
+    return e;
+}
+
 int dm_recorder_reopen(dm_recorder *r, const char *path, long long session, char *err, size_t errlen)
 {
     char *copy = path ? strdup(path) : NULL;
@@ -486,6 +579,11 @@ int dm_recorder_comment_now(dm_recorder *r, char *line, const dm_net_comment *c)
     rec_job *j;
 
     pthread_mutex_lock(&r->lock);
+    if (r->bus) {
+        /* the bus: published (and acknowledged) on the writer's thread, a batch at a time */
+        pthread_mutex_unlock(&r->lock);
+        return dm_recorder_comment(r, line, c) ? -1 : 0;
+    }
     if (!r->path && !r->head && !r->writing) {
         /* a night's film that is not recorded: straight to the screen */
         pthread_mutex_unlock(&r->lock);

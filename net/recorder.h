@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "dm_net.h"
+#include "bus.h"
 #include "feed.h"
 
 #define DM_RECORDER_INFLIGHT_CAP 4096  /* comments handed over and not yet reported */
@@ -48,6 +49,15 @@ typedef struct dm_record_status {
  */
 int dm_recorder_open(dm_recorder **out, const char *path, long long session, dm_feed *feed,
                      void (*done)(void *ud), void *done_ud, char *err, size_t errlen);
+
+/*
+ * The same, publishing to the comment bus instead of writing a file: a
+ * comment's result is 0 once JetStream has stored it, else the errno
+ * (ENOTCONN), and its place in the feed is given back either way (it comes
+ * back through the stream). Deletes are not published.
+ */
+int dm_recorder_open_bus(dm_recorder **out, dm_bus *bus, dm_feed *feed, void (*done)(void *ud), void *done_ud,
+                         char *err, size_t errlen);
 
 /*
  * Hand over one comment (its place already reserved in the feed) and its

@@ -51,7 +51,7 @@ static void *service_main(void *ud)
 }
 
 /* The recorder's thread wrote comments: the service thread acks them (lws_cancel_service is safe from any thread). */
-static void recorded(void *ud)
+void dm_net_recorded(void *ud)
 {
     dm_net *n = ud;
 
@@ -268,8 +268,13 @@ int dm_net_start(dm_net **out, const dm_net_opts *opts, char *err, size_t errlen
             goto error;
         atomic_store(&n->feed_paused, dm_mod_paused(n->mod));
     }
-    if (opts->record_path || opts->record_night) {
-        e = dm_recorder_open(&n->rec, opts->record_path, n->session, n->feed, recorded, n, err, errlen);
+    if (opts->bus_url) {
+        n->session = ((long long)time(NULL) << 16) | (n->salt & 0xFFFF);   /* ids unique across gateways */
+        e = dm_net_bus_start(n, opts, err, errlen);
+        if (e)
+            goto error;
+    } else if (opts->record_path || opts->record_night) {
+        e = dm_recorder_open(&n->rec, opts->record_path, n->session, n->feed, dm_net_recorded, n, err, errlen);
         if (e)
             goto error;
     }
@@ -362,6 +367,7 @@ void dm_net_halt(dm_net *n)
     /* comments accepted before the halt are in the queue once this returns; the recording stays open */
     if (n->rec)
         dm_recorder_sync(n->rec);
+    dm_net_bus_halt(n);   /* a player takes the stream's last comments; no more callbacks after this */
 }
 
 int dm_net_close_recording(dm_net *n, char *err, size_t errlen)
@@ -381,6 +387,7 @@ void dm_net_stop(dm_net **pn)
     dm_net_halt(n);
     if (dm_net_close_recording(n, err, sizeof err))
         fprintf(stderr, "danmaku: %s\n", err);
+    dm_net_bus_close(n);
     dm_accept_free(n);
     dm_feed_free(&n->feed);
     for (int i = 0; i < DM_WEB_FILES; i++)
@@ -421,8 +428,10 @@ void dm_net_record_deletes(dm_net *n, const char *const *ids, size_t count)
 
 void dm_net_set_film_time(dm_net *n, int64_t t_ms, int paused)
 {
-    (void)paused;   /* a paused film's time stands still: the stamp follows it */
+    /* a paused film's time stands still: the stamp follows it (`paused` is for the bus's clock) */
     dm_feed_set_film_time(n->feed, t_ms);
+    atomic_store(&n->bus_paused, paused != 0);
+    dm_net_bus_clock(n);
 }
 
 void dm_net_stamp_floor(dm_net *n, int *pass, int64_t *t_ms)
@@ -456,7 +465,10 @@ void dm_net_get_stats(dm_net *n, dm_net_stats *st)
 
     dm_feed_get(n->feed, &v);
     *st = v.stats;
-    if (n->rec) {
+    if (n->bus) {
+        dm_bus_counts(n->bus, &st->bus_published, &st->bus_failed, &st->bus_connected);
+        st->bus_bad = atomic_load(&n->bus_bad);
+    } else if (n->rec) {
         dm_record_status rs;
         dm_recorder_status(n->rec, &rs);
         st->record_error = rs.error;

@@ -22,6 +22,7 @@
 #include <libwebsockets.h>
 
 #include "dm_net.h"
+#include "bus.h"
 #include "feed.h"
 #include "host.h"
 #include "moderation.h"
@@ -174,6 +175,14 @@ struct dm_net {
     dm_host_login_limit login_limit; /* wrong tokens at the login form, by address */
     double limit_notice_at;        /* when the consoles were last told a rule reached its limits */
     awaiting *awaiting;            /* ring of comments being recorded, in the recorder's order */
+    /* the comment bus (bus_link.c), NULL: none */
+    dm_bus *bus;
+    dm_bus_order bus_order;        /* the stream's stamps so far (its consumer's thread only) */
+    atomic_uint_fast64_t bus_bad;  /* stream messages that are not comments we can show */
+    atomic_int bus_stopping;       /* halting: the consumer stops waiting for room */
+    atomic_int bus_paused;         /* the clock player's film is paused */
+    double bus_clock_sent;         /* render thread: when the clock was last published */
+    int bus_clock_failing;
     size_t aw_head, aw_count;
 };
 
@@ -181,6 +190,14 @@ struct dm_net {
 char *dm_net_programme_json(dm_net *n);                      /* a copy, NULL when not a night */
 void dm_net_intermission_says(dm_net *n, char *buf, size_t len);
 size_t dm_net_programme_count(dm_net *n);
+
+void dm_net_recorded(void *ud);                              /* the recorder's results are waiting */
+
+/* bus_link.c */
+int dm_net_bus_start(dm_net *n, const dm_net_opts *o, char *err, size_t errlen);
+void dm_net_bus_halt(dm_net *n);
+void dm_net_bus_close(dm_net *n);
+void dm_net_bus_clock(dm_net *n);
 
 /* ws.c */
 int dm_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);

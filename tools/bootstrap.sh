@@ -17,6 +17,7 @@ packages=(
   libsdl2-dev libsdl2-ttf-dev libfontconfig-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev ffmpeg
   libwebsockets-dev libqrencode-dev libev-dev
+  libnats-dev nats-server
   libass-dev libuchardet-dev
   chromium
   fonts-noto-cjk fonts-noto-color-emoji fonts-noto-core fonts-symbola fonts-dejavu-core

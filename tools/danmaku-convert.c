@@ -23,6 +23,9 @@
 #include "ass_measure.h"
 #include "danmaku.h"
 #include "dm_version.h"
+#ifdef DM_HAVE_BUS
+#include "bus.h"
+#endif
 #include "filter_cli.h"
 #include "label.h"
 #include "layout_cli.h"
@@ -266,6 +269,39 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
+/*
+ * nats://HOST:PORT/ID: a screening's stream on the comment bus, in stream
+ * order with the stamps its players laid out (docs/scale.md). 0 or 1.
+ */
+static int read_stream(options *o, int i, dm_scene *scene)
+{
+#ifdef DM_HAVE_BUS
+    char url[512], id[DM_BUS_ID_MAX + 1], err[1024] = "";
+    size_t bad = 0;
+    dm_track t;
+    int e = dm_bus_split_url(o->in[i], url, sizeof url, id, sizeof id, err, sizeof err);
+
+    if (e < 0)
+        return fail("%s", err);
+    dm_track_init(&t);
+    e = dm_bus_export(url, id, &t, &bad, err, sizeof err);
+    for (size_t k = 0; !e && k < t.count; k++)
+        t.items[k].t_ms += o->offset_ms[i];
+    if (!e && (e = dm_scene_add_track(scene, &t)) != 0)
+        snprintf(err, sizeof err, "%s", dm_strerror(e));
+    dm_track_clear(&t);
+    if (e)
+        return fail("%s: %s", o->in[i], err);
+    if (bad)
+        fprintf(stderr, PROG ": %s: %zu message%s of the stream %s not comments we can read: skipped (counted)\n",
+                o->in[i], bad, bad == 1 ? "" : "s", bad == 1 ? "is" : "are");
+    return 0;
+#else
+    (void)scene;
+    return fail("%s: this danmaku-convert was built without the comment bus (-DDM_LIVE=OFF)", o->in[i]);
+#endif
+}
+
 /* Read every input into the scene; 0 or 1 with the message printed. */
 static int read_inputs(options *o, dm_scene *scene)
 {
@@ -274,6 +310,11 @@ static int read_inputs(options *o, dm_scene *scene)
         int e;
         dm_track_file file = { .path = o->in[i], .format = o->from, .offset_ms = o->offset_ms[i] };
         o->reading = o->in[i];
+        if (!strncmp(o->in[i], "nats://", 7)) {
+            if (read_stream(o, i, scene))
+                return 1;
+            continue;
+        }
         e = dm_scene_read(scene, &file, &diag);
         if (e)
             return fail("%s", diag.error[0] ? diag.error : dm_strerror(e));

@@ -182,6 +182,11 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text)
         no.record_path = first[0] ? first : o->record;
     }
     no.moderation_path = o->moderation;
+    no.bus_url = o->bus;
+    no.screening = o->screening;
+    no.bus_clock = o->bus_clock;
+    no.bus_replicas = o->bus_replicas;
+    no.bus_role = DM_NET_BUS_PLAYER;
     if (dm_net_start(&l->net, &no, err, sizeof err)) {
         fprintf(stderr, "danmaku: %s\n", err);
         goto error;
@@ -550,6 +555,15 @@ int dm_live_finish(dm_live *l, dm_scene *scene, int64_t film_ms)
                 dm_hist_max(l->to_placed), dm_hist_percentile(l->in_queue, 0.50),
                 dm_hist_percentile(l->in_queue, 0.99),
                 (unsigned long long)l->frames, (unsigned long long)l->late_frames);
+    }
+    if (l->opt.bus) {
+        dm_net_stats st;
+        dm_net_get_stats(l->net, &st);
+        if (l->opt.stats || st.bus_bad || st.bus_failed)
+            fprintf(stderr, "danmaku: bus: %llu comments published from here, %llu refused (unavailable); "
+                            "%llu messages of the stream could not be read (not shown)\n",
+                    (unsigned long long)st.bus_published, (unsigned long long)st.bus_failed,
+                    (unsigned long long)st.bus_bad);
     }
     return 0;
 }

@@ -92,6 +92,12 @@ static void usage(FILE *f)
         "  --title TEXT          the screening's title on the audience page (default: the programme's)\n"
         "  --page-lang LANG      the pages' language when the browser's are none of theirs:\n"
         "                        en, zh-CN, zh-TW, ja or ko (default en)\n"
+        "  --bus nats://HOST:PORT  one hall of a screening on a NATS JetStream comment bus\n"
+        "                        (docs/scale.md): the screen shows the screening's stream, fed by\n"
+        "                        danmaku-gate gateways (and this --listen, default 127.0.0.1:0)\n"
+        "  --screening ID        the screening on the bus (A-Z a-z 0-9 _ -, up to 64)\n"
+        "  --clock               this player's film time stamps the screening's comments\n"
+        "  --bus-replicas N      copies of the screening's stream if this player creates it (default 1)\n"
 #endif
         "  --dump-layout FILE    write the layout of every comment at exit (LAYOUT-DUMP.md)\n"
 #ifdef DM_HAVE_LIVE
@@ -139,7 +145,8 @@ enum {
     O_DUMPLAYOUT, O_LIVERATE, O_LIVEBURST, O_LIVEPERADDR, O_LIVEMAXCONN, O_LIVEIDLE, O_HOSTTOKEN,
     O_MODERATION, O_OFFSET, O_REFRESH, O_NOVSYNC, O_LOOP, O_SAVEPOS, O_NORESUME, O_CONFIG, O_NOCONFIG,
     O_PROGRAMME, O_NOTRACKAUTO, O_AIGC, O_AIGCTEXT, O_BREAK, O_OVERLAY, O_FOLLOWMPV, O_KEYFILL, O_VERSION,
-    O_MUTE, O_SPEED, O_AID, O_NOAUDIO, O_AUDIODUMP, O_TITLE, O_PAGELANG,
+    O_MUTE, O_SPEED, O_AID, O_NOAUDIO, O_AUDIODUMP, O_TITLE, O_PAGELANG, O_BUS, O_SCREENING, O_CLOCK,
+    O_BUSREPLICAS,
 };
 
 static const struct option own_options[] = {
@@ -167,6 +174,8 @@ static const struct option own_options[] = {
     { "host-token", required_argument, NULL, O_HOSTTOKEN },
     { "moderation", required_argument, NULL, O_MODERATION },
     { "title", required_argument, NULL, O_TITLE }, { "page-lang", required_argument, NULL, O_PAGELANG },
+    { "bus", required_argument, NULL, O_BUS }, { "screening", required_argument, NULL, O_SCREENING },
+    { "clock", no_argument, NULL, O_CLOCK }, { "bus-replicas", required_argument, NULL, O_BUSREPLICAS },
 #endif
     { "dump-layout", required_argument, NULL, O_DUMPLAYOUT },
     { "refresh-rate", required_argument, NULL, O_REFRESH }, { "no-vsync", no_argument, NULL, O_NOVSYNC },
@@ -325,6 +334,14 @@ static int parse_loop(int argc, char **argv, player_options *o, const struct opt
         case O_SCRIPT: o->script = optarg; break;
         case O_STATS: o->stats = 1; break;
         case O_LISTEN: o->listen = optarg; break;
+        case O_BUS: o->bus = optarg; break;
+        case O_SCREENING: o->screening = optarg; break;
+        case O_CLOCK: o->bus_clock = 1; break;
+        case O_BUSREPLICAS:
+            if (dm_parse_number(optarg, 1, 5, &d) || d != (int)d)
+                return bad("--bus-replicas wants 1 to 5 copies, got '%s'", optarg);
+            o->bus_replicas = (int)d;
+            break;
         case O_RECORD: o->record = optarg; break;
         case O_PUBURL: o->public_url = optarg; break;
         case O_ORIGIN:
@@ -441,6 +458,12 @@ static int parse_loop(int argc, char **argv, player_options *o, const struct opt
             return bad("out of memory");
         o->track_count = 0;
     }
+    if ((o->screening || o->bus_clock || o->bus_replicas) && !o->bus)
+        return bad("--screening, --clock and --bus-replicas need --bus");
+    if (o->bus && !o->screening)
+        return bad("--bus needs --screening ID");
+    if (o->bus && !o->listen)
+        o->listen = "127.0.0.1:0";   /* the host console (and a gateway of its own, if wanted) */
     if ((o->record || o->public_url || o->allow_origin_count) && !o->listen)
         return bad("--record, --public-url and --allow-origin need --listen");
     if ((o->host_token || o->moderation) && !o->listen)

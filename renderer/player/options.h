@@ -87,6 +87,10 @@ typedef struct player_options {
     const char *moderation;                 /* --moderation FILE: settings loaded at start */
     const char *title;                      /* --title: the screening's title on the pages, NULL = the programme's */
     const char *page_lang;                  /* --page-lang: the pages' fallback language, NULL = en */
+    const char *bus;                        /* --bus nats://...: the comment bus (docs/scale.md), NULL = none */
+    const char *screening;                  /* --screening ID */
+    int bus_clock;                          /* --clock: this player's film time stamps the comments */
+    int bus_replicas;                       /* --bus-replicas N, 0 = 1 */
 } player_options;
 
 /* Parse the config file, then argv, into o; 0 to go on, 1 to exit

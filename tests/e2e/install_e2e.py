@@ -28,7 +28,7 @@ import time
 import urllib.request
 
 SKIP = 77
-PROGRAMS = ["danmaku", "danmaku-render", "danmaku-convert", "danmaku-flood"]
+PROGRAMS = ["danmaku", "danmaku-render", "danmaku-convert", "danmaku-gate", "danmaku-flood"]
 # the options at the start of a --help line: "  --track FILE", "  -o, --output FILE", "      --null",
 # "  --gifts, --no-gifts", "  --loop[=N|inf]"; in a rendered manual page the same at its first indent
 _OPTS = r"(-{1,2}[A-Za-z0-9][A-Za-z0-9-]*(?:\[=[^\]]*\])?(?:, -{1,2}[A-Za-z0-9][A-Za-z0-9-]*(?:\[=[^\]]*\])?)*)"

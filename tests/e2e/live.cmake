@@ -45,6 +45,18 @@ if(DM_NODE AND EXISTS "${DM_NODE_MODULES}/ws" AND TARGET dm_net AND TARGET danma
               ${PROJECT_BINARY_DIR})
     set_tests_properties(net_soak PROPERTIES LABELS "soak;net;live" TIMEOUT 180 SKIP_RETURN_CODE 77)
   endif()
+  # the comment bus: a real nats-server -js, two gateways, two players (skipped without nats-server)
+  if(TARGET danmaku-gate)
+    find_program(DM_NATS_SERVER nats-server PATHS /usr/sbin /usr/bin)
+    if(NOT DM_NATS_SERVER)
+      set(DM_NATS_SERVER "")
+    endif()
+    add_test(NAME live_bus
+      COMMAND ${DM_NODE} ${_live_dir}/bus.js ${_live_args} --gate $<TARGET_FILE:danmaku-gate>
+              --nats "${DM_NATS_SERVER}" --workdir ${CMAKE_CURRENT_BINARY_DIR}/live-bus)
+    set_tests_properties(live_bus PROPERTIES LABELS "e2e;live;bus" TIMEOUT 180 SKIP_RETURN_CODE 77
+      ENVIRONMENT "${DM_TEST_ENV};NODE_PATH=${DM_NODE_MODULES};SDL_VIDEODRIVER=dummy")
+  endif()
   find_program(DM_CHROMIUM chromium)
   if(DM_CHROMIUM AND EXISTS "${DM_NODE_MODULES}/playwright-core")
     add_test(NAME live_browser

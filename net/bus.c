@@ -1,0 +1,578 @@
+/*
+ * bus.c - the comment bus on NATS JetStream (bus.h): the connection, the
+ * screening's stream, publishing comments with de-duplication and the
+ * clock, and reading the stream in order. Everything NATS does (routing,
+ * replication, storage, redelivery) is the server's and cnats's; this file
+ * only names the screening's subjects and turns results into ours.
+ */
+#include "bus.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nats/nats.h>
+#include <cjson/cJSON.h>
+
+#include "danmaku.h"
+
+#define CONNECT_TIMEOUT_MS 2000
+#define RECONNECT_WAIT_MS 250
+#define PUBLISH_WAIT_MS 3000     /* a batch's acknowledgements: longer, and the comments are refused */
+#define DUPLICATE_WINDOW_NS (10LL * 60 * 1000000000LL) /* a republished comment is dropped within it */
+#define READ_WAIT_MS 5000        /* the export's wait for the next message */
+
+struct dm_bus {
+    natsConnection *nc;
+    jsCtx *js;
+    natsSubscription *clock_sub, *consume_sub;
+    char screening[DM_BUS_ID_MAX + 1];
+    char stream[DM_BUS_ID_MAX + 16];
+    char subj_comments[DM_BUS_ID_MAX + 32];
+    char subj_clock[DM_BUS_ID_MAX + 32];
+    char subj_all[DM_BUS_ID_MAX + 32];
+    atomic_int async_failed;     /* a negative acknowledgement came for the batch being published */
+    atomic_uint_fast64_t published, failed;
+    atomic_uint_fast64_t delivered;   /* the stream sequence number the consumer delivered last */
+    /* callbacks */
+    void (*clock_fn)(void *ud, int64_t t_ms, int pass, int paused);
+    void *clock_ud;
+    void (*msg_fn)(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len);
+    void *msg_ud;
+};
+
+int dm_bus_check_id(const char *id, char *err, size_t errlen)
+{
+    size_t n = id ? strlen(id) : 0;
+
+    if (n == 0 || n > DM_BUS_ID_MAX) {
+        snprintf(err, errlen, "a screening id is 1 to %d characters, got %zu", DM_BUS_ID_MAX, n);
+        return DM_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)id[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-')) {
+            snprintf(err, errlen, "screening id '%s': character %zu (0x%02X) is not one of A-Z a-z 0-9 _ - "
+                                  "(NATS subjects and stream names cannot hold it)", id, i + 1, ch);
+            return DM_EINVAL;
+        }
+    }
+    return 0;
+}
+
+int dm_bus_split_url(const char *s, char *url, size_t urllen, char *id, size_t idlen, char *err, size_t errlen)
+{
+    const char *slash;
+
+    if (strncmp(s, "nats://", 7) != 0)
+        return 0;
+    slash = strchr(s + 7, '/');
+    if (!slash || !slash[1]) {
+        snprintf(err, errlen, "'%s': a stream's address is nats://HOST:PORT/SCREENING", s);
+        return DM_EINVAL;
+    }
+    if ((size_t)(slash - s) >= urllen || strlen(slash + 1) >= idlen) {
+        snprintf(err, errlen, "'%s': too long", s);
+        return DM_EINVAL;
+    }
+    memcpy(url, s, (size_t)(slash - s));
+    url[slash - s] = 0;
+    snprintf(id, idlen, "%s", slash + 1);
+    return dm_bus_check_id(id, err, errlen) ? DM_EINVAL : 1;
+}
+
+static void nats_error(char *err, size_t errlen, const char *what, natsStatus s, jsErrCode jerr)
+{
+    char stack[256] = "";
+
+    nats_GetLastErrorStack(stack, sizeof stack);
+    if (jerr)
+        snprintf(err, errlen, "%s: %s (JetStream error %d)", what, natsStatus_GetText(s), (int)jerr);
+    else
+        snprintf(err, errlen, "%s: %s", what, natsStatus_GetText(s));
+    (void)stack;
+}
+
+static void async_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+    dm_bus *b = closure;
+
+    (void)js;
+    (void)pae;
+    atomic_store(&b->async_failed, 1);
+}
+
+/* The screening's stream: found, or made. */
+static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
+{
+    jsStreamInfo *si = NULL;
+    jsStreamConfig cfg;
+    jsErrCode jerr = 0;
+    const char *subjects[1] = { b->subj_all };
+    natsStatus s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
+
+    if (s == NATS_OK) {
+        jsStreamInfo_Destroy(si);
+        return 0;
+    }
+    if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
+        nats_error(err, errlen, "cannot look up the screening's stream", s, jerr);
+        return DM_EIO;
+    }
+    if (replicas < 0) {
+        snprintf(err, errlen, "no screening '%s' on the bus (no stream %s)", b->screening, b->stream);
+        return DM_EIO;
+    }
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = b->stream;
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Replicas = replicas > 0 ? replicas : 1;
+    cfg.Duplicates = DUPLICATE_WINDOW_NS;
+    jerr = 0;
+    s = js_AddStream(&si, b->js, &cfg, NULL, &jerr);
+    if (s != NATS_OK && jerr != JSStreamNameExistErr) {   /* another gateway made it meanwhile: fine */
+        char what[160];
+        snprintf(what, sizeof what, "cannot create the stream %s (R%d)", b->stream, cfg.Replicas > 0 ? (int)cfg.Replicas : 1);
+        nats_error(err, errlen, what, s, jerr);
+        return DM_EIO;
+    }
+    jsStreamInfo_Destroy(si);
+    return 0;
+}
+
+int dm_bus_open(dm_bus **out, const char *url, const char *screening, int replicas, char *err, size_t errlen)
+{
+    natsOptions *o = NULL;
+    jsOptions jo;
+    dm_bus *b;
+    natsStatus s;
+    int e;
+
+    *out = NULL;
+    if ((e = dm_bus_check_id(screening, err, errlen)) != 0)
+        return e;
+    b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return DM_ENOMEM;
+    }
+    snprintf(b->screening, sizeof b->screening, "%s", screening);
+    snprintf(b->stream, sizeof b->stream, "DANMAKU_%s", screening);
+    snprintf(b->subj_comments, sizeof b->subj_comments, "danmaku.%s.comments", screening);
+    snprintf(b->subj_clock, sizeof b->subj_clock, "danmaku.%s.clock", screening);
+    snprintf(b->subj_all, sizeof b->subj_all, "danmaku.%s.>", screening);
+    s = natsOptions_Create(&o);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(o, url);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(o, CONNECT_TIMEOUT_MS);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(o, -1);   /* once connected, for ever */
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(o, RECONNECT_WAIT_MS);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(o, "danmaku");
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "bad NATS address", s, 0);
+        goto fail;
+    }
+    s = natsConnection_Connect(&b->nc, o);
+    if (s != NATS_OK) {
+        char what[600];
+        snprintf(what, sizeof what, "cannot reach the NATS server at %s", url);
+        nats_error(err, errlen, what, s, 0);
+        goto fail;
+    }
+    jsOptions_Init(&jo);
+    jo.PublishAsync.ErrHandler = async_error;
+    jo.PublishAsync.ErrHandlerClosure = b;
+    jo.PublishAsync.MaxPending = 4096;
+    s = natsConnection_JetStream(&b->js, b->nc, &jo);
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "no JetStream on the NATS connection", s, 0);
+        goto fail;
+    }
+    if (ensure_stream(b, replicas, err, errlen))
+        goto fail;
+    natsOptions_Destroy(o);
+    *out = b;
+    return 0;
+fail:
+    natsOptions_Destroy(o);
+    dm_bus_close(&b);
+    return DM_EIO;
+}
+
+void dm_bus_close(dm_bus **pb)
+{
+    dm_bus *b = *pb;
+
+    if (!b)
+        return;
+    dm_bus_stop(b);
+    jsCtx_Destroy(b->js);
+    if (b->nc) {
+        natsConnection_Close(b->nc);
+        natsConnection_Destroy(b->nc);
+    }
+    free(b);
+    *pb = NULL;
+}
+
+const char *dm_bus_screening(const dm_bus *b)
+{
+    return b->screening;
+}
+
+static int publish_sync(dm_bus *b, const char *line, size_t len, const char *id)
+{
+    jsPubOptions po;
+    jsPubAck *pa = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    jsPubOptions_Init(&po);
+    po.MsgId = id;
+    po.MaxWait = PUBLISH_WAIT_MS;
+    s = js_Publish(&pa, b->js, b->subj_comments, line, (int)len, &po, &jerr);
+    jsPubAck_Destroy(pa);
+    return s == NATS_OK ? 0 : s == NATS_TIMEOUT ? ETIMEDOUT : ENOTCONN;
+}
+
+size_t dm_bus_publish_comments(dm_bus *b, const char *const *lines, const size_t *lens, const char *const *ids,
+                               size_t n, int *res)
+{
+    jsPubOptions po;
+    natsStatus s = NATS_OK;
+    size_t failed = 0;
+
+    if (natsConnection_Status(b->nc) != NATS_CONN_STATUS_CONNECTED) {
+        for (size_t i = 0; i < n; i++)
+            res[i] = ENOTCONN;   /* reconnecting: refused at once, not after a wait per comment */
+        atomic_fetch_add(&b->failed, n);
+        return n;
+    }
+    /* all at once, acknowledged together: one round trip for a batch of a flood */
+    atomic_store(&b->async_failed, 0);
+    for (size_t i = 0; i < n && s == NATS_OK; i++) {
+        jsPubOptions_Init(&po);
+        po.MsgId = ids[i];
+        s = js_PublishAsync(b->js, b->subj_comments, lines[i], (int)lens[i], &po);
+    }
+    if (s == NATS_OK) {
+        jsPubOptions_Init(&po);
+        po.MaxWait = PUBLISH_WAIT_MS;
+        s = js_PublishAsyncComplete(b->js, &po);
+    }
+    if (s == NATS_OK && !atomic_load(&b->async_failed)) {
+        for (size_t i = 0; i < n; i++)
+            res[i] = 0;
+        atomic_fetch_add(&b->published, n);
+        return 0;
+    }
+    /*
+     * Something in the batch was not acknowledged: publish each line again,
+     * one by one, and take each one's own answer. The stream drops the
+     * copies of those already stored (same message id), so none is doubled.
+     */
+    if (s != NATS_OK) {
+        natsMsgList pending = { 0 };
+        if (js_PublishAsyncGetPendingList(&pending, b->js) == NATS_OK)
+            natsMsgList_Destroy(&pending);   /* given up: they go again below */
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* after one failure the rest would only wait as long each: refused at once */
+        res[i] = failed ? ENOTCONN : publish_sync(b, lines[i], lens[i], ids[i]);
+        failed += res[i] != 0;
+    }
+    atomic_fetch_add(&b->published, n - failed);
+    atomic_fetch_add(&b->failed, failed);
+    return failed;
+}
+
+int dm_bus_publish_clock(dm_bus *b, int64_t t_ms, int pass, int paused)
+{
+    char msg[96];
+    int len = snprintf(msg, sizeof msg, "{\"t_ms\":%lld,\"pass\":%d,\"paused\":%d}", (long long)t_ms, pass,
+                       paused ? 1 : 0);
+
+    return natsConnection_Publish(b->nc, b->subj_clock, msg, len) == NATS_OK ? 0 : DM_EIO;
+}
+
+int dm_bus_parse_clock(const char *data, size_t len, int64_t *t_ms, int *pass, int *paused)
+{
+    cJSON *o = cJSON_ParseWithLength(data, len);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t_ms");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "pass");
+    const cJSON *z = cJSON_GetObjectItemCaseSensitive(o, "paused");
+    int ok = cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 1e15 && cJSON_IsNumber(p) &&
+             p->valuedouble >= 0 && p->valuedouble < 1e9;
+
+    if (ok) {
+        *t_ms = (int64_t)t->valuedouble;
+        *pass = (int)p->valuedouble;
+        *paused = cJSON_IsNumber(z) && z->valuedouble != 0;
+    }
+    cJSON_Delete(o);
+    return ok ? 0 : DM_EINVAL;
+}
+
+static void on_clock(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    dm_bus *b = closure;
+    int64_t t_ms;
+    int pass, paused;
+
+    (void)nc;
+    (void)sub;
+    if (dm_bus_parse_clock(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), &t_ms, &pass, &paused) == 0)
+        b->clock_fn(b->clock_ud, t_ms, pass, paused);
+    natsMsg_Destroy(msg);
+}
+
+int dm_bus_watch_clock(dm_bus *b, void (*fn)(void *ud, int64_t t_ms, int pass, int paused), void *ud, char *err,
+                       size_t errlen)
+{
+    natsStatus s;
+
+    b->clock_fn = fn;
+    b->clock_ud = ud;
+    s = natsConnection_Subscribe(&b->clock_sub, b->nc, b->subj_clock, on_clock, b);
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "cannot follow the screening's clock", s, 0);
+        return DM_EIO;
+    }
+    return 0;
+}
+
+static dm_bus_kind kind_of(const dm_bus *b, const char *subject)
+{
+    if (!strcmp(subject, b->subj_comments))
+        return DM_BUS_COMMENT;
+    if (!strcmp(subject, b->subj_clock))
+        return DM_BUS_CLOCK;
+    return DM_BUS_OTHER;
+}
+
+/* A message of the stream to fn: its sequence number, its kind, its data. */
+static void deliver(dm_bus *b, natsMsg *msg,
+                    void (*fn)(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len), void *ud,
+                    uint64_t *seq_out)
+{
+    jsMsgMetaData *meta = NULL;
+    uint64_t seq = 0;
+
+    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+        seq = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+    }
+    if (seq_out)
+        *seq_out = seq;
+    fn(ud, seq, kind_of(b, natsMsg_GetSubject(msg)), natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
+}
+
+static void on_stream(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    dm_bus *b = closure;
+
+    uint64_t seq = 0;
+
+    (void)nc;
+    (void)sub;
+    deliver(b, msg, b->msg_fn, b->msg_ud, &seq);
+    if (seq)
+        atomic_store(&b->delivered, seq);
+    natsMsg_Destroy(msg);
+}
+
+static void ordered_opts(const dm_bus *b, jsSubOptions *so)
+{
+    jsSubOptions_Init(so);
+    so->Stream = b->stream;
+    so->Ordered = true;
+    so->Config.DeliverPolicy = js_DeliverAll;
+}
+
+int dm_bus_consume(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len),
+                   void *ud, char *err, size_t errlen)
+{
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    b->msg_fn = fn;
+    b->msg_ud = ud;
+    ordered_opts(b, &so);
+    s = js_Subscribe(&b->consume_sub, b->js, b->subj_all, on_stream, b, NULL, &so, &jerr);
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
+        return DM_EIO;
+    }
+    return 0;
+}
+
+int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len),
+                    void *ud, char *err, size_t errlen)
+{
+    jsStreamInfo *si = NULL;
+    natsSubscription *sub = NULL;
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    uint64_t last, seq = 0;
+    natsStatus s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
+
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "cannot look up the screening's stream", s, jerr);
+        return DM_EIO;
+    }
+    last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    if (last == 0)
+        return 0;
+    ordered_opts(b, &so);
+    s = js_SubscribeSync(&sub, b->js, b->subj_all, NULL, &so, &jerr);
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
+        return DM_EIO;
+    }
+    while (seq < last) {
+        natsMsg *msg = NULL;
+        s = natsSubscription_NextMsg(&msg, sub, READ_WAIT_MS);
+        if (s != NATS_OK) {
+            snprintf(err, errlen, "the stream %s stopped at message %llu of %llu: %s", b->stream,
+                     (unsigned long long)seq, (unsigned long long)last, natsStatus_GetText(s));
+            natsSubscription_Unsubscribe(sub);
+            natsSubscription_Destroy(sub);
+            return DM_EIO;
+        }
+        deliver(b, msg, fn, ud, &seq);
+        natsMsg_Destroy(msg);
+    }
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    return 0;
+}
+
+int dm_bus_catch_up(dm_bus *b, int timeout_ms)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    uint64_t last;
+
+    if (!b->consume_sub || js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr) != NATS_OK)
+        return DM_EIO;
+    last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    for (int waited = 0; atomic_load(&b->delivered) < last; waited += 10) {
+        if (waited >= timeout_ms)
+            return DM_EIO;
+        nats_Sleep(10);
+    }
+    return 0;
+}
+
+void dm_bus_stop(dm_bus *b)
+{
+    if (b->clock_sub) {
+        natsSubscription_Unsubscribe(b->clock_sub);
+        natsSubscription_Destroy(b->clock_sub);
+        b->clock_sub = NULL;
+    }
+    if (b->consume_sub) {
+        natsSubscription_Unsubscribe(b->consume_sub);
+        natsSubscription_Destroy(b->consume_sub);
+        b->consume_sub = NULL;
+    }
+}
+
+void dm_bus_counts(dm_bus *b, uint64_t *published, uint64_t *failed, int *connected)
+{
+    *published = atomic_load(&b->published);
+    *failed = atomic_load(&b->failed);
+    *connected = natsConnection_Status(b->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+void dm_bus_order_comment(dm_bus_order *o, int *pass, int64_t *t_ms)
+{
+    if (*pass < o->pass || (*pass == o->pass && *t_ms < o->t_ms)) {
+        *pass = o->pass;
+        *t_ms = o->t_ms;
+    }
+    o->pass = *pass;
+    o->t_ms = *t_ms;
+}
+
+void dm_bus_order_clock(dm_bus_order *o, int pass, int64_t t_ms)
+{
+    if (pass > o->pass || (pass == o->pass && t_ms > o->t_ms)) {
+        o->pass = pass;
+        o->t_ms = t_ms;
+    }
+}
+
+int dm_bus_comment(dm_bus_order *o, const char *data, size_t len, dm_comment *out)
+{
+    dm_track t;
+
+    dm_track_init(&t);
+    if (dm_read_jsonl(&t, data, len, NULL) != 0 || t.count != 1 || t.items[0].rejected) {
+        dm_track_clear(&t);
+        return DM_EINVAL;
+    }
+    *out = t.items[0];
+    memset(&t.items[0], 0, sizeof t.items[0]);
+    t.count = 0;
+    dm_track_clear(&t);
+    dm_bus_order_comment(o, &out->pass, &out->t_ms);
+    return 0;
+}
+
+typedef struct export_state {
+    dm_track *track;
+    dm_bus_order order;
+    size_t bad;
+    int err;
+} export_state;
+
+static void export_one(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len)
+{
+    export_state *x = ud;
+    int64_t t_ms;
+    int pass, paused;
+    dm_comment c;
+
+    (void)seq;
+    if (kind == DM_BUS_CLOCK && dm_bus_parse_clock(data, len, &t_ms, &pass, &paused) == 0) {
+        dm_bus_order_clock(&x->order, pass, t_ms);
+    } else if (kind == DM_BUS_COMMENT && dm_bus_comment(&x->order, data, len, &c) == 0) {
+        if (!x->err && dm_track_push(x->track, &c))
+            x->err = DM_ENOMEM;
+        dm_comment_free(&c);
+    } else {
+        x->bad++;
+    }
+}
+
+int dm_bus_export(const char *url, const char *screening, dm_track *track, size_t *bad, char *err, size_t errlen)
+{
+    export_state x = { .track = track };
+    dm_bus *b = NULL;
+    int e = dm_bus_open(&b, url, screening, -1, err, errlen);
+
+    if (e)
+        return e;
+    e = dm_bus_read_all(b, export_one, &x, err, errlen);
+    dm_bus_close(&b);
+    if (!e && x.err) {
+        snprintf(err, errlen, "out of memory reading the stream");
+        e = x.err;
+    }
+    *bad = x.bad;
+    return e;
+}

@@ -1,0 +1,143 @@
+// End to end on the comment bus (docs/scale.md), with real servers: one
+// `nats-server -js` on a loopback port with a store of its own, two audience
+// gateways (danmaku-gate) and two players, two "venues", headless, one of them
+// the screening's clock. Independent `ws` clients on both gateways send
+// comments; every acked comment is on both screens, both players' layout
+// dumps are byte-identical, and the stream's export (danmaku-convert
+// nats://...) lays out the same. Then the faults: a gateway whose NATS server
+// goes away refuses with "unavailable" and acks nothing; one with no server
+// at start, or a screening id NATS cannot take, exits with one clear line.
+'use strict';
+const L = require('./lib');
+const { spawn, spawnSync } = require('child_process');
+
+const children = [];
+process.on('exit', () => { for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+
+// Start a program and wait for a line of its stderr to match `re`; resolves { proc, m, err() }.
+function startWaiting(cmd, argv, re, what) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(proc);
+    let err = '', done = false;
+    const timer = setTimeout(() => { if (!done) { done = true; proc.kill('SIGKILL'); reject(new Error(what + ' did not start: ' + err)); } }, 20000);
+    const onData = (d) => {
+      err += d.toString();
+      const m = re.exec(err);
+      if (m && !done) { done = true; clearTimeout(timer); resolve({ proc, m, err: () => err }); }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => { if (!done) { done = true; clearTimeout(timer); reject(new Error(what + ' exited with ' + code + ': ' + err)); } });
+  });
+}
+
+function startNats(nats, dir) {
+  L.fs.rmSync(dir, { recursive: true, force: true });
+  L.fs.mkdirSync(dir, { recursive: true });
+  return startWaiting(nats, ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', dir],
+    /Listening for client connections on [^\n]*:(\d+)/, 'nats-server');
+}
+
+function startGate(args, busUrl, screening) {
+  return startWaiting(args.gate, ['--listen', '127.0.0.1:0', '--bus', busUrl, '--screening', screening,
+    '--live-rate', '50', '--live-burst', '50'], /live on port (\d+)/, 'danmaku-gate');
+}
+
+async function main() {
+  const args = L.parseArgs(process.argv);
+  if (!args.nats || !L.fs.existsSync(args.nats)) {
+    console.log('SKIP: no nats-server (Debian package nats-server; tools/bootstrap.sh installs it)');
+    process.exit(77);
+  }
+  const screening = 'e2e-' + process.pid;
+  const nats = await startNats(args.nats, L.path.join(args.workdir, 'nats-store'));
+  const busUrl = 'nats://127.0.0.1:' + nats.m[1];
+  L.check(Number(nats.m[1]) > 0, 'nats-server -js listens on ' + busUrl);
+
+  const gates = [await startGate(args, busUrl, screening), await startGate(args, busUrl, screening)];
+  const dumps = [L.path.join(args.workdir, 'bus-venue-a.jsonl'), L.path.join(args.workdir, 'bus-venue-b.jsonl')];
+  for (const f of dumps) L.fs.rmSync(f, { force: true });
+  const common = ['--size', '640x360', '--font-px', '20', '--until', '9', '--bus', busUrl, '--screening', screening,
+    '--stats'];
+  const players = [await L.startPlayer(args, [...common, '--clock', '--dump-layout', dumps[0]]),
+    await L.startPlayer(args, [...common, '--dump-layout', dumps[1]])];
+  await L.sleep(1500);   // the clock player's film runs: the gateways stamp from its clock
+
+  // two clients per gateway, 40 comments in all, alternating gateways
+  const clients = [];
+  for (const g of gates) for (let k = 0; k < 2; k++) clients.push(await L.connect(Number(g.m[1])));
+  L.check(clients.every((c) => c.opened), 'four clients open, two on each gateway');
+  const acks = [];
+  for (let i = 0; i < 40; i++) {
+    const c = clients[i % clients.length];
+    const a = await L.request(c, { type: 'comment', text: 'venue comment ' + i + (i % 3 ? '' : ' 弹幕'),
+      mode: i % 7 === 3 ? 'top' : 'scroll', color: i % 2 ? '#FFFFFF' : '#FE0302' });
+    acks.push(a);
+    await L.sleep(80);
+  }
+  const acked = acks.filter((a) => a && a.type === 'ack');
+  L.check(acked.length === 40, 'all 40 comments acked by their gateways (' + acked.length + '; first refusal: ' +
+    JSON.stringify(acks.find((a) => !a || a.type !== 'ack')) + ')');
+  L.check(acked.every((a) => a.t_ms > 500 && a.t_ms < 9000), 'stamped with the clock player\'s film time (first ' +
+    acked[0].t_ms + ' ms, last ' + acked[acked.length - 1].t_ms + ' ms)');
+  L.check(new Set(acked.map((a) => a.id)).size === 40, 'every comment has its own id across the two gateways');
+
+  // faults while the players run: the bus goes away, a gateway refuses instead of acking
+  nats.proc.kill('SIGKILL');
+  await L.sleep(300);
+  const refusal = await L.request(clients[0], { type: 'comment', text: 'nobody stores this' }, 10);
+  L.check(refusal && refusal.type === 'error' && refusal.code === 'unavailable',
+    'with the NATS server gone a gateway refuses with "unavailable" (' + JSON.stringify(refusal) + ')');
+
+  // and it comes back on the same store: the players catch up, the gateways publish again
+  const again = await startWaiting(args.nats, ['-js', '-a', '127.0.0.1', '-p', nats.m[1], '-sd',
+    L.path.join(args.workdir, 'nats-store')], /Listening for client connections/, 'nats-server (restart)');
+  let late = null;
+  for (let tries = 0; tries < 40 && !(late && late.type === 'ack'); tries++) {
+    await L.sleep(250);
+    late = await L.request(clients[1], { type: 'comment', text: 'after the restart' }, 10);
+  }
+  L.check(late && late.type === 'ack', 'after the NATS server is back the gateway acks again (' + JSON.stringify(late) + ')');
+  acked.push(late);
+  for (const c of clients) c.ws.close();
+
+  const results = [await L.waitExit(players[0], 40), await L.waitExit(players[1], 40)];
+  L.check(results.every((r) => r.code === 0), 'both players finished cleanly');
+  const bytes = dumps.map((f) => L.fs.readFileSync(f));
+  L.check(bytes[0].length > 0 && bytes[0].equals(bytes[1]), 'the two venues\' layout dumps are byte-identical (' +
+    bytes[0].length + ' bytes)');
+  const live = L.readJsonl(dumps[0]);
+  const byId = new Map(live.slice(1).map((l) => [l.id, l]));
+  const missing = acked.filter((a) => !byId.has(a.id));
+  L.check(missing.length === 0, 'every acked comment is in the layout (' + missing.length + ' missing)');
+  L.check(acked.every((a) => byId.get(a.id) && byId.get(a.id).shown), 'and shown on both screens');
+  L.check(live.length - 1 === acked.length, 'nothing else, nothing twice (' + (live.length - 1) + ' placed)');
+
+  // the stream is the recording: its export lays out what the players did
+  const exported = L.path.join(args.workdir, 'bus-export.jsonl');
+  const replay = L.path.join(args.workdir, 'bus-export-layout.jsonl');
+  const ex = spawnSync(args.convert, [busUrl + '/' + screening, '-o', exported], { encoding: 'utf8' });
+  L.check(ex.status === 0, 'danmaku-convert nats://.../' + screening + ' exports the stream (' + ex.stderr.trim() + ')');
+  const lines = L.readJsonl(exported).filter((l) => l.type !== 'track');
+  L.check(lines.length === acked.length, 'the export holds every acked comment (' + lines.length + ')');
+  const rl = L.convertLayout(args, exported, '640x360', 20, replay);
+  L.check(JSON.stringify(rl.slice(1)) === JSON.stringify(live.slice(1)), 'the export\'s layout equals the venues\' layout');
+
+  // bad input and faults at start
+  const noBus = spawnSync(args.gate, ['--listen', '127.0.0.1:0', '--bus', 'nats://127.0.0.1:1', '--screening', 'x'],
+    { encoding: 'utf8', timeout: 20000 });
+  L.check(noBus.status === 2 && noBus.stderr.trim().split('\n').length === 1 && /cannot reach the NATS server/.test(noBus.stderr),
+    'a gateway with no NATS server reachable exits 2 with one line (' + noBus.stderr.trim() + ')');
+  const badId = spawnSync(args.gate, ['--listen', '127.0.0.1:0', '--bus', busUrl, '--screening', 'hall.1>*'],
+    { encoding: 'utf8', timeout: 20000 });
+  L.check(badId.status !== 0 && /screening id 'hall\.1>\*'/.test(badId.stderr), 'a screening id NATS subjects cannot take is refused (' +
+    badId.stderr.trim() + ')');
+  const badExport = spawnSync(args.convert, [busUrl + '/never-ran', '-o', L.path.join(args.workdir, 'x.jsonl')], { encoding: 'utf8' });
+  L.check(badExport.status !== 0 && /no screening 'never-ran'/.test(badExport.stderr), 'exporting a screening that never ran is an error (' +
+    badExport.stderr.trim() + ')');
+  for (const g of gates) g.proc.kill('SIGTERM');
+  again.proc.kill('SIGTERM');
+}
+
+main().catch((e) => L.fail(e.stack || String(e)));
