@@ -24,16 +24,23 @@
 #define PUBLISH_WAIT_MS 3000     /* a batch's acknowledgements: longer, and the comments are refused */
 #define DUPLICATE_WINDOW_NS (10LL * 60 * 1000000000LL) /* a republished comment is dropped within it */
 #define READ_WAIT_MS 5000        /* the export's wait for the next message */
+#define ELECTION_TRIES 5         /* JetStream requests that time out are tried again this often, */
+#define ELECTION_WAIT_MS 1000    /* ...this long apart: a cluster that lost a node elects new leaders */
 
 struct dm_bus {
     natsConnection *nc;
     jsCtx *js;
-    natsSubscription *clock_sub, *consume_sub;
+    natsSubscription *clock_sub, *consume_sub, *settings_sub;
+    kvStore *kv;                 /* the screening's key-value bucket: moderation settings, the address salt */
     char screening[DM_BUS_ID_MAX + 1];
     char stream[DM_BUS_ID_MAX + 16];
     char subj_comments[DM_BUS_ID_MAX + 32];
     char subj_clock[DM_BUS_ID_MAX + 32];
     char subj_all[DM_BUS_ID_MAX + 32];
+    char subj_host[DM_BUS_ID_MAX + 32];
+    char subj_settings[DM_BUS_ID_MAX + 32];   /* the bucket's "settings" key, as a subject */
+    void (*settings_fn)(void *ud, const char *json, size_t len);
+    void *settings_ud;
     atomic_int async_failed;     /* a negative acknowledgement came for the batch being published */
     atomic_uint_fast64_t published, failed;
     atomic_uint_fast64_t delivered;   /* the stream sequence number the consumer delivered last */
@@ -113,7 +120,15 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
     jsStreamConfig cfg;
     jsErrCode jerr = 0;
     const char *subjects[1] = { b->subj_all };
-    natsStatus s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
+    natsStatus s;
+
+    for (int tries = 0;; tries++) {
+        jerr = 0;
+        s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
+        if (s != NATS_TIMEOUT || tries == ELECTION_TRIES)
+            break;
+        nats_Sleep(ELECTION_WAIT_MS);   /* a leader being elected */
+    }
 
     if (s == NATS_OK) {
         jsStreamInfo_Destroy(si);
@@ -146,6 +161,46 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
     return 0;
 }
 
+/* The screening's key-value bucket (its stream is KV_DANMAKU_<ID>): found, or made. */
+static int ensure_bucket(dm_bus *b, int replicas, char *err, size_t errlen)
+{
+    kvConfig cfg;
+    natsStatus s = js_KeyValue(&b->kv, b->js, b->stream);
+
+    if (s == NATS_OK)
+        return 0;
+    kvConfig_Init(&cfg);
+    cfg.Bucket = b->stream;
+    cfg.History = 1;
+    cfg.Replicas = replicas > 0 ? replicas : 1;
+    s = js_CreateKeyValue(&b->kv, b->js, &cfg);
+    if (s != NATS_OK)
+        s = js_KeyValue(&b->kv, b->js, b->stream);   /* made by another gateway meanwhile */
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "cannot open the screening's settings bucket", s, 0);
+        return DM_EIO;
+    }
+    return 0;
+}
+
+/* "nats://a:4222,nats://b:4222": every server of a cluster, tried in turn. */
+static natsStatus set_servers(natsOptions *o, const char *url)
+{
+    char *copy = strdup(url), *save = NULL, *tok;
+    const char *list[16];
+    int n = 0;
+    natsStatus s;
+
+    if (!copy)
+        return NATS_NO_MEMORY;
+    for (tok = strtok_r(copy, ",", &save); tok && n < 16; tok = strtok_r(NULL, ",", &save))
+        if (*tok)
+            list[n++] = tok;
+    s = n ? natsOptions_SetServers(o, list, n) : NATS_INVALID_ARG;
+    free(copy);
+    return s;
+}
+
 int dm_bus_open(dm_bus **out, const char *url, const char *screening, int replicas, char *err, size_t errlen)
 {
     natsOptions *o = NULL;
@@ -167,9 +222,11 @@ int dm_bus_open(dm_bus **out, const char *url, const char *screening, int replic
     snprintf(b->subj_comments, sizeof b->subj_comments, "danmaku.%s.comments", screening);
     snprintf(b->subj_clock, sizeof b->subj_clock, "danmaku.%s.clock", screening);
     snprintf(b->subj_all, sizeof b->subj_all, "danmaku.%s.>", screening);
+    snprintf(b->subj_host, sizeof b->subj_host, "danmaku.%s.host", screening);
+    snprintf(b->subj_settings, sizeof b->subj_settings, "$KV.%s.settings", b->stream);
     s = natsOptions_Create(&o);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(o, url);
+        s = set_servers(o, url);
     if (s == NATS_OK)
         s = natsOptions_SetTimeout(o, CONNECT_TIMEOUT_MS);
     if (s == NATS_OK)
@@ -200,6 +257,8 @@ int dm_bus_open(dm_bus **out, const char *url, const char *screening, int replic
     }
     if (ensure_stream(b, replicas, err, errlen))
         goto fail;
+    if (replicas >= 0 && ensure_bucket(b, replicas, err, errlen))
+        goto fail;
     natsOptions_Destroy(o);
     *out = b;
     return 0;
@@ -216,6 +275,8 @@ void dm_bus_close(dm_bus **pb)
     if (!b)
         return;
     dm_bus_stop(b);
+    if (b->kv)
+        kvStore_Destroy(b->kv);
     jsCtx_Destroy(b->js);
     if (b->nc) {
         natsConnection_Close(b->nc);
@@ -357,6 +418,8 @@ static dm_bus_kind kind_of(const dm_bus *b, const char *subject)
         return DM_BUS_COMMENT;
     if (!strcmp(subject, b->subj_clock))
         return DM_BUS_CLOCK;
+    if (!strcmp(subject, b->subj_host))
+        return DM_BUS_HOST;
     return DM_BUS_OTHER;
 }
 
@@ -409,7 +472,14 @@ int dm_bus_consume(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind kin
     b->msg_fn = fn;
     b->msg_ud = ud;
     ordered_opts(b, &so);
-    s = js_Subscribe(&b->consume_sub, b->js, b->subj_all, on_stream, b, NULL, &so, &jerr);
+    /* a cluster that just lost a node may take seconds to elect the stream's new leader */
+    for (int tries = 0;; tries++) {
+        jerr = 0;
+        s = js_Subscribe(&b->consume_sub, b->js, b->subj_all, on_stream, b, NULL, &so, &jerr);
+        if (s != NATS_TIMEOUT || tries == ELECTION_TRIES)
+            break;
+        nats_Sleep(ELECTION_WAIT_MS);
+    }
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
         return DM_EIO;
@@ -436,7 +506,13 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
     if (last == 0)
         return 0;
     ordered_opts(b, &so);
-    s = js_SubscribeSync(&sub, b->js, b->subj_all, NULL, &so, &jerr);
+    for (int tries = 0;; tries++) {
+        jerr = 0;
+        s = js_SubscribeSync(&sub, b->js, b->subj_all, NULL, &so, &jerr);
+        if (s != NATS_TIMEOUT || tries == ELECTION_TRIES)
+            break;
+        nats_Sleep(ELECTION_WAIT_MS);   /* a leader being elected */
+    }
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
         return DM_EIO;
@@ -465,7 +541,9 @@ int dm_bus_catch_up(dm_bus *b, int timeout_ms)
     jsErrCode jerr = 0;
     uint64_t last;
 
-    if (!b->consume_sub || js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr) != NATS_OK)
+    if (!b->consume_sub)
+        return 0;   /* not reading the stream: nothing to wait for */
+    if (js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr) != NATS_OK)
         return DM_EIO;
     last = si->State.LastSeq;
     jsStreamInfo_Destroy(si);
@@ -479,6 +557,11 @@ int dm_bus_catch_up(dm_bus *b, int timeout_ms)
 
 void dm_bus_stop(dm_bus *b)
 {
+    if (b->settings_sub) {
+        natsSubscription_Unsubscribe(b->settings_sub);
+        natsSubscription_Destroy(b->settings_sub);
+        b->settings_sub = NULL;
+    }
     if (b->clock_sub) {
         natsSubscription_Unsubscribe(b->clock_sub);
         natsSubscription_Destroy(b->clock_sub);
@@ -535,6 +618,7 @@ int dm_bus_comment(dm_bus_order *o, const char *data, size_t len, dm_comment *ou
 
 typedef struct export_state {
     dm_track *track;
+    size_t first;                /* the track's comments before the stream's */
     dm_bus_order order;
     size_t bad;
     int err;
@@ -554,6 +638,21 @@ static void export_one(void *ud, uint64_t seq, dm_bus_kind kind, const char *dat
         if (!x->err && dm_track_push(x->track, &c))
             x->err = DM_ENOMEM;
         dm_comment_free(&c);
+    } else if (kind == DM_BUS_HOST) {
+        /* a host's delete: the comment left the screen, keeping its lanes, as a recording's delete line */
+        cJSON *o = cJSON_ParseWithLength(data, len);
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+        size_t i = x->track->count;
+        if (cJSON_IsString(type) && !strcmp(type->valuestring, "delete") && cJSON_IsString(id))
+            while (i-- > x->first)
+                if (x->track->items[i].id && !strcmp(x->track->items[i].id, id->valuestring)) {
+                    x->track->items[i].deleted = DM_DELETED_ON_SCREEN;
+                    break;
+                }
+        if (i == (size_t)-1 || i < x->first)
+            x->bad++;
+        cJSON_Delete(o);
     } else {
         x->bad++;
     }
@@ -561,7 +660,7 @@ static void export_one(void *ud, uint64_t seq, dm_bus_kind kind, const char *dat
 
 int dm_bus_export(const char *url, const char *screening, dm_track *track, size_t *bad, char *err, size_t errlen)
 {
-    export_state x = { .track = track };
+    export_state x = { .track = track, .first = track->count };
     dm_bus *b = NULL;
     int e = dm_bus_open(&b, url, screening, -1, err, errlen);
 
@@ -575,4 +674,71 @@ int dm_bus_export(const char *url, const char *screening, dm_track *track, size_
     }
     *bad = x.bad;
     return e;
+}
+
+int dm_bus_salt(dm_bus *b, uint32_t mine, uint32_t *salt)
+{
+    char hex[16];
+    kvEntry *e = NULL;
+    uint64_t rev = 0;
+
+    snprintf(hex, sizeof hex, "%08x", (unsigned)mine);
+    if (kvStore_CreateString(&rev, b->kv, "salt", hex) == NATS_OK) {
+        *salt = mine;   /* the first gateway's */
+        return 0;
+    }
+    if (kvStore_Get(&e, b->kv, "salt") != NATS_OK)
+        return DM_EIO;
+    *salt = (uint32_t)strtoul(kvEntry_ValueString(e), NULL, 16);
+    kvEntry_Destroy(e);
+    return 0;
+}
+
+int dm_bus_put_settings(dm_bus *b, const char *json)
+{
+    jsPubOptions po;
+
+    jsPubOptions_Init(&po);
+    /* a key-value put is a publish to its subject; not waited for (the network thread calls it) */
+    return js_PublishAsync(b->js, b->subj_settings, json, (int)strlen(json), &po) == NATS_OK ? 0 : DM_EIO;
+}
+
+static void on_settings(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    dm_bus *b = closure;
+
+    (void)nc;
+    (void)sub;
+    if (natsMsg_GetDataLength(msg) > 0)
+        b->settings_fn(b->settings_ud, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
+    natsMsg_Destroy(msg);
+}
+
+int dm_bus_watch_settings(dm_bus *b, void (*fn)(void *ud, const char *json, size_t len), void *ud, char **now,
+                          char *err, size_t errlen)
+{
+    kvEntry *e = NULL;
+    natsStatus s;
+
+    *now = NULL;
+    b->settings_fn = fn;
+    b->settings_ud = ud;
+    s = natsConnection_Subscribe(&b->settings_sub, b->nc, b->subj_settings, on_settings, b);
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "cannot follow the screening's moderation settings", s, 0);
+        return DM_EIO;
+    }
+    if (kvStore_Get(&e, b->kv, "settings") == NATS_OK) {
+        *now = strdup(kvEntry_ValueString(e));
+        kvEntry_Destroy(e);
+    }
+    return 0;
+}
+
+int dm_bus_publish_host(dm_bus *b, const char *json)
+{
+    jsPubOptions po;
+
+    jsPubOptions_Init(&po);
+    return js_PublishAsync(b->js, b->subj_host, json, (int)strlen(json), &po) == NATS_OK ? 0 : DM_EIO;
 }

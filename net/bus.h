@@ -10,7 +10,14 @@
  *                          writes it, published with its id as the message
  *                          id (JetStream drops a duplicate publish);
  *   danmaku.<ID>.clock     the clock player's film time, 20 times a second:
- *                          {"t_ms":N,"pass":N,"paused":0|1}.
+ *                          {"t_ms":N,"pass":N,"paused":0|1};
+ *   danmaku.<ID>.host      the host's actions on the screens, in their place
+ *                          among the comments: {"type":"delete","id":"..."}.
+ * and one key-value bucket, DANMAKU_<ID> (its stream KV_DANMAKU_<ID>):
+ *   settings               the host's moderation settings (docs/moderation.md's
+ *                          format) that every gateway applies;
+ *   salt                   the salt of address hashes, the first gateway's, so
+ *                          a banned address is the same hash at every gateway.
  * The stream's order is the screening's total order: every player reads it
  * in that order and lays out the same comments the same way. The stream is
  * the recording: danmaku-convert exports it as a JSONL track.
@@ -35,7 +42,8 @@ typedef struct dm_bus dm_bus;
 typedef enum dm_bus_kind {
     DM_BUS_COMMENT = 0,
     DM_BUS_CLOCK = 1,
-    DM_BUS_OTHER = 2,
+    DM_BUS_HOST = 2,
+    DM_BUS_OTHER = 3,
 } dm_bus_kind;
 
 /* 0 when `id` can name a screening (a NATS subject token and a stream name), else DM_EINVAL with err. */
@@ -137,6 +145,22 @@ int dm_bus_comment(dm_bus_order *o, const char *data, size_t len, struct dm_comm
 struct dm_track;
 int dm_bus_export(const char *url, const char *screening, struct dm_track *track, size_t *bad, char *err,
                   size_t errlen);
+
+/* The address salt every gateway of the screening uses (`mine` if this is the first). 0 or DM_EIO. */
+int dm_bus_salt(dm_bus *b, uint32_t mine, uint32_t *salt);
+
+/* Publish the moderation settings (not waited for: any thread). 0 or DM_EIO. */
+int dm_bus_put_settings(dm_bus *b, const char *json);
+
+/*
+ * Follow the settings: fn on a cnats thread with each new value; *now gets
+ * the value at the call (malloc'd), NULL when none was ever put. 0 or DM_EIO.
+ */
+int dm_bus_watch_settings(dm_bus *b, void (*fn)(void *ud, const char *json, size_t len), void *ud, char **now,
+                          char *err, size_t errlen);
+
+/* Publish a host action on the screens (not waited for). 0 or DM_EIO. */
+int dm_bus_publish_host(dm_bus *b, const char *json);
 
 /* Messages published and failed since open, for the statistics. */
 void dm_bus_counts(dm_bus *b, uint64_t *published, uint64_t *failed, int *connected);

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #define CATCH_UP_MS 5000   /* at the end, how long a player waits for the stream's last messages */
 
 /* A player: a comment of the stream, in order, into the feed (waiting while the render thread is behind). */
@@ -45,6 +47,25 @@ static void take_comment(dm_net *n, const char *data, size_t len)
     }
 }
 
+/* A player: a host action of the stream, in its place among the comments. */
+static void take_host(dm_net *n, const char *data, size_t len)
+{
+    cJSON *o = cJSON_ParseWithLength(data, len);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "delete") && cJSON_IsString(id) &&
+        strlen(id->valuestring) < sizeof ((dm_net_control *)0)->id) {
+        while (dm_feed_push_control(n->feed, DM_NET_DELETE, id->valuestring) != 0 && !atomic_load(&n->bus_stopping)) {
+            struct timespec ms = { 0, 1000000 };
+            nanosleep(&ms, NULL);   /* the render thread carries them out every frame */
+        }
+    } else {
+        atomic_fetch_add(&n->bus_bad, 1);
+    }
+    cJSON_Delete(o);
+}
+
 static void on_stream(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len)
 {
     dm_net *n = ud;
@@ -54,6 +75,8 @@ static void on_stream(void *ud, uint64_t seq, dm_bus_kind kind, const char *data
     (void)seq;
     if (kind == DM_BUS_COMMENT)
         take_comment(n, data, len);
+    else if (kind == DM_BUS_HOST)
+        take_host(n, data, len);
     else if (kind == DM_BUS_CLOCK && dm_bus_parse_clock(data, len, &t_ms, &pass, &paused) == 0) {
         dm_bus_order_clock(&n->bus_order, pass, t_ms);
         dm_feed_advance_floor(n->feed, n->bus_order.pass, n->bus_order.t_ms);
@@ -67,6 +90,129 @@ static void on_clock(void *ud, int64_t t_ms, int pass, int paused)
 
     (void)pass;   /* the feed counts the passes from the times, as the clock player's does */
     dm_feed_follow_clock(n->feed, t_ms, paused);
+}
+
+/* cnats thread: another gateway (or this one) put the settings; the service thread applies them. */
+static void on_settings(void *ud, const char *json, size_t len)
+{
+    dm_net *n = ud;
+    char *copy = strndup(json, len);
+
+    if (!copy)
+        return;
+    pthread_mutex_lock(&n->bus_lock);
+    free(n->bus_settings_pending);
+    n->bus_settings_pending = copy;
+    pthread_mutex_unlock(&n->bus_lock);
+    pthread_mutex_lock(&n->wake_lock);
+    if (n->ctx_live)
+        lws_cancel_service(n->ctx);
+    pthread_mutex_unlock(&n->wake_lock);
+}
+
+/* Apply settings that came from the bus, unless they are what this process has. 0 or DM_E*. */
+static int apply_settings(dm_net *n, char *json, char *err, size_t errlen)
+{
+    int was_paused = dm_mod_paused(n->mod), e;
+
+    if (n->bus_settings_seen && !strcmp(n->bus_settings_seen, json)) {
+        free(json);
+        return 0;
+    }
+    e = dm_mod_apply_settings(n->mod, json, strlen(json), err, errlen);
+    if (e) {
+        free(json);
+        return e;
+    }
+    free(n->bus_settings_seen);
+    n->bus_settings_seen = json;
+    if (dm_mod_paused(n->mod) != was_paused) {
+        int now = dm_mod_paused(n->mod);
+        dm_mod_set_paused(n->mod, was_paused);
+        if (n->thread_started)
+            dm_console_set_feed_paused(n, now);   /* held comments go out (or wait) as on this console */
+        else
+            dm_mod_set_paused(n->mod, now);
+        atomic_store(&n->feed_paused, now);
+    }
+    return 0;
+}
+
+void dm_net_bus_service(dm_net *n)
+{
+    char *json, err[512];
+
+    if (!n->bus)
+        return;
+    pthread_mutex_lock(&n->bus_lock);
+    json = n->bus_settings_pending;
+    n->bus_settings_pending = NULL;
+    pthread_mutex_unlock(&n->bus_lock);
+    if (!json)
+        return;
+    if (apply_settings(n, json, err, sizeof err))
+        fprintf(stderr, "danmaku: the comment bus: the screening's moderation settings are not applied: %s\n", err);
+    else
+        dm_console_settings_changed(n);   /* the consoles here show them (and nothing is put again) */
+}
+
+void dm_net_bus_settings_changed(dm_net *n)
+{
+    char *json;
+
+    if (!n->bus || !(json = dm_mod_settings_json(n->mod)))
+        return;
+    if (n->bus_settings_seen && !strcmp(n->bus_settings_seen, json)) {
+        free(json);
+        return;
+    }
+    if (dm_bus_put_settings(n->bus, json))
+        fprintf(stderr, "danmaku: the comment bus is unreachable: the moderation settings reach only this gateway\n");
+    free(n->bus_settings_seen);
+    n->bus_settings_seen = json;
+}
+
+int dm_net_bus_delete(dm_net *n, const char *id)
+{
+    cJSON *o;
+    char *s;
+    int e;
+
+    if (!n->bus)
+        return 0;
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "delete");
+    cJSON_AddStringToObject(o, "id", id);
+    s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    e = s ? dm_bus_publish_host(n->bus, s) : DM_ENOMEM;
+    free(s);
+    return e ? -1 : 1;
+}
+
+/* Settings and address salt shared by the screening's gateways: at start, before any connection. */
+static int share_moderation(dm_net *n, const dm_net_opts *o, char *err, size_t errlen)
+{
+    char *now = NULL;
+    uint32_t salt;
+    int e;
+
+    if (dm_bus_salt(n->bus, n->salt, &salt) == 0)
+        n->salt = salt;
+    else
+        fprintf(stderr, "danmaku: the comment bus: no shared address salt; a banned address holds at this "
+                        "gateway only\n");
+    e = dm_bus_watch_settings(n->bus, on_settings, n, &now, err, errlen);
+    if (e)
+        return e;
+    if (o->moderation_path) {
+        free(now);   /* the host's file, given to this one: it becomes the screening's */
+        dm_net_bus_settings_changed(n);
+        return 0;
+    }
+    if (now && apply_settings(n, now, err, errlen))
+        fprintf(stderr, "danmaku: the comment bus: the screening's moderation settings are not applied: %s\n", err);
+    return 0;
 }
 
 int dm_net_bus_start(dm_net *n, const dm_net_opts *o, char *err, size_t errlen)
@@ -94,6 +240,8 @@ int dm_net_bus_start(dm_net *n, const dm_net_opts *o, char *err, size_t errlen)
         dm_feed_set_external(n->feed);
         e = dm_bus_consume(n->bus, on_stream, n, err, errlen);
     }
+    if (!e)
+        e = share_moderation(n, o, err, errlen);
     if (!e)
         e = dm_recorder_open_bus(&n->rec, n->bus, n->feed, dm_net_recorded, n, err, errlen);
     return e;

@@ -34,10 +34,17 @@ static void send_state(dm_net *n, conn *only)
 {
     char *js = dm_host_state_json(n->mod, dm_host_log_held(n->log), dm_host_log_waiting(n->log));
 
-    if (only)
+    if (only) {
         dm_conn_reply(only, js);
-    else
+    } else {
         dm_console_broadcast(n, js);
+        dm_net_bus_settings_changed(n);   /* every gateway of the screening applies them too */
+    }
+}
+
+void dm_console_settings_changed(dm_net *n)
+{
+    send_state(n, NULL);
 }
 
 char *dm_console_stats_json(dm_net *n)
@@ -264,10 +271,12 @@ int dm_console_comment(dm_net *n, conn *c, dm_net_submission *s)
 static int host_delete(dm_net *n, dm_host_entry *e)
 {
     const char *id = e->id;
+    int bus = dm_net_bus_delete(n, e->id);   /* the screens take it from the stream, in its place */
 
-    if (dm_feed_push_control(n->feed, DM_NET_DELETE, e->id))
+    if (bus < 0 || (!bus && dm_feed_push_control(n->feed, DM_NET_DELETE, e->id)))
         return -1;
-    dm_net_record_deletes(n, &id, 1);
+    if (!bus)
+        dm_net_record_deletes(n, &id, 1);
     dm_ws_audience_broadcast(n, dm_simple_json("delete", "id", e->id));
     dm_host_log_set_status(n->log, e, DM_HOST_DELETED, -1);
     entry_broadcast(n, e, 0);

@@ -35,6 +35,7 @@ extern "C" {
 #endif
 
 #define DM_NET_MAX_ORIGINS 16
+#define DM_NET_MAX_PEERS 8
 
 /* Server settings. Initialise with DM_NET_OPTS_DEFAULT. */
 typedef struct dm_net_opts {
@@ -72,6 +73,10 @@ typedef struct dm_net_opts {
     int bus_replicas;            /* copies of the stream when this process creates it (0: 1) */
     int bus_role;                /* DM_NET_BUS_PLAYER or DM_NET_BUS_GATEWAY */
     int bus_clock;               /* a player: publish its film time (--clock) */
+    const char *peers[DM_NET_MAX_PEERS]; /* a gateway's --peer: the other gateways' page URLs
+                                    ("http://HOST:PORT/"): the audience page reconnects to them when this
+                                    one goes away, and their pages' Origins are allowed here */
+    int peer_count;
 } dm_net_opts;
 
 /* What this process is on the bus. A gateway's comments are stamped with the clock's film time; a

@@ -138,6 +138,9 @@ int dm_http_origin_allowed(dm_net *n, struct lws *wsi)
             return 1;
     if (n->public_origin[0] && allowed_entry(origin, n->public_origin))
         return 1;
+    for (int i = 0; i < n->opts.peer_count; i++)
+        if (allowed_entry(origin, n->peer_origins[i]))
+            return 1;   /* a page of another gateway of the screening, reconnecting here */
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HOST) <= 0 ||
         lws_hdr_total_length(wsi, WSI_TOKEN_HOST) >= (int)sizeof host ||
         lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) < 0)

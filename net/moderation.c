@@ -679,31 +679,15 @@ static int load_rules(dm_moderation *m, const cJSON *list, const char *path, cha
     return 0;
 }
 
-int dm_mod_load_file(dm_moderation *m, const char *path, char *err, size_t errlen)
+/* Settings (the file's format) from a buffer into m, added to what it has; `name` names the source in err. */
+static int load_json(dm_moderation *m, const char *buf, size_t len, const char *name, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len;
-    cJSON *root = NULL;
+    cJSON *root = cJSON_ParseWithLength(buf, len);
     const cJSON *item;
     int rc = DM_EPARSE;
 
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return DM_EIO;
-    }
-    buf = malloc(SETTINGS_MAX_BYTES + 1);
-    len = buf ? fread(buf, 1, SETTINGS_MAX_BYTES + 1, f) : 0;
-    fclose(f);
-    if (!buf || len > SETTINGS_MAX_BYTES) {
-        snprintf(err, errlen, "%s: %s", path, buf ? "larger than 4 MiB" : "out of memory");
-        free(buf);
-        return buf ? DM_ETOOBIG : DM_ENOMEM;
-    }
-    buf[len] = 0;
-    root = cJSON_ParseWithLength(buf, len);
     if (!cJSON_IsObject(root)) {
-        snprintf(err, errlen, "%s: not a JSON object (near byte %ld)", path,
+        snprintf(err, errlen, "%s: not a JSON object (near byte %ld)", name,
                  root ? 0L : (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - buf : 0));
         goto out;
     }
@@ -719,7 +703,7 @@ int dm_mod_load_file(dm_moderation *m, const char *path, char *err, size_t errle
         } else if (!strcmp(k, "global_rate_per_min") && cJSON_IsNumber(item) && item->valuedouble >= 0) {
             dm_mod_set_rate_cap(m, item->valuedouble);
         } else if (!strcmp(k, "blocklist")) {
-            rc = load_rules(m, item, path, err, errlen);
+            rc = load_rules(m, item, name, err, errlen);
             if (rc)
                 goto out;
             rc = DM_EPARSE;
@@ -727,20 +711,104 @@ int dm_mod_load_file(dm_moderation *m, const char *path, char *err, size_t errle
             const cJSON *who;
             cJSON_ArrayForEach(who, item) {
                 if (!cJSON_IsString(who) || dm_mod_ban(m, who->valuestring)) {
-                    snprintf(err, errlen, "%s: \"banned\" must list author or address hashes", path);
+                    snprintf(err, errlen, "%s: \"banned\" must list author or address hashes", name);
                     goto out;
                 }
             }
         } else {
-            snprintf(err, errlen, "%s: unknown or malformed setting \"%s\" (see docs/moderation.md)", path, k);
+            snprintf(err, errlen, "%s: unknown or malformed setting \"%s\" (see docs/moderation.md)", name, k);
             goto out;
         }
     }
     rc = 0;
 out:
     cJSON_Delete(root);
+    return rc;
+}
+
+int dm_mod_load_file(dm_moderation *m, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len;
+    int rc;
+
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return DM_EIO;
+    }
+    buf = malloc(SETTINGS_MAX_BYTES + 1);
+    len = buf ? fread(buf, 1, SETTINGS_MAX_BYTES + 1, f) : 0;
+    fclose(f);
+    if (!buf || len > SETTINGS_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %s", path, buf ? "larger than 4 MiB" : "out of memory");
+        free(buf);
+        return buf ? DM_ETOOBIG : DM_ENOMEM;
+    }
+    buf[len] = 0;
+    rc = load_json(m, buf, len, path, err, errlen);
     free(buf);
     return rc;
+}
+
+char *dm_mod_settings_json(const dm_moderation *m)
+{
+    cJSON *o = cJSON_CreateObject(), *list, *bans;
+    char *s;
+
+    if (!o)
+        return NULL;
+    cJSON_AddBoolToObject(o, "approval", m->approval);
+    cJSON_AddBoolToObject(o, "paused", m->paused);
+    cJSON_AddNumberToObject(o, "slow_mode_s", m->slow_mode_s);
+    cJSON_AddNumberToObject(o, "global_rate_per_min", m->rate_cap_per_min);
+    list = cJSON_AddArrayToObject(o, "blocklist");
+    for (size_t i = 0; list && i < m->rule_count; i++) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, m->rules[i].pub.is_regex ? "regex" : "keyword", m->rules[i].pub.pattern);
+        cJSON_AddItemToArray(list, r);
+    }
+    bans = cJSON_AddArrayToObject(o, "banned");
+    for (size_t i = 0; bans && i < m->ban_count; i++)
+        cJSON_AddItemToArray(bans, cJSON_CreateString(m->bans[i]));
+    s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+int dm_mod_apply_settings(dm_moderation *m, const char *json, size_t len, char *err, size_t errlen)
+{
+    dm_moderation *fresh = dm_mod_new();
+    rule *rules;
+    char **bans;
+    size_t n;
+    int rc;
+
+    if (!fresh) {
+        snprintf(err, errlen, "out of memory");
+        return DM_ENOMEM;
+    }
+    rc = load_json(fresh, json, len, "the screening's moderation settings", err, errlen);
+    if (rc) {
+        dm_mod_free(&fresh);
+        return rc;
+    }
+    /* the rules and bans change hands; who commented when (slow mode), the recent texts and the
+     * figures stay this process's */
+    rules = m->rules, m->rules = fresh->rules, fresh->rules = rules;
+    n = m->rule_count, m->rule_count = fresh->rule_count, fresh->rule_count = n;
+    n = m->rule_cap, m->rule_cap = fresh->rule_cap, fresh->rule_cap = n;
+    bans = m->bans, m->bans = fresh->bans, fresh->bans = bans;
+    n = m->ban_count, m->ban_count = fresh->ban_count, fresh->ban_count = n;
+    n = m->ban_cap, m->ban_cap = fresh->ban_cap, fresh->ban_cap = n;
+    for (size_t i = 0; i < m->rule_count; i++)
+        m->rules[i].pub.id = m->next_rule_id++;   /* new ids: the consoles get the new list */
+    m->approval = fresh->approval;
+    m->paused = fresh->paused;
+    dm_mod_set_slow_mode(m, fresh->slow_mode_s);
+    dm_mod_set_rate_cap(m, fresh->rate_cap_per_min);
+    dm_mod_free(&fresh);
+    return 0;
 }
 
 /* ------------------------------------------------------------ tokens */

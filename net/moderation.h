@@ -83,6 +83,16 @@ void dm_mod_free(dm_moderation **m);
 int dm_mod_load_file(dm_moderation *m, const char *path, char *err, size_t errlen);
 
 /*
+ * The comment bus (docs/scale.md): the settings that every gateway of a
+ * screening shares, in the file's format (malloc'd, NULL when out of
+ * memory), and the same applied in place of m's (rules, bans, slow mode,
+ * rate cap, approval, pause; who commented when and the figures stay).
+ * Checked whole before anything changes: 0, or DM_E* with err and m as it was.
+ */
+char *dm_mod_settings_json(const dm_moderation *m);
+int dm_mod_apply_settings(dm_moderation *m, const char *json, size_t len, char *err, size_t errlen);
+
+/*
  * Decide on one comment at `now` (seconds, any monotonic clock). `author`
  * and `address` are opaque hashes (either may be NULL). A refusal sets
  * *reason. Accepted and held comments count towards slow mode and the rate

@@ -152,6 +152,31 @@ static int fit_fd_limit(dm_net *n, char *err, size_t errlen)
 const char *const dm_net_page_langs[] = { "en", "zh-CN", "zh-TW", "ja", "ko" };
 const size_t dm_net_page_lang_count = sizeof dm_net_page_langs / sizeof dm_net_page_langs[0];
 
+int dm_net_url_origin(const char *url, char *out, size_t outlen)
+{
+    const char *sep = strstr(url, "://"), *end = sep ? strchr(sep + 3, '/') : NULL;
+    size_t len = sep ? (end ? (size_t)(end - url) : strlen(url)) : 0;
+
+    if (!sep || sep == url || !sep[3] || len >= outlen)
+        return -1;
+    snprintf(out, outlen, "%.*s", (int)len, url);
+    return 0;
+}
+
+/* The --peer gateways: their origins (allowed here) and their WebSockets (in screening.json). */
+static int check_peers(dm_net *n, const dm_net_opts *opts, char *err, size_t errlen)
+{
+    for (int i = 0; i < opts->peer_count; i++) {
+        const char *u = opts->peers[i];
+        if ((strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) ||
+            dm_net_url_origin(u, n->peer_origins[i], sizeof n->peer_origins[i])) {
+            snprintf(err, errlen, "--peer wants another gateway's page address, http://HOST:PORT/, got '%s'", u);
+            return DM_EINVAL;
+        }
+    }
+    return 0;
+}
+
 /*
  * /screening.json: what the pages need before anything else (docs/protocol.md,
  * "screening.json"): the screening's title, the film when one plays, the
@@ -170,6 +195,17 @@ static int make_screening(dm_net *n, const dm_net_opts *opts, web_file *f)
     langs = cJSON_AddArrayToObject(o, "languages");
     for (size_t i = 0; langs && i < dm_net_page_lang_count; i++)
         cJSON_AddItemToArray(langs, cJSON_CreateString(dm_net_page_langs[i]));
+    if (n->opts.peer_count) {
+        /* where the page goes when this gateway goes away (docs/scale.md) */
+        cJSON *g = cJSON_AddArrayToObject(o, "gateways");
+        for (int i = 0; g && i < n->opts.peer_count; i++) {
+            char ws[300];
+            const char *origin = n->peer_origins[i];
+            snprintf(ws, sizeof ws, "%s%s/ws", !strncmp(origin, "https://", 8) ? "wss://" : "ws://",
+                     strstr(origin, "://") + 3);
+            cJSON_AddItemToArray(g, cJSON_CreateString(ws));
+        }
+    }
     caps = cJSON_AddObjectToObject(o, "caps");
     if (caps) {
         cJSON_AddNumberToObject(caps, "code_points", n->opts.limits.max_chars);
@@ -243,6 +279,7 @@ int dm_net_start(dm_net **out, const dm_net_opts *opts, char *err, size_t errlen
     n->opts = *opts;
     pthread_mutex_init(&n->wake_lock, NULL);
     pthread_mutex_init(&n->prog_lock, NULL);
+    pthread_mutex_init(&n->bus_lock, NULL);
     n->prog_now = -1;
     atomic_init(&n->pause_request, -1);
     n->session = (long long)time(NULL);
@@ -257,7 +294,9 @@ int dm_net_start(dm_net **out, const dm_net_opts *opts, char *err, size_t errlen
         snprintf(err, errlen, "out of memory (or no randomness for the host token)");
         goto error;
     }
-    e = load_pages(n, opts, err, errlen);
+    e = check_peers(n, opts, err, errlen);
+    if (!e)
+        e = load_pages(n, opts, err, errlen);
     if (e)
         goto error;
     /* the pages are in memory now; the caller's strings may go */
@@ -318,11 +357,9 @@ int dm_net_start(dm_net **out, const dm_net_opts *opts, char *err, size_t errlen
     n->vhost = lws_get_vhost_by_name(n->ctx, "default");
     n->port = n->vhost ? lws_get_vhost_listen_port(n->vhost) : opts->port;
     if (opts->public_url) {
-        const char *sep = strstr(opts->public_url, "://"), *end = sep ? strchr(sep + 3, '/') : NULL;
-        size_t len = sep ? (end ? (size_t)(end - opts->public_url) : strlen(opts->public_url)) : 0;
         snprintf(n->join_url, sizeof n->join_url, "%s", opts->public_url);
-        if (len < sizeof n->public_origin)
-            snprintf(n->public_origin, sizeof n->public_origin, "%.*s", (int)len, opts->public_url);
+        if (dm_net_url_origin(opts->public_url, n->public_origin, sizeof n->public_origin))
+            n->public_origin[0] = 0;
     } else if (opts->addr && *opts->addr && strcmp(opts->addr, "0.0.0.0") && strcmp(opts->addr, "::") &&
                strcmp(opts->addr, "*")) {
         /* listening on one address: that is where phones can reach it (not the LAN's) */
@@ -388,6 +425,9 @@ void dm_net_stop(dm_net **pn)
     if (dm_net_close_recording(n, err, sizeof err))
         fprintf(stderr, "danmaku: %s\n", err);
     dm_net_bus_close(n);
+    free(n->bus_settings_pending);
+    free(n->bus_settings_seen);
+    pthread_mutex_destroy(&n->bus_lock);
     dm_accept_free(n);
     dm_feed_free(&n->feed);
     for (int i = 0; i < DM_WEB_FILES; i++)

@@ -128,6 +128,7 @@ struct dm_net {
     int port;                      /* port bound */
     char join_url[512];            /* URL in the QR code */
     char public_origin[256];       /* --public-url's "scheme://host[:port]", "" without one */
+    char peer_origins[DM_NET_MAX_PEERS][256]; /* the --peer gateways' origins, peer_count of them */
     long long session;             /* start time, the prefix of comment ids */
     uint32_t salt;                 /* per-run salt of address hashes */
     web_file files[DM_WEB_FILES];  /* the page, its translations and /screening.json, loaded (made) at start */
@@ -183,10 +184,14 @@ struct dm_net {
     atomic_int bus_paused;         /* the clock player's film is paused */
     double bus_clock_sent;         /* render thread: when the clock was last published */
     int bus_clock_failing;
+    pthread_mutex_t bus_lock;      /* bus_settings_pending */
+    char *bus_settings_pending;    /* the settings another gateway put, for the service thread */
+    char *bus_settings_seen;       /* service thread: the settings last applied or put here */
     size_t aw_head, aw_count;
 };
 
 /* server.c */
+int dm_net_url_origin(const char *url, char *out, size_t outlen);   /* "scheme://host[:port]" of a URL: 0, or -1 */
 char *dm_net_programme_json(dm_net *n);                      /* a copy, NULL when not a night */
 void dm_net_intermission_says(dm_net *n, char *buf, size_t len);
 size_t dm_net_programme_count(dm_net *n);
@@ -198,6 +203,9 @@ int dm_net_bus_start(dm_net *n, const dm_net_opts *o, char *err, size_t errlen);
 void dm_net_bus_halt(dm_net *n);
 void dm_net_bus_close(dm_net *n);
 void dm_net_bus_clock(dm_net *n);
+void dm_net_bus_service(dm_net *n);                          /* service thread: apply settings put elsewhere */
+void dm_net_bus_settings_changed(dm_net *n);                 /* service thread: the host changed them here */
+int dm_net_bus_delete(dm_net *n, const char *id);            /* a host delete through the stream: 1 done, 0 no bus */
 
 /* ws.c */
 int dm_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
@@ -240,5 +248,6 @@ char *dm_console_stats_json(dm_net *n);
 void dm_console_set_feed_paused(dm_net *n, int paused);
 void dm_console_end_forgotten(dm_net *n);
 void dm_console_closed(dm_net *n, conn *c);
+void dm_console_settings_changed(dm_net *n);                 /* the moderation settings came from the bus */
 
 #endif

@@ -551,6 +551,7 @@ int dm_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             if (atomic_exchange(&n->prog_news, 0))
                 dm_ws_programme_broadcast(n, 1);
             dm_accept_results(n);
+            dm_net_bus_service(n);
         }
 #ifdef DM_NET_LIBEV
         if (n && n->loop && atomic_load(&n->stop))

@@ -50,6 +50,8 @@ static void usage(FILE *f)
         "  --bus-replicas N      copies of the screening's stream if this gateway creates it\n"
         "                        (default 1; 3 on a three-node cluster)\n"
         "  --public-url URL      join URL for the QR code and the page (default: http://ADDR:PORT/)\n"
+        "  --peer URL            another gateway's page address (http://HOST:PORT/, repeatable, up\n"
+        "                        to 8): the audience page moves there when this one goes away\n"
         "  --allow-origin ORIGIN\n"
         "                        also accept WebSockets from pages at ORIGIN (repeatable)\n"
         "  --live-rate N         comments per second one client may send (default 1)\n"
@@ -111,7 +113,7 @@ static int parse_listen(const char *s, char *addr, size_t addrlen, int *port)
 }
 
 enum { O_LISTEN = 256, O_BUS, O_SCREENING, O_REPLICAS, O_PUBURL, O_ORIGIN, O_RATE, O_BURST, O_PERADDR, O_MAXCONN,
-       O_IDLE, O_MODERATION, O_HOSTTOKEN, O_TITLE, O_PAGELANG, O_VERSION };
+       O_IDLE, O_MODERATION, O_HOSTTOKEN, O_TITLE, O_PAGELANG, O_VERSION, O_PEER };
 
 int main(int argc, char **argv)
 {
@@ -119,7 +121,8 @@ int main(int argc, char **argv)
         { "listen", required_argument, NULL, O_LISTEN }, { "bus", required_argument, NULL, O_BUS },
         { "screening", required_argument, NULL, O_SCREENING },
         { "bus-replicas", required_argument, NULL, O_REPLICAS },
-        { "public-url", required_argument, NULL, O_PUBURL }, { "allow-origin", required_argument, NULL, O_ORIGIN },
+        { "public-url", required_argument, NULL, O_PUBURL }, { "peer", required_argument, NULL, O_PEER },
+        { "allow-origin", required_argument, NULL, O_ORIGIN },
         { "live-rate", required_argument, NULL, O_RATE }, { "live-burst", required_argument, NULL, O_BURST },
         { "live-per-address", required_argument, NULL, O_PERADDR },
         { "live-max-connections", required_argument, NULL, O_MAXCONN },
@@ -150,6 +153,11 @@ int main(int argc, char **argv)
             no.bus_replicas = (int)v;
             break;
         case O_PUBURL: no.public_url = optarg; break;
+        case O_PEER:
+            if (no.peer_count == DM_NET_MAX_PEERS)
+                return bad("at most %d --peer", DM_NET_MAX_PEERS);
+            no.peers[no.peer_count++] = optarg;
+            break;
         case O_ORIGIN:
             if (no.allow_origin_count == DM_NET_MAX_ORIGINS)
                 return bad("at most %d --allow-origin", DM_NET_MAX_ORIGINS);

@@ -23,6 +23,11 @@ let waitUntil = 0;      // the rate limit holds until then (the server's retry_m
 let waitTimer = null;
 let status = null;      // what the status line says, to say again in another language
 let programme = null;   // the night's last programme message
+// Reconnecting: this gateway first, then the screening's other gateways (screening.json's
+// "gateways", docs/scale.md), one after the other, waiting longer after each failure.
+let gatewayAt = 0;      // which address the next attempt uses (0: the page's own)
+let failures = 0;       // attempts in a row that did not open
+const RETRY_FIRST_MS = 1000, RETRY_MAX_MS = 30000;
 
 // The status line: a function of the language, said now and again when the language changes.
 function say(render, kind) {
@@ -159,10 +164,25 @@ function intermissionInfo() {
   return { film: m.entries[m.now].title, s: m.ends ? Math.max(0, Math.ceil((m.ends - Date.now()) / 1000)) : 0 };
 }
 
+function gateways() {
+  const own = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
+  const more = (I18N.screening && Array.isArray(I18N.screening.gateways)) ? I18N.screening.gateways : [];
+  return [own, ...more.filter((g) => typeof g === 'string' && g !== own)];
+}
+
+// Full jitter: a thousand phones whose gateway died do not all come back in the same millisecond.
+function retryDelay() {
+  const cap = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(failures, 10));
+  return RETRY_FIRST_MS / 2 + Math.random() * cap;
+}
+
 function connect() {
-  const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-  socket = new WebSocket(scheme + location.host + '/ws');
+  const list = gateways();
+  let opened = false;
+  socket = new WebSocket(list[gatewayAt % list.length]);
   socket.addEventListener('open', () => {
+    opened = true;
+    failures = 0;
     say(() => t('status.connected'), 'ok');
     showButton();
     socket.send(JSON.stringify({ type: 'subscribe' }));
@@ -198,8 +218,11 @@ function connect() {
     // the server's reason for a refused connection is one of its codes' (docs/protocol.md)
     const code = ev.code === 1008 && ev.reason === 'too many connections' ? 'too_many_connections' : null;
     say(() => (code ? I18N.error({ code }) : t('status.disconnected')), 'error');
+    // a refusal for too many connections, a gateway gone or never reached: the next one
+    if (!opened || code) failures++;
+    gatewayAt = (gatewayAt + 1) % gateways().length;
     clearTimeout(retryTimer);
-    retryTimer = setTimeout(connect, 3000);
+    retryTimer = setTimeout(connect, opened && !code ? RETRY_FIRST_MS / 2 + Math.random() * RETRY_FIRST_MS : retryDelay());
   });
 }
 

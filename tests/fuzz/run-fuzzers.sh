@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 status=0
 for target in bilibili_xml dandanplay_json niconico_json jsonl bilibili_protobuf artplayer_json dplayer_json ass \
-              net_message host_input subs_file \
+              net_message host_input subs_file bus_message \
               bilibili_xml_allocfail dandanplay_json_allocfail niconico_json_allocfail jsonl_allocfail \
               bilibili_protobuf_allocfail artplayer_json_allocfail dplayer_json_allocfail ass_allocfail \
               net_message_allocfail host_input_allocfail; do

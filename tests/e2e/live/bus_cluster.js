@@ -1,0 +1,193 @@
+// The comment bus under failures (docs/scale.md), with real servers: a
+// three-node JetStream cluster (routes on loopback ports, a store each), the
+// screening's stream with three replicas, two gateways that know each other
+// (--peer), two players, one of them the clock. A flood goes through both
+// gateways from `ws` clients, and an audience page in Chromium sits on the
+// first gateway. Mid-flood:
+//   - SIGKILL of the NATS node the gateways connected to: they move to the
+//     others, and every comment acked before, during and after is in the
+//     stream and in the players' layouts, once;
+//   - SIGKILL of a gateway: its clients (the page, by itself) reconnect to the
+//     other and go on sending;
+//   - SIGKILL of a player, started again: it rebuilds the screen from the
+//     stream, and its layout at the end is byte for byte the other's.
+'use strict';
+const L = require('./lib');
+const net = require('net');
+const { spawn, spawnSync } = require('child_process');
+
+const children = [];
+process.on('exit', () => { for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+
+function startWaiting(cmd, argv, re, what, seconds) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(proc);
+    let err = '', done = false;
+    const timer = setTimeout(() => { if (!done) { done = true; proc.kill('SIGKILL'); reject(new Error(what + ' did not start: ' + err.slice(-3000))); } }, (seconds || 20) * 1000);
+    const onData = (d) => {
+      err += d.toString();
+      const m = re.exec(err);
+      if (m && !done) { done = true; clearTimeout(timer); resolve({ proc, m, err: () => err }); }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => { if (!done) { done = true; clearTimeout(timer); reject(new Error(what + ' exited with ' + code + ': ' + err.slice(-3000))); } });
+  });
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+async function main() {
+  const args = L.parseArgs(process.argv);
+  if (!args.nats || !L.fs.existsSync(args.nats)) {
+    console.log('SKIP: no nats-server (Debian package nats-server; tools/bootstrap.sh installs it)');
+    process.exit(77);
+  }
+  let chromium = null;
+  try { chromium = require('playwright-core').chromium; } catch (e) { chromium = null; }
+  const screening = 'cluster-' + process.pid;
+  const client = [], route = [];
+  for (let i = 0; i < 3; i++) { client.push(await freePort()); route.push(await freePort()); }
+  const nodes = [];
+  for (let i = 0; i < 3; i++) {
+    const dir = L.path.join(args.workdir, 'store-n' + (i + 1));
+    L.fs.rmSync(dir, { recursive: true, force: true });
+    const routes = route.filter((_, j) => j !== i).map((p) => 'nats://127.0.0.1:' + p).join(',');
+    nodes.push(startWaiting(args.nats, ['-js', '-a', '127.0.0.1', '-p', String(client[i]), '-sd', dir,
+      '--server_name', 'n' + (i + 1), '--cluster_name', 'danmaku', '--cluster', 'nats://127.0.0.1:' + route[i],
+      '--routes', routes], /Server is ready/, 'nats-server n' + (i + 1)));
+  }
+  const n = await Promise.all(nodes);
+  // JetStream's meta group needs a leader before a stream can be made
+  const t0 = Date.now();
+  while (!n.some((x) => /JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/.test(x.err())) && Date.now() - t0 < 30000)
+    await L.sleep(100);
+  L.check(n.some((x) => /metadata leader/.test(x.err())), 'a three-node JetStream cluster formed');
+  const all = client.map((p) => 'nats://127.0.0.1:' + p).join(',');
+  const first = 'nats://127.0.0.1:' + client[0];
+
+  // the gateways know only the first node: they learn the others from the cluster
+  const gatePorts = [await freePort(), await freePort()];
+  const gates = [];
+  for (let i = 0; i < 2; i++) {
+    gates.push(await startWaiting(args.gate, ['--listen', '127.0.0.1:' + gatePorts[i], '--bus', first,
+      '--screening', screening, '--bus-replicas', '3', '--peer', 'http://127.0.0.1:' + gatePorts[1 - i] + '/',
+      '--live-rate', '40', '--live-burst', '40'], /live on port (\d+)/, 'danmaku-gate ' + (i + 1), 40));
+  }
+  L.check(true, 'two gateways on the cluster, the stream with three replicas');
+
+  const dumps = ['a', 'b', 'b-restarted'].map((x) => L.path.join(args.workdir, 'cluster-' + x + '.jsonl'));
+  for (const f of dumps) L.fs.rmSync(f, { force: true });
+  const common = ['--size', '640x360', '--font-px', '16', '--until', '28', '--bus', all, '--screening', screening];
+  const pa = await L.startPlayer(args, [...common, '--clock', '--dump-layout', dumps[0]]);
+  let pb = await L.startPlayer(args, [...common, '--dump-layout', dumps[1]]);
+  await L.sleep(1000);
+
+  // the audience page in a real browser, on the first gateway
+  let browser = null, page = null;
+  if (chromium && args.chromium && L.fs.existsSync(args.chromium)) {
+    const profile = L.path.join(args.workdir, 'chromium-profile');
+    L.fs.rmSync(profile, { recursive: true, force: true });
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: args.chromium, headless: true, timeout: 60000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    page = await browser.newPage();
+    await page.goto('http://127.0.0.1:' + gatePorts[0] + '/', { timeout: 20000 });
+    await page.waitForSelector('#send:not([disabled])', { timeout: 20000 });
+  } else {
+    console.log('# no chromium or playwright-core: the page\'s own reconnect is not exercised here (live_bus_cluster checks the ws clients)');
+  }
+
+  // the flood: 8 clients, 4 on each gateway; a client whose gateway dies goes to the other, as the page does
+  const acked = new Map();   // id -> text
+  let sent = 0, refused = 0, lost = 0, running = true;
+  const codes = {};
+  async function runClient(k) {
+    let gi = k % 2, c = await L.connect(gatePorts[gi]), i = 0;
+    while (running) {
+      if (c.closed || !c.opened) {
+        gi = 1 - gi;
+        await L.sleep(200);
+        c = await L.connect(gatePorts[gi]);
+        continue;
+      }
+      const text = 'flood ' + k + '-' + (i++);
+      sent++;
+      const a = await L.request(c, { type: 'comment', text }, 8);
+      if (a && a.type === 'ack') acked.set(a.id, text);
+      else if (a && a.type === 'error') { refused++; codes[a.code] = (codes[a.code] || 0) + 1; }
+      else lost++;   // no answer: the gateway died with it in flight
+      await L.sleep(100);
+    }
+    c.ws.close();
+  }
+  const flood = [];
+  for (let k = 0; k < 8; k++) flood.push(runClient(k));
+
+  await L.sleep(1500);
+  const beforeKill = acked.size;
+  n[0].proc.kill('SIGKILL');
+  L.check(beforeKill > 0, 'the flood runs (' + beforeKill + ' acked), then SIGKILL of NATS node n1, the gateways\' node');
+  await L.sleep(1500);
+  gates[0].proc.kill('SIGKILL');
+  const atGateKill = acked.size;
+  L.check(true, 'SIGKILL of gateway 1 (' + atGateKill + ' acked so far)');
+  await L.sleep(700);
+  pb.proc.kill('SIGKILL');
+  await pb.exited;
+  pb = await L.startPlayer(args, [...common, '--until', '24', '--dump-layout', dumps[2]]);
+  L.check(true, 'SIGKILL of player b, started again');
+  if (page) {
+    // the page finds the other gateway by itself and sends from there
+    await page.waitForFunction(() => /Connected/.test(document.getElementById('status').textContent), null, { timeout: 30000 });
+    await page.fill('#text', 'from the page after its gateway died');
+    await page.click('#send');
+    try {
+      await page.waitForFunction(() => document.getElementById('status').textContent === 'Sent!', null, { timeout: 20000 });
+    } catch (e) {
+      L.fail('the page did not say Sent! but ' + JSON.stringify(await page.textContent('#status')) + '; acked ' + acked.size +
+        ', refused ' + JSON.stringify(codes) + '; gateway 2 says:\n' + gates[1].err().slice(-2000));
+    }
+    L.check(true, 'the audience page moved to the other gateway and its comment was acked');
+  }
+  await L.sleep(2000);
+  running = false;
+  await Promise.all(flood);
+  L.check(true, 'the flood stopped; the players run on to the end of their film (the restarted one too)');
+  const afterKill = acked.size;
+  L.check(afterKill > atGateKill, 'clients of the dead gateway went on sending through the other (' + afterKill + ' acked in all, ' +
+    refused + ' refused ' + JSON.stringify(codes) + ', ' + lost + ' lost with the gateway, of ' + sent + ')');
+  if (browser) await browser.close();
+
+  const ra = await L.waitExit(pa, 60), rb = await L.waitExit(pb, 60);
+  L.check(ra.code === 0 && rb.code === 0, 'both players finished cleanly');
+  const bytes = [L.fs.readFileSync(dumps[0]), L.fs.readFileSync(dumps[2])];
+  L.check(bytes[0].length > 0 && bytes[0].equals(bytes[1]), 'the restarted player\'s layout is byte for byte the other\'s (' +
+    bytes[0].length + ' bytes)');
+  const live = L.readJsonl(dumps[0]).slice(1);
+  const ids = live.map((l) => l.id);
+  L.check(new Set(ids).size === ids.length, 'nothing doubled (' + ids.length + ' placed, all ids distinct)');
+  const byId = new Map(live.map((l) => [l.id, l]));
+  const missing = [...acked.keys()].filter((id) => !byId.has(id) || byId.get(id).text !== acked.get(id));
+  L.check(missing.length === 0, 'every acked comment is on both screens, with its text (' + acked.size + ' acked, ' +
+    missing.length + ' missing)');
+
+  const exported = L.path.join(args.workdir, 'cluster-export.jsonl');
+  const ex = spawnSync(args.convert, ['nats://127.0.0.1:' + client[1] + '/' + screening, '-o', exported],
+    { encoding: 'utf8' });
+  L.check(ex.status === 0, 'the stream exports from a surviving node (' + ex.stderr.trim() + ')');
+  const lines = L.readJsonl(exported).filter((l) => l.type !== 'track');
+  L.check(lines.length === live.length && lines.every((l) => byId.has(l.id)), 'the export holds what the players laid out (' +
+    lines.length + ')');
+  gates[1].proc.kill('SIGTERM');
+  for (const x of n.slice(1)) x.proc.kill('SIGTERM');
+}
+
+main().catch((e) => L.fail(e.stack || String(e)));
