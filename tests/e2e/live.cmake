@@ -56,6 +56,12 @@ if(DM_NODE AND EXISTS "${DM_NODE_MODULES}/ws" AND TARGET dm_net AND TARGET danma
               --nats "${DM_NATS_SERVER}" --workdir ${CMAKE_CURRENT_BINARY_DIR}/live-bus)
     set_tests_properties(live_bus PROPERTIES LABELS "e2e;live;bus" TIMEOUT 180 SKIP_RETURN_CODE 77
       ENVIRONMENT "${DM_TEST_ENV};NODE_PATH=${DM_NODE_MODULES};SDL_VIDEODRIVER=dummy")
+    # the host console through the bus: a rule, a delete and a ban reach the other gateway and both screens
+    add_test(NAME live_bus_host
+      COMMAND ${DM_NODE} ${_live_dir}/bus_host.js ${_live_args} --gate $<TARGET_FILE:danmaku-gate>
+              --nats "${DM_NATS_SERVER}" --workdir ${CMAKE_CURRENT_BINARY_DIR}/live-bus-host)
+    set_tests_properties(live_bus_host PROPERTIES LABELS "e2e;live;bus;host" TIMEOUT 180 SKIP_RETURN_CODE 77
+      ENVIRONMENT "${DM_TEST_ENV};NODE_PATH=${DM_NODE_MODULES};SDL_VIDEODRIVER=dummy")
     # a three-node cluster, SIGKILLs of a node, a gateway and a player mid-flood; the page in Chromium
     find_program(DM_CHROMIUM_FOR_BUS chromium)
     if(NOT DM_CHROMIUM_FOR_BUS)

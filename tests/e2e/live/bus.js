@@ -9,53 +9,18 @@
 // at start, or a screening id NATS cannot take, exits with one clear line.
 'use strict';
 const L = require('./lib');
-const { spawn, spawnSync } = require('child_process');
-
-const children = [];
-process.on('exit', () => { for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-
-// Start a program and wait for a line of its stderr to match `re`; resolves { proc, m, err() }.
-function startWaiting(cmd, argv, re, what) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(proc);
-    let err = '', done = false;
-    const timer = setTimeout(() => { if (!done) { done = true; proc.kill('SIGKILL'); reject(new Error(what + ' did not start: ' + err)); } }, 20000);
-    const onData = (d) => {
-      err += d.toString();
-      const m = re.exec(err);
-      if (m && !done) { done = true; clearTimeout(timer); resolve({ proc, m, err: () => err }); }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.on('exit', (code) => { if (!done) { done = true; clearTimeout(timer); reject(new Error(what + ' exited with ' + code + ': ' + err)); } });
-  });
-}
-
-function startNats(nats, dir) {
-  L.fs.rmSync(dir, { recursive: true, force: true });
-  L.fs.mkdirSync(dir, { recursive: true });
-  return startWaiting(nats, ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', dir],
-    /Listening for client connections on [^\n]*:(\d+)/, 'nats-server');
-}
-
-function startGate(args, busUrl, screening) {
-  return startWaiting(args.gate, ['--listen', '127.0.0.1:0', '--bus', busUrl, '--screening', screening,
-    '--live-rate', '50', '--live-burst', '50'], /live on port (\d+)/, 'danmaku-gate');
-}
+const B = require('./buslib');
+const { spawnSync } = require('child_process');
 
 async function main() {
   const args = L.parseArgs(process.argv);
-  if (!args.nats || !L.fs.existsSync(args.nats)) {
-    console.log('SKIP: no nats-server (Debian package nats-server; tools/bootstrap.sh installs it)');
-    process.exit(77);
-  }
+  B.needNats(args);
   const screening = 'e2e-' + process.pid;
-  const nats = await startNats(args.nats, L.path.join(args.workdir, 'nats-store'));
+  const nats = await B.startNats(args.nats, L.path.join(args.workdir, 'nats-store'));
   const busUrl = 'nats://127.0.0.1:' + nats.m[1];
   L.check(Number(nats.m[1]) > 0, 'nats-server -js listens on ' + busUrl);
 
-  const gates = [await startGate(args, busUrl, screening), await startGate(args, busUrl, screening)];
+  const gates = [await B.startGate(args, busUrl, screening), await B.startGate(args, busUrl, screening)];
   const dumps = [L.path.join(args.workdir, 'bus-venue-a.jsonl'), L.path.join(args.workdir, 'bus-venue-b.jsonl')];
   for (const f of dumps) L.fs.rmSync(f, { force: true });
   const common = ['--size', '640x360', '--font-px', '20', '--until', '9', '--bus', busUrl, '--screening', screening,
@@ -66,7 +31,7 @@ async function main() {
 
   // two clients per gateway, 40 comments in all, alternating gateways
   const clients = [];
-  for (const g of gates) for (let k = 0; k < 2; k++) clients.push(await L.connect(Number(g.m[1])));
+  for (const g of gates) for (let k = 0; k < 2; k++) clients.push(await L.connect(g.port));
   L.check(clients.every((c) => c.opened), 'four clients open, two on each gateway');
   const acks = [];
   for (let i = 0; i < 40; i++) {
@@ -91,7 +56,7 @@ async function main() {
     'with the NATS server gone a gateway refuses with "unavailable" (' + JSON.stringify(refusal) + ')');
 
   // and it comes back on the same store: the players catch up, the gateways publish again
-  const again = await startWaiting(args.nats, ['-js', '-a', '127.0.0.1', '-p', nats.m[1], '-sd',
+  const again = await B.startWaiting(args.nats, ['-js', '-a', '127.0.0.1', '-p', nats.m[1], '-sd',
     L.path.join(args.workdir, 'nats-store')], /Listening for client connections/, 'nats-server (restart)');
   let late = null;
   for (let tries = 0; tries < 40 && !(late && late.type === 'ack'); tries++) {

@@ -13,53 +13,23 @@
 //     stream, and its layout at the end is byte for byte the other's.
 'use strict';
 const L = require('./lib');
-const net = require('net');
-const { spawn, spawnSync } = require('child_process');
-
-const children = [];
-process.on('exit', () => { for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-
-function startWaiting(cmd, argv, re, what, seconds) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(proc);
-    let err = '', done = false;
-    const timer = setTimeout(() => { if (!done) { done = true; proc.kill('SIGKILL'); reject(new Error(what + ' did not start: ' + err.slice(-3000))); } }, (seconds || 20) * 1000);
-    const onData = (d) => {
-      err += d.toString();
-      const m = re.exec(err);
-      if (m && !done) { done = true; clearTimeout(timer); resolve({ proc, m, err: () => err }); }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.on('exit', (code) => { if (!done) { done = true; clearTimeout(timer); reject(new Error(what + ' exited with ' + code + ': ' + err.slice(-3000))); } });
-  });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
+const B = require('./buslib');
+const { spawnSync } = require('child_process');
 
 async function main() {
   const args = L.parseArgs(process.argv);
-  if (!args.nats || !L.fs.existsSync(args.nats)) {
-    console.log('SKIP: no nats-server (Debian package nats-server; tools/bootstrap.sh installs it)');
-    process.exit(77);
-  }
+  B.needNats(args);
   let chromium = null;
   try { chromium = require('playwright-core').chromium; } catch (e) { chromium = null; }
   const screening = 'cluster-' + process.pid;
   const client = [], route = [];
-  for (let i = 0; i < 3; i++) { client.push(await freePort()); route.push(await freePort()); }
+  for (let i = 0; i < 3; i++) { client.push(await B.freePort()); route.push(await B.freePort()); }
   const nodes = [];
   for (let i = 0; i < 3; i++) {
     const dir = L.path.join(args.workdir, 'store-n' + (i + 1));
     L.fs.rmSync(dir, { recursive: true, force: true });
     const routes = route.filter((_, j) => j !== i).map((p) => 'nats://127.0.0.1:' + p).join(',');
-    nodes.push(startWaiting(args.nats, ['-js', '-a', '127.0.0.1', '-p', String(client[i]), '-sd', dir,
+    nodes.push(B.startWaiting(args.nats, ['-js', '-a', '127.0.0.1', '-p', String(client[i]), '-sd', dir,
       '--server_name', 'n' + (i + 1), '--cluster_name', 'danmaku', '--cluster', 'nats://127.0.0.1:' + route[i],
       '--routes', routes], /Server is ready/, 'nats-server n' + (i + 1)));
   }
@@ -73,12 +43,11 @@ async function main() {
   const first = 'nats://127.0.0.1:' + client[0];
 
   // the gateways know only the first node: they learn the others from the cluster
-  const gatePorts = [await freePort(), await freePort()];
+  const gatePorts = [await B.freePort(), await B.freePort()];
   const gates = [];
   for (let i = 0; i < 2; i++) {
-    gates.push(await startWaiting(args.gate, ['--listen', '127.0.0.1:' + gatePorts[i], '--bus', first,
-      '--screening', screening, '--bus-replicas', '3', '--peer', 'http://127.0.0.1:' + gatePorts[1 - i] + '/',
-      '--live-rate', '40', '--live-burst', '40'], /live on port (\d+)/, 'danmaku-gate ' + (i + 1), 40));
+    gates.push(await B.startGate(args, first, screening, ['--bus-replicas', '3',
+      '--peer', 'http://127.0.0.1:' + gatePorts[1 - i] + '/'], gatePorts[i]));
   }
   L.check(true, 'two gateways on the cluster, the stream with three replicas');
 

@@ -1,0 +1,95 @@
+// The host console through the comment bus (docs/scale.md), with real
+// servers: one nats-server -js, two gateways, two players. On the first
+// gateway's console the host adds a blocklist rule: the second gateway refuses
+// the next matching comment, within a second. The host deletes a comment: it
+// leaves both screens (both layouts say so, byte-identical, and so does the
+// stream's export). The host bans an address: the ban holds at the other
+// gateway too (address hashes share the screening's salt).
+'use strict';
+const L = require('./lib');
+const B = require('./buslib');
+const H = require('../host/hostlib');
+const { spawnSync } = require('child_process');
+
+const TOKEN = 'bus-host-token-0123';
+
+async function main() {
+  const args = L.parseArgs(process.argv);
+  B.needNats(args);
+  const screening = 'host-' + process.pid;
+  const nats = await B.startNats(args.nats, L.path.join(args.workdir, 'nats-store-host'));
+  const busUrl = 'nats://127.0.0.1:' + nats.m[1];
+  const ga = await B.startGate(args, busUrl, screening, ['--host-token', TOKEN]);
+  const gb = await B.startGate(args, busUrl, screening);
+  const dumps = [L.path.join(args.workdir, 'bus-host-a.jsonl'), L.path.join(args.workdir, 'bus-host-b.jsonl')];
+  for (const f of dumps) L.fs.rmSync(f, { force: true });
+  const common = ['--size', '640x360', '--font-px', '20', '--until', '10', '--bus', busUrl, '--screening', screening];
+  const players = [await L.startPlayer(args, [...common, '--clock', '--dump-layout', dumps[0]]),
+    await L.startPlayer(args, [...common, '--dump-layout', dumps[1]])];
+  await L.sleep(1000);
+
+  const host = await H.hostConnect(ga.port, { Authorization: 'Bearer ' + TOKEN });
+  L.check(host.opened, 'the host console of gateway 1 opens');
+  const ca = await L.connect(ga.port), cb = await L.connect(gb.port);
+  const doomed = await L.request(ca, { type: 'comment', text: 'delete me please' });
+  const kept = await L.request(cb, { type: 'comment', text: 'keep me' });
+  L.check(doomed.type === 'ack' && kept.type === 'ack', 'a comment through each gateway, acked');
+
+  // a rule on one console: the other gateway refuses within a second
+  await L.until(host, (x) => x.comments.has(doomed.id), 10);
+  const t0 = Date.now();
+  const st = await H.ask(host, { type: 'add_rule', kind: 'keyword', pattern: 'spoiler' }, ['state', 'error']);
+  L.check(st && st.type === 'state' && st.rules.some((r) => r.pattern === 'spoiler'), 'the console adds the rule "spoiler"');
+  let refusal = null, tries = 0;
+  while (Date.now() - t0 < 5000) {
+    tries++;
+    refusal = await L.request(cb, { type: 'comment', text: 'SPOILER: it was a dream ' + tries });
+    if (refusal.type === 'error') break;
+    await L.sleep(50);
+  }
+  const took = Date.now() - t0;
+  L.check(refusal.type === 'error' && refusal.code === 'blocked', 'gateway 2 refuses a matching comment: ' +
+    JSON.stringify(refusal.code));
+  L.check(took <= 1000, 'within a second of the rule (' + took + ' ms, ' + (tries - 1) + ' let through before)');
+  const passedBefore = tries - 1;
+
+  // a delete on the console: off both screens
+  const del = await H.ask(host, { type: 'delete', id: doomed.id }, ['status', 'error']);
+  L.check(del && del.type === 'status' && del.status === 'deleted', 'the console deletes ' + doomed.id);
+
+  // a ban of the address on one console holds at the other gateway
+  const entry = host.comments.get(doomed.id);
+  await H.ask(host, { type: 'ban', who: entry.address }, ['state', 'error']);
+  let banned = null, beforeBan = 0;
+  const tBan = Date.now();
+  for (let i = 0; i < 20; i++) {
+    banned = await L.request(cb, { type: 'comment', text: 'still here ' + i });
+    if (banned.type === 'error') break;
+    beforeBan++;
+    await L.sleep(50);
+  }
+  L.check(banned.type === 'error' && banned.code === 'banned', 'the address banned on gateway 1 is refused at gateway 2 (' +
+    JSON.stringify(banned.code) + ' after ' + (Date.now() - tBan) + ' ms)');
+  for (const c of [ca, cb, host]) c.ws.close();
+
+  const r = [await L.waitExit(players[0], 40), await L.waitExit(players[1], 40)];
+  L.check(r.every((x) => x.code === 0), 'both players finished cleanly');
+  const bytes = dumps.map((f) => L.fs.readFileSync(f));
+  L.check(bytes[0].equals(bytes[1]), 'both layouts are byte-identical');
+  const live = new Map(L.readJsonl(dumps[0]).slice(1).map((l) => [l.id, l]));
+  L.check(live.get(kept.id) && live.get(kept.id).shown, 'the kept comment is on both screens');
+  L.check(live.get(doomed.id) && !live.get(doomed.id).shown && live.get(doomed.id).reason === 'deleted',
+    'the deleted one left both screens: ' + JSON.stringify(live.get(doomed.id) && live.get(doomed.id).reason));
+  L.check(live.size === 2 + passedBefore + beforeBan, 'no blocked or banned comment reached the stream (' + live.size +
+    ' placed: 2, ' + passedBefore + ' before the rule reached gateway 2, ' + beforeBan + ' before the ban did)');
+  const ex = spawnSync(args.convert, [busUrl + '/' + screening, '-o', L.path.join(args.workdir, 'bus-host-layout.jsonl'),
+    '--layout', '--stage', '640x360', '--font-px', '20'], { encoding: 'utf8' });
+  L.check(ex.status === 0, 'the stream\'s layout (' + ex.stderr.trim() + ')');
+  const replay = L.fs.readFileSync(L.path.join(args.workdir, 'bus-host-layout.jsonl'));
+  L.check(replay.equals(bytes[0]), 'the export lays the delete out as the screens did');
+  ga.proc.kill('SIGTERM');
+  gb.proc.kill('SIGTERM');
+  nats.proc.kill('SIGTERM');
+}
+
+main().catch((e) => L.fail(e.stack || String(e)));
