@@ -24,6 +24,7 @@
 #define PUBLISH_WAIT_MS 3000     /* a batch's acknowledgements: longer, and the comments are refused */
 #define DUPLICATE_WINDOW_NS (10LL * 60 * 1000000000LL) /* a republished comment is dropped within it */
 #define READ_WAIT_MS 5000        /* the export's wait for the next message */
+#define STOP_WAIT_MS 3000        /* at the end, a subscription's last callbacks are waited for this long */
 #define ELECTION_TRIES 5         /* JetStream requests that time out are tried again this often, */
 #define ELECTION_WAIT_MS 1000    /* ...this long apart: a cluster that lost a node elects new leaders */
 
@@ -555,23 +556,24 @@ int dm_bus_catch_up(dm_bus *b, int timeout_ms)
     return 0;
 }
 
+/* No callback of sub runs once this returns: the messages it had are delivered first (drained). */
+static void stop_sub(natsSubscription **sub)
+{
+    if (!*sub)
+        return;
+    if (natsSubscription_Drain(*sub) == NATS_OK)
+        natsSubscription_WaitForDrainCompletion(*sub, STOP_WAIT_MS);
+    else
+        natsSubscription_Unsubscribe(*sub);
+    natsSubscription_Destroy(*sub);
+    *sub = NULL;
+}
+
 void dm_bus_stop(dm_bus *b)
 {
-    if (b->settings_sub) {
-        natsSubscription_Unsubscribe(b->settings_sub);
-        natsSubscription_Destroy(b->settings_sub);
-        b->settings_sub = NULL;
-    }
-    if (b->clock_sub) {
-        natsSubscription_Unsubscribe(b->clock_sub);
-        natsSubscription_Destroy(b->clock_sub);
-        b->clock_sub = NULL;
-    }
-    if (b->consume_sub) {
-        natsSubscription_Unsubscribe(b->consume_sub);
-        natsSubscription_Destroy(b->consume_sub);
-        b->consume_sub = NULL;
-    }
+    stop_sub(&b->settings_sub);
+    stop_sub(&b->clock_sub);
+    stop_sub(&b->consume_sub);
 }
 
 void dm_bus_counts(dm_bus *b, uint64_t *published, uint64_t *failed, int *connected)
