@@ -25,9 +25,65 @@
 
 #define CATCH_UP_MS 5000   /* at the end, how long a player waits for the stream's last messages */
 
-/* A player: a comment of the stream, in order, into the feed (waiting while the render thread is behind). */
+/* A player: a comment into the feed as it is, waiting while the render thread is behind. */
+static void show_comment(dm_net *n, dm_net_comment *nc)
+{
+    while (dm_feed_push_stamped(n->feed, nc) != 0) {
+        struct timespec ms = { 0, 1000000 };
+        if (atomic_load(&n->bus_stopping)) {
+            atomic_fetch_add(&n->bus_bad, 1);
+            dm_comment_free(&nc->c);
+            return;
+        }
+        nanosleep(&ms, NULL);   /* the queue is full: the render thread takes it every frame */
+    }
+}
+
+/*
+ * --record beside the bus: the comment's line is written and the recorder
+ * commits the comment into the feed, before the next message of the stream
+ * is looked at, so the screen takes the stream in the same order as without
+ * a recording. 0: written and queued (or given up at the stop); 1: not
+ * written (a full disk: the recorder says why on stderr, and the comment is
+ * counted), and the caller shows it anyway: it is in the stream.
+ */
+static int record_comment(dm_net *n, dm_net_comment *nc)
+{
+    char *line = dm_jsonl_comment_line(&nc->c);
+    int64_t t;
+    int pass, res[64], refused = 0;
+
+    while (dm_feed_reserve(n->feed, &t, &pass) != 0) {
+        struct timespec ms = { 0, 1000000 };
+        if (atomic_load(&n->bus_stopping)) {
+            atomic_fetch_add(&n->bus_bad, 1);
+            dm_comment_free(&nc->c);
+            free(line);
+            return 0;
+        }
+        nanosleep(&ms, NULL);
+    }
+    if (!line || dm_recorder_comment(n->bus_rec, line, nc)) {
+        free(line);
+        dm_feed_unreserve(n->feed);
+        dm_comment_free(&nc->c);
+        atomic_fetch_add(&n->bus_unrecorded, 1);
+        return 1;
+    }
+    dm_recorder_sync(n->bus_rec);
+    for (size_t k, i; (k = dm_recorder_results(n->bus_rec, res, sizeof res / sizeof res[0])) > 0;)
+        for (i = 0; i < k; i++)
+            if (res[i])
+                refused = 1;
+    if (refused)
+        atomic_fetch_add(&n->bus_unrecorded, 1);
+    return refused;
+}
+
+/* A player: a comment of the stream, in order, into the feed (and the recording with --record). */
 static void take_comment(dm_net *n, const char *data, size_t len)
 {
+    dm_bus_order before = n->bus_order;
     dm_net_comment nc;
 
     memset(&nc, 0, sizeof nc);
@@ -36,15 +92,16 @@ static void take_comment(dm_net *n, const char *data, size_t len)
         return;
     }
     nc.accepted_wall = dm_now();
-    while (dm_feed_push_stamped(n->feed, &nc) != 0) {
-        struct timespec ms = { 0, 1000000 };
-        if (atomic_load(&n->bus_stopping)) {
-            atomic_fetch_add(&n->bus_bad, 1);
-            dm_comment_free(&nc.c);
+    if (n->bus_rec && record_comment(n, &nc) == 0)
+        return;
+    if (n->bus_rec) {   /* not recorded: the recorder freed it; decoded again, with the same stamp */
+        n->bus_order = before;
+        memset(&nc, 0, sizeof nc);
+        if (dm_bus_comment(&n->bus_order, data, len, &nc.c))
             return;
-        }
-        nanosleep(&ms, NULL);   /* the queue is full: the render thread takes it every frame */
+        nc.accepted_wall = dm_now();
     }
+    show_comment(n, &nc);
 }
 
 /* A player: a host action of the stream, in its place among the comments. */
@@ -56,6 +113,9 @@ static void take_host(dm_net *n, const char *data, size_t len)
 
     if (cJSON_IsString(type) && !strcmp(type->valuestring, "delete") && cJSON_IsString(id) &&
         strlen(id->valuestring) < sizeof ((dm_net_control *)0)->id) {
+        const char *ids[1] = { id->valuestring };
+        if (n->bus_rec)
+            dm_recorder_deletes(n->bus_rec, ids, 1);
         while (dm_feed_push_control(n->feed, DM_NET_DELETE, id->valuestring) != 0 && !atomic_load(&n->bus_stopping)) {
             struct timespec ms = { 0, 1000000 };
             nanosleep(&ms, NULL);   /* the render thread carries them out every frame */
@@ -221,8 +281,8 @@ int dm_net_bus_start(dm_net *n, const dm_net_opts *o, char *err, size_t errlen)
 
     if (!o->bus_url)
         return 0;
-    if (o->record_path) {
-        snprintf(err, errlen, "--record with --bus: the screening's stream is its recording "
+    if (o->record_path && o->bus_role == DM_NET_BUS_GATEWAY) {
+        snprintf(err, errlen, "a gateway keeps no recording: the screening's stream is its recording "
                               "(export it with danmaku-convert nats://HOST:PORT/%s -o FILE.jsonl)",
                  o->screening ? o->screening : "ID");
         return DM_EINVAL;
@@ -238,7 +298,11 @@ int dm_net_bus_start(dm_net *n, const dm_net_opts *o, char *err, size_t errlen)
         e = dm_bus_watch_clock(n->bus, on_clock, n, err, errlen);
     else {
         dm_feed_set_external(n->feed);
-        e = dm_bus_consume(n->bus, on_stream, n, err, errlen);
+        /* a local copy of what this screen takes from the stream, as a recording */
+        if (o->record_path)
+            e = dm_recorder_open(&n->bus_rec, o->record_path, n->session, n->feed, NULL, NULL, err, errlen);
+        if (!e)
+            e = dm_bus_consume(n->bus, on_stream, n, err, errlen);
     }
     if (!e)
         e = share_moderation(n, o, err, errlen);
@@ -258,8 +322,25 @@ void dm_net_bus_halt(dm_net *n)
     dm_bus_stop(n->bus);
 }
 
+int dm_net_bus_close_recording(dm_net *n, char *err, size_t errlen)
+{
+    uint64_t lost = atomic_exchange(&n->bus_unrecorded, 0);   /* said once */
+    int e = n->bus_rec ? dm_recorder_close(&n->bus_rec, err, errlen) : 0;
+
+    if (!e && lost) {
+        snprintf(err, errlen, "%llu comment%s of the stream could not be written to the recording (they were "
+                              "shown; the stream has them)", (unsigned long long)lost, lost == 1 ? "" : "s");
+        e = DM_EIO;
+    }
+    return e;
+}
+
 void dm_net_bus_close(dm_net *n)
 {
+    char err[512];
+
+    if (dm_net_bus_close_recording(n, err, sizeof err))
+        fprintf(stderr, "danmaku: %s\n", err);
     dm_bus_close(&n->bus);
 }
 

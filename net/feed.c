@@ -121,6 +121,10 @@ void dm_feed_commit(dm_feed *f, const dm_net_comment *c)
         f->reserved--;
         f->s_head = (f->s_head + 1) % f->q_cap;
     }
+    if (f->external) {   /* a comment of the stream, recorded here first */
+        f->ext_pass = c->c.pass;
+        f->ext_ms = c->c.t_ms;
+    }
     f->stats.accepted++;
     pthread_mutex_unlock(&f->lock);
     if (f->wake)

@@ -409,9 +409,12 @@ void dm_net_halt(dm_net *n)
 
 int dm_net_close_recording(dm_net *n, char *err, size_t errlen)
 {
+    int e = n->bus_rec ? dm_net_bus_close_recording(n, err, errlen) : 0;
+
     if (!n->rec)
-        return 0;
-    return dm_recorder_close(&n->rec, err, errlen);
+        return e;
+    return e ? (dm_recorder_close(&n->rec, err + strlen(err), errlen - strlen(err)), e)
+             : dm_recorder_close(&n->rec, err, errlen);
 }
 
 void dm_net_stop(dm_net **pn)
@@ -462,7 +465,9 @@ const char *dm_net_host_token(const dm_net *n)
 
 void dm_net_record_deletes(dm_net *n, const char *const *ids, size_t count)
 {
-    if (n->rec && count)
+    if (n->bus_rec && count)
+        dm_recorder_deletes(n->bus_rec, ids, count);   /* the player's clear, beside the bus */
+    else if (n->rec && count)
         dm_recorder_deletes(n->rec, ids, count);
 }
 
@@ -508,9 +513,10 @@ void dm_net_get_stats(dm_net *n, dm_net_stats *st)
     if (n->bus) {
         dm_bus_counts(n->bus, &st->bus_published, &st->bus_failed, &st->bus_connected);
         st->bus_bad = atomic_load(&n->bus_bad);
-    } else if (n->rec) {
+    }
+    if (n->bus_rec || (!n->bus && n->rec)) {
         dm_record_status rs;
-        dm_recorder_status(n->rec, &rs);
+        dm_recorder_status(n->bus_rec ? n->bus_rec : n->rec, &rs);
         st->record_error = rs.error;
         st->record_refused = rs.refused;
         st->record_lost_deletes = rs.lost_deletes;

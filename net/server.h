@@ -178,8 +178,10 @@ struct dm_net {
     awaiting *awaiting;            /* ring of comments being recorded, in the recorder's order */
     /* the comment bus (bus_link.c), NULL: none */
     dm_bus *bus;
+    dm_recorder *bus_rec;          /* a player's --record beside the bus: the stream as this screen took it */
     dm_bus_order bus_order;        /* the stream's stamps so far (its consumer's thread only) */
     atomic_uint_fast64_t bus_bad;  /* stream messages that are not comments we can show */
+    atomic_uint_fast64_t bus_unrecorded; /* stream comments bus_rec could not write */
     atomic_int bus_stopping;       /* halting: the consumer stops waiting for room */
     atomic_int bus_paused;         /* the clock player's film is paused */
     double bus_clock_sent;         /* render thread: when the clock was last published */
@@ -202,6 +204,7 @@ void dm_net_recorded(void *ud);                              /* the recorder's r
 int dm_net_bus_start(dm_net *n, const dm_net_opts *o, char *err, size_t errlen);
 void dm_net_bus_halt(dm_net *n);
 void dm_net_bus_close(dm_net *n);
+int dm_net_bus_close_recording(dm_net *n, char *err, size_t errlen);   /* bus_rec: 0 or DM_EIO with err */
 void dm_net_bus_clock(dm_net *n);
 void dm_net_bus_service(dm_net *n);                          /* service thread: apply settings put elsewhere */
 void dm_net_bus_settings_changed(dm_net *n);                 /* service thread: the host changed them here */

@@ -353,6 +353,7 @@ int main(int argc, char **argv)
     F.nclients = 10;
     F.rate = 10;
     F.seconds = 10;
+    opterr = 0;   /* one line of ours instead of getopt's and the whole usage */
     for (;;) {
         opt = getopt_long(argc, argv, "h", longopts, NULL);
         if (opt == -1)
@@ -366,7 +367,9 @@ int main(int argc, char **argv)
         case 'j': F.json = 1; break;
         case 'h': usage(stdout); return 0;
         case 'V': dm_print_version(stdout, "danmaku-flood"); return 0;
-        default: usage(stderr); return 2;
+        default:
+            fprintf(stderr, "danmaku-flood: unknown option %s (see danmaku-flood --help)\n", argv[optind - 1]);
+            return 2;
         }
     }
     if (optind != argc - 1) {

@@ -142,6 +142,7 @@ int main(int argc, char **argv)
     double v;
     int c;
 
+    opterr = 0;   /* one line of ours instead of getopt's */
     while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
         switch (c) {
         case O_LISTEN: listen = optarg; break;

@@ -22,11 +22,12 @@ async function main() {
 
   const gates = [await B.startGate(args, busUrl, screening), await B.startGate(args, busUrl, screening)];
   const dumps = [L.path.join(args.workdir, 'bus-venue-a.jsonl'), L.path.join(args.workdir, 'bus-venue-b.jsonl')];
-  for (const f of dumps) L.fs.rmSync(f, { force: true });
+  const kept = L.path.join(args.workdir, 'bus-venue-b-record.jsonl');
+  for (const f of [...dumps, kept]) L.fs.rmSync(f, { force: true });
   const common = ['--size', '640x360', '--font-px', '20', '--until', '9', '--bus', busUrl, '--screening', screening,
     '--stats'];
   const players = [await L.startPlayer(args, [...common, '--clock', '--dump-layout', dumps[0]]),
-    await L.startPlayer(args, [...common, '--dump-layout', dumps[1]])];
+    await L.startPlayer(args, [...common, '--dump-layout', dumps[1], '--record', kept])];
   await L.sleep(1500);   // the clock player's film runs: the gateways stamp from its clock
 
   // two clients per gateway, 40 comments in all, alternating gateways
@@ -89,7 +90,20 @@ async function main() {
   const rl = L.convertLayout(args, exported, '640x360', 20, replay);
   L.check(JSON.stringify(rl.slice(1)) === JSON.stringify(live.slice(1)), 'the export\'s layout equals the venues\' layout');
 
+  // a player's --record beside the bus: its own copy of what its screen took from the stream
+  const keptLines = L.readJsonl(kept);
+  L.check(keptLines[0] && keptLines[0].type === 'track', 'the player\'s --record file starts with the track header');
+  const keptIds = new Set(keptLines.slice(1).map((l) => l.id));
+  L.check(keptLines.length - 1 === acked.length && acked.every((a) => keptIds.has(a.id)),
+    'the player\'s --record holds every acked comment, once (' + (keptLines.length - 1) + ' lines)');
+  const kl = L.convertLayout(args, kept, '640x360', 20, L.path.join(args.workdir, 'bus-record-layout.jsonl'));
+  L.check(JSON.stringify(kl.slice(1)) === JSON.stringify(live.slice(1)), 'and lays out as the venues did');
+
   // bad input and faults at start
+  const gateRecord = spawnSync(args.gate, ['--listen', '127.0.0.1:0', '--bus', busUrl, '--screening', screening,
+    '--record', L.path.join(args.workdir, 'gate.jsonl')], { encoding: 'utf8', timeout: 20000 });
+  L.check(gateRecord.status !== 0 && gateRecord.stderr.trim().split('\n').length === 1 && /--record/.test(gateRecord.stderr),
+    'danmaku-gate has no --record: the stream is the recording (' + gateRecord.stderr.trim() + ')');
   const noBus = spawnSync(args.gate, ['--listen', '127.0.0.1:0', '--bus', 'nats://127.0.0.1:1', '--screening', 'x'],
     { encoding: 'utf8', timeout: 20000 });
   L.check(noBus.status === 2 && noBus.stderr.trim().split('\n').length === 1 && /cannot reach the NATS server/.test(noBus.stderr),
