@@ -618,6 +618,79 @@ int dm_bus_comment(dm_bus_order *o, const char *data, size_t len, dm_comment *ou
     return 0;
 }
 
+static int copy_name(char *dst, size_t cap, const cJSON *v)
+{
+    if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= cap)
+        return -1;
+    memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
+    return 0;
+}
+
+int dm_bus_host_parse(dm_bus_order *o, const char *data, size_t len, dm_bus_host *h)
+{
+    cJSON *doc = cJSON_ParseWithLength(data, len);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
+    const cJSON *v;
+    int ok = 0;
+
+    memset(h, 0, sizeof *h);
+    if (!cJSON_IsString(type))
+        ;
+    else if (!strcmp(type->valuestring, "delete")) {
+        h->kind = DM_BUS_HOST_DELETE;
+        ok = copy_name(h->id, sizeof h->id, cJSON_GetObjectItemCaseSensitive(doc, "id")) == 0;
+    } else if (!strcmp(type->valuestring, "clear")) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "t_ms");
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "pass");
+        h->kind = DM_BUS_HOST_CLEAR;
+        if (cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 1e12 &&
+            cJSON_IsNumber(p) && p->valuedouble >= 0 && p->valuedouble < 1e6) {
+            h->t_ms = (int64_t)t->valuedouble;
+            h->pass = (int)p->valuedouble;
+            dm_bus_order_comment(o, &h->pass, &h->t_ms);   /* in its place: never before what came before it */
+            ok = 1;
+        }
+    } else if (!strcmp(type->valuestring, "cleared")) {
+        const cJSON *ids = cJSON_GetObjectItemCaseSensitive(doc, "ids");
+        int n = cJSON_GetArraySize(ids);
+        h->kind = DM_BUS_HOST_CLEARED;
+        if (cJSON_IsArray(ids) && n > 0 && (h->ids = calloc((size_t)n, sizeof *h->ids)) != NULL) {
+            ok = 1;
+            cJSON_ArrayForEach(v, ids) {
+                if (!cJSON_IsString(v)) {
+                    ok = 0;
+                    break;
+                }
+                h->ids[h->id_count++] = v->valuestring;
+            }
+        }
+    } else if (!strcmp(type->valuestring, "film")) {
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(doc, "value");
+        const cJSON *ent = cJSON_GetObjectItemCaseSensitive(doc, "entry");
+        h->kind = DM_BUS_HOST_FILM;
+        ok = copy_name(h->control, sizeof h->control, cJSON_GetObjectItemCaseSensitive(doc, "control")) == 0 &&
+             (!val || (cJSON_IsNumber(val) && val->valuedouble > -1e9 && val->valuedouble < 1e9)) &&
+             (!ent || (cJSON_IsNumber(ent) && ent->valuedouble >= 0 && ent->valuedouble < 1e6));
+        h->value = cJSON_IsNumber(val) ? val->valuedouble : 0;
+        h->entry = cJSON_IsNumber(ent) ? (int)ent->valuedouble : 0;
+    }
+    h->doc = doc;
+    if (!ok) {
+        dm_bus_host_free(h);
+        return DM_EINVAL;
+    }
+    return 0;
+}
+
+void dm_bus_host_free(dm_bus_host *h)
+{
+    free(h->ids);
+    cJSON_Delete(h->doc);
+    h->ids = NULL;
+    h->doc = NULL;
+    h->id_count = 0;
+}
+
 typedef struct export_state {
     dm_track *track;
     size_t first;                /* the track's comments before the stream's */
@@ -626,12 +699,24 @@ typedef struct export_state {
     int err;
 } export_state;
 
+/* The newest comment of the stream with this id, marked deleted on screen: 0, or -1 when there is none. */
+static int mark_deleted(export_state *x, const char *id)
+{
+    for (size_t i = x->track->count; i-- > x->first;)
+        if (x->track->items[i].id && !strcmp(x->track->items[i].id, id)) {
+            x->track->items[i].deleted = DM_DELETED_ON_SCREEN;
+            return 0;
+        }
+    return -1;
+}
+
 static void export_one(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len)
 {
     export_state *x = ud;
     int64_t t_ms;
     int pass, paused;
     dm_comment c;
+    dm_bus_host h;
 
     (void)seq;
     if (kind == DM_BUS_CLOCK && dm_bus_parse_clock(data, len, &t_ms, &pass, &paused) == 0) {
@@ -640,21 +725,14 @@ static void export_one(void *ud, uint64_t seq, dm_bus_kind kind, const char *dat
         if (!x->err && dm_track_push(x->track, &c))
             x->err = DM_ENOMEM;
         dm_comment_free(&c);
-    } else if (kind == DM_BUS_HOST) {
-        /* a host's delete: the comment left the screen, keeping its lanes, as a recording's delete line */
-        cJSON *o = cJSON_ParseWithLength(data, len);
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-        size_t i = x->track->count;
-        if (cJSON_IsString(type) && !strcmp(type->valuestring, "delete") && cJSON_IsString(id))
-            while (i-- > x->first)
-                if (x->track->items[i].id && !strcmp(x->track->items[i].id, id->valuestring)) {
-                    x->track->items[i].deleted = DM_DELETED_ON_SCREEN;
-                    break;
-                }
-        if (i == (size_t)-1 || i < x->first)
+    } else if (kind == DM_BUS_HOST && dm_bus_host_parse(&x->order, data, len, &h) == 0) {
+        /* a host's delete, or what the clock player's clear took off: the comment left the screen,
+         * keeping its lanes, as a recording's delete line; a clear and film controls change no comment */
+        if (h.kind == DM_BUS_HOST_DELETE && mark_deleted(x, h.id))
             x->bad++;
-        cJSON_Delete(o);
+        for (size_t k = 0; h.kind == DM_BUS_HOST_CLEARED && k < h.id_count; k++)
+            mark_deleted(x, h.ids[k]);   /* a comment without an id was taken off too, but cannot be named */
+        dm_bus_host_free(&h);
     } else {
         x->bad++;
     }

@@ -159,6 +159,37 @@ int dm_bus_put_settings(dm_bus *b, const char *json);
 int dm_bus_watch_settings(dm_bus *b, void (*fn)(void *ud, const char *json, size_t len), void *ud, char **now,
                           char *err, size_t errlen);
 
+/*
+ * A host action of the stream (docs/scale.md, "The host console on the
+ * bus"), read the same way by players and the export:
+ *   {"type":"delete","id":ID}                take one comment off the screens
+ *   {"type":"clear","t_ms":T,"pass":P}       take everything on screen at T
+ *                                            off (T put in stream order)
+ *   {"type":"cleared","ids":[ID...]}         what the clock player's clear
+ *                                            took off: for the export only
+ *   {"type":"film","control":NAME,"value":V,"entry":E}
+ *                                            a film control for every player
+ * 0, or DM_EINVAL when it is none of these (count it). CLEARED points into
+ * h->doc: dm_bus_host_free it after use.
+ */
+typedef enum dm_bus_host_kind {
+    DM_BUS_HOST_DELETE, DM_BUS_HOST_CLEAR, DM_BUS_HOST_CLEARED, DM_BUS_HOST_FILM
+} dm_bus_host_kind;
+typedef struct dm_bus_host {
+    dm_bus_host_kind kind;
+    char id[48];                  /* DELETE */
+    int pass;                     /* CLEAR: its moment, in stream order */
+    int64_t t_ms;
+    char control[16];             /* FILM: play, pause, seek, seek_by, next, prev, jump, volume, break_now, break_add */
+    double value;
+    int entry;
+    size_t id_count;              /* CLEARED: ids[0..id_count) */
+    const char **ids;
+    void *doc;
+} dm_bus_host;
+int dm_bus_host_parse(dm_bus_order *o, const char *data, size_t len, dm_bus_host *h);
+void dm_bus_host_free(dm_bus_host *h);
+
 /* Publish a host action on the screens (not waited for). 0 or DM_EIO. */
 int dm_bus_publish_host(dm_bus *b, const char *json);
 

@@ -104,26 +104,63 @@ static void take_comment(dm_net *n, const char *data, size_t len)
     show_comment(n, &nc);
 }
 
+/* The film controls' names on the host subject, by dm_net_control_kind. */
+static const char *const film_names[] = {
+    [DM_NET_FILM_PLAY] = "play", [DM_NET_FILM_PAUSE] = "pause", [DM_NET_FILM_SEEK] = "seek",
+    [DM_NET_FILM_SEEK_BY] = "seek_by", [DM_NET_FILM_NEXT] = "next", [DM_NET_FILM_PREV] = "prev",
+    [DM_NET_FILM_JUMP] = "jump", [DM_NET_FILM_VOLUME] = "volume", [DM_NET_BREAK_NOW] = "break_now",
+    [DM_NET_BREAK_ADD] = "break_add",
+};
+
+static int film_kind(const char *name)
+{
+    for (size_t k = 0; k < sizeof film_names / sizeof film_names[0]; k++)
+        if (film_names[k] && !strcmp(film_names[k], name))
+            return (int)k;
+    return -1;
+}
+
+/* A control for the render thread, waiting while its queue is full (it is taken every frame). */
+static void push_control(dm_net *n, dm_net_control_kind kind, const char *id, double value, int entry)
+{
+    while ((id ? dm_feed_push_control(n->feed, kind, id) : dm_feed_push_film(n->feed, kind, value, entry)) != 0 &&
+           !atomic_load(&n->bus_stopping)) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+}
+
 /* A player: a host action of the stream, in its place among the comments. */
 static void take_host(dm_net *n, const char *data, size_t len)
 {
-    cJSON *o = cJSON_ParseWithLength(data, len);
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    dm_bus_host h;
+    int kind;
 
-    if (cJSON_IsString(type) && !strcmp(type->valuestring, "delete") && cJSON_IsString(id) &&
-        strlen(id->valuestring) < sizeof ((dm_net_control *)0)->id) {
-        const char *ids[1] = { id->valuestring };
+    if (dm_bus_host_parse(&n->bus_order, data, len, &h)) {
+        atomic_fetch_add(&n->bus_bad, 1);
+        return;
+    }
+    switch (h.kind) {
+    case DM_BUS_HOST_DELETE: {
+        const char *ids[1] = { h.id };
         if (n->bus_rec)
             dm_recorder_deletes(n->bus_rec, ids, 1);
-        while (dm_feed_push_control(n->feed, DM_NET_DELETE, id->valuestring) != 0 && !atomic_load(&n->bus_stopping)) {
-            struct timespec ms = { 0, 1000000 };
-            nanosleep(&ms, NULL);   /* the render thread carries them out every frame */
-        }
-    } else {
-        atomic_fetch_add(&n->bus_bad, 1);
+        push_control(n, DM_NET_DELETE, h.id, 0, 0);
+        break;
     }
-    cJSON_Delete(o);
+    case DM_BUS_HOST_CLEAR:   /* at the clear's own moment: every screen takes off the same comments */
+        push_control(n, DM_NET_CLEAR, NULL, (double)h.t_ms, 1);
+        break;
+    case DM_BUS_HOST_CLEARED:   /* this screen did the clear itself */
+        break;
+    case DM_BUS_HOST_FILM:
+        if ((kind = film_kind(h.control)) >= 0)
+            push_control(n, (dm_net_control_kind)kind, NULL, h.value, h.entry);
+        else
+            atomic_fetch_add(&n->bus_bad, 1);
+        break;
+    }
+    dm_bus_host_free(&h);
 }
 
 static void on_stream(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len)
@@ -232,22 +269,77 @@ void dm_net_bus_settings_changed(dm_net *n)
     n->bus_settings_seen = json;
 }
 
+/* A host action to the screening's host subject (it takes `o`): 1 published, -1 not. */
+static int publish_host(dm_net *n, cJSON *o)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    int e = s ? dm_bus_publish_host(n->bus, s) : DM_ENOMEM;
+
+    cJSON_Delete(o);
+    free(s);
+    return e ? -1 : 1;
+}
+
 int dm_net_bus_delete(dm_net *n, const char *id)
 {
     cJSON *o;
-    char *s;
-    int e;
 
     if (!n->bus)
         return 0;
     o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "delete");
     cJSON_AddStringToObject(o, "id", id);
-    s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    e = s ? dm_bus_publish_host(n->bus, s) : DM_ENOMEM;
-    free(s);
-    return e ? -1 : 1;
+    return publish_host(n, o);
+}
+
+int dm_net_bus_clear(dm_net *n)
+{
+    cJSON *o;
+    int64_t t_ms;
+    int pass;
+
+    if (!n->bus)
+        return 0;
+    dm_feed_film_stamp(n->feed, &pass, &t_ms);   /* now, as a comment sent now would be stamped */
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "clear");
+    cJSON_AddNumberToObject(o, "t_ms", (double)t_ms);
+    cJSON_AddNumberToObject(o, "pass", pass);
+    return publish_host(n, o);
+}
+
+int dm_net_bus_film(dm_net *n, dm_net_control_kind kind, double value, int entry)
+{
+    cJSON *o;
+
+    if (!n->bus)
+        return 0;
+    if ((unsigned)kind >= sizeof film_names / sizeof film_names[0] || !film_names[kind])
+        return -1;
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "film");
+    cJSON_AddStringToObject(o, "control", film_names[kind]);
+    cJSON_AddNumberToObject(o, "value", value);
+    cJSON_AddNumberToObject(o, "entry", entry);
+    return publish_host(n, o);
+}
+
+#define CLEARED_PER_MESSAGE 500   /* ids per "cleared" message: well under NATS's 1 MB payload */
+
+void dm_net_stream_cleared(dm_net *n, const char *const *ids, size_t count)
+{
+    if (!n || !n->bus || !n->opts.bus_clock)
+        return;
+    for (size_t from = 0; from < count; from += CLEARED_PER_MESSAGE) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON *arr = cJSON_AddArrayToObject(o, "ids");
+        cJSON_AddStringToObject(o, "type", "cleared");
+        for (size_t k = from; arr && k < count && k < from + CLEARED_PER_MESSAGE; k++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(ids[k]));
+        if (publish_host(n, o) < 0)
+            fprintf(stderr, "danmaku: the comment bus: a clear's comments could not be marked in the stream; "
+                            "its export shows them\n");
+    }
 }
 
 /* Settings and address salt shared by the screening's gateways: at start, before any connection. */

@@ -344,13 +344,18 @@ static int film_control(dm_net *n, conn *c, const dm_host_cmd *cmd)
         [DM_HOST_BREAK_NOW] = DM_NET_BREAK_NOW, [DM_HOST_BREAK_ADD] = DM_NET_BREAK_ADD,
     };
     size_t count = dm_net_programme_count(n);
-    int entry = 0;
+    int entry = 0, bus;
 
     if (cmd->kind == DM_HOST_FILM_JUMP) {
-        if (cmd->value >= (double)(count ? count : 1))
+        /* a gateway knows no programme: each player checks the entry against its own */
+        if (cmd->value >= (double)(count ? count : 1) && !(n->bus && !count))
             return console_error(c, DM_NET_BAD_VALUE, "No such entry in the programme.");
         entry = (int)cmd->value;
     }
+    /* on the bus every player takes it from the stream, this one too */
+    bus = dm_net_bus_film(n, kinds[cmd->kind], cmd->kind == DM_HOST_FILM_JUMP ? 0 : cmd->value, entry);
+    if (bus)
+        return bus < 0 ? console_error(c, DM_NET_UNAVAILABLE, NULL) : 0;
     if (dm_feed_push_film(n->feed, kinds[cmd->kind], cmd->kind == DM_HOST_FILM_JUMP ? 0 : cmd->value, entry))
         return console_error(c, DM_NET_BUSY, NULL);
     return 0;
@@ -453,12 +458,16 @@ int dm_console_message(dm_net *n, conn *c, const char *buf, size_t len)
     case DM_HOST_RESUME:
         dm_console_set_feed_paused(n, cmd.kind == DM_HOST_PAUSE);
         break;
-    case DM_HOST_CLEAR:
-        if (dm_feed_push_control(n->feed, DM_NET_CLEAR, NULL))
+    case DM_HOST_CLEAR: {
+        int bus = dm_net_bus_clear(n);   /* on the bus every screen takes it from the stream, this one too */
+        if (bus < 0)
+            rc = console_error(c, DM_NET_UNAVAILABLE, NULL);
+        else if (!bus && dm_feed_push_control(n->feed, DM_NET_CLEAR, NULL))
             rc = console_error(c, DM_NET_BUSY, NULL);
         else
             dm_ws_audience_broadcast(n, dm_simple_json("clear", NULL, NULL));
         break;
+    }
     case DM_HOST_PING:
         rc = dm_conn_reply(c, strdup("{\"type\":\"pong\"}"));
         break;

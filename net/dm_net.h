@@ -189,13 +189,22 @@ size_t dm_net_drain(dm_net *net, dm_net_comment *out, size_t cap);
 
 void dm_net_get_stats(dm_net *net, dm_net_stats *st);
 
+/*
+ * A clear the screening's stream asked for (DM_NET_CLEAR with entry 1),
+ * carried out by the render thread: on the clock player the ids it took off
+ * go back to the stream, so its export marks them as a recording's delete
+ * lines do. Elsewhere, or without a bus, nothing.
+ */
+void dm_net_stream_cleared(dm_net *net, const char *const *ids, size_t count);
+
 /* The host console's token (printed at start; see docs/protocol.md, "Host console"). */
 const char *dm_net_host_token(const dm_net *net);
 
 /* What the host asked the screen to do, for the render thread. */
 typedef enum dm_net_control_kind {
     DM_NET_DELETE = 0,           /* take comment `id` off the screen */
-    DM_NET_CLEAR = 1,            /* take everything off the screen */
+    DM_NET_CLEAR = 1,            /* take everything off the screen (`entry` 1: the screening's stream asked it,
+                                    at film time `value` ms, the same moment on every screen) */
     /* the film and the night (the console's film controls; `value` and `entry` as said) */
     DM_NET_FILM_PLAY = 2,        /* play the film (it was paused) */
     DM_NET_FILM_PAUSE = 3,       /* pause it */

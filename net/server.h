@@ -206,6 +206,10 @@ void dm_net_bus_halt(dm_net *n);
 void dm_net_bus_close(dm_net *n);
 int dm_net_bus_close_recording(dm_net *n, char *err, size_t errlen);   /* bus_rec: 0 or DM_EIO with err */
 void dm_net_bus_clock(dm_net *n);
+/* The console's screen actions to the screening's host subject: 1 published (every screen takes it from the
+ * stream, in its place), 0 no bus (carry it out here), -1 it could not be published. */
+int dm_net_bus_clear(dm_net *n);
+int dm_net_bus_film(dm_net *n, dm_net_control_kind kind, double value, int entry);
 void dm_net_bus_service(dm_net *n);                          /* service thread: apply settings put elsewhere */
 void dm_net_bus_settings_changed(dm_net *n);                 /* service thread: the host changed them here */
 int dm_net_bus_delete(dm_net *n, const char *id);            /* a host delete through the stream: 1 done, 0 no bus */

@@ -278,7 +278,8 @@ static void collect_id(void *ud, const dm_comment *c)
     ci->ids[ci->n++] = c->id;
 }
 
-long dm_live_clear_screen(dm_live *l, dm_scene *scene, int64_t t_ms)
+/* A clear at t_ms; from_stream: the screening's stream asked for it (its clock player names what it took off). */
+static long clear_screen(dm_live *l, dm_scene *scene, int64_t t_ms, int from_stream)
 {
     clear_ids ci = { 0 };
     long n = dm_scene_clear(scene, t_ms, collect_id, &ci);
@@ -287,8 +288,15 @@ long dm_live_clear_screen(dm_live *l, dm_scene *scene, int64_t t_ms)
         fprintf(stderr, "danmaku: out of memory: %zu comments of the clear are not in the recording\n", ci.missed);
     if (ci.n)
         dm_net_record_deletes(l->net, ci.ids, ci.n);
+    if (ci.n && from_stream)
+        dm_net_stream_cleared(l->net, ci.ids, ci.n);
     free(ci.ids);
     return n < 0 ? -1 : n;
+}
+
+long dm_live_clear_screen(dm_live *l, dm_scene *scene, int64_t t_ms)
+{
+    return clear_screen(l, scene, t_ms, 0);
 }
 
 void dm_live_screen_stats(dm_live *l, size_t on_screen)
@@ -329,7 +337,8 @@ int dm_live_drain(dm_live *l, dm_scene *scene, int64_t film_ms, int paused)
         if (ctl[k].kind == DM_NET_DELETE)
             dm_scene_delete(scene, ctl[k].id);
         else if (ctl[k].kind == DM_NET_CLEAR) {
-            if (dm_live_clear_screen(l, scene, film_ms) < 0)
+            /* the stream's clear at its own moment, the same on every screen; a local one now */
+            if (clear_screen(l, scene, ctl[k].entry ? (int64_t)ctl[k].value : film_ms, ctl[k].entry) < 0)
                 return -1;
         } else if (l->film_fn)
             l->film_fn(l->film_ud, &ctl[k]);

@@ -1,7 +1,8 @@
 /* fuzz_bus_message.c - libFuzzer target for what a player (and the export)
  * reads from a screening's stream on the comment bus (net/bus.c): the input
  * is a run of messages, one per line, each led by its kind ('c' a comment,
- * 'k' a clock message, anything else an address and id to check). Whatever
+ * 'k' a clock message, 'h' a host action, anything else an address and id
+ * to check). Whatever
  * the stream holds must not crash the reader, a comment read must be whole,
  * and the stamps handed on must never go back in stream order. */
 #include <stdint.h>
@@ -46,6 +47,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
                 last_pass = o.pass;
                 last_ms = o.t_ms;
+            }
+        } else if (kind == 'h') {
+            dm_bus_host h;
+            if (dm_bus_host_parse(&o, body, len, &h) == 0) {
+                if (h.kind == DM_BUS_HOST_CLEAR &&
+                    (h.t_ms < 0 || h.pass < last_pass || (h.pass == last_pass && h.t_ms < last_ms)))
+                    abort();   /* a clear is in its place too */
+                if (h.kind == DM_BUS_HOST_CLEAR) {
+                    last_pass = h.pass;
+                    last_ms = h.t_ms;
+                }
+                if ((h.kind == DM_BUS_HOST_DELETE && !h.id[0]) || (h.kind == DM_BUS_HOST_FILM && !h.control[0]) ||
+                    (h.kind == DM_BUS_HOST_CLEARED && (!h.id_count || !h.ids[h.id_count - 1])))
+                    abort();
+                dm_bus_host_free(&h);
             }
         } else {
             char s[512], url[256], id[DM_BUS_ID_MAX + 1], err[256];

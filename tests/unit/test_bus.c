@@ -132,6 +132,51 @@ static void comment_messages(void **state)
 }
 
 /* A player's feed: comments come stamped; the floor is the stream's, not the film's. */
+/* Host actions of the stream: what players and the export read, and what they refuse. */
+static void host_messages(void **state)
+{
+    dm_bus_order o = { .pass = 0, .t_ms = 5000 };
+    dm_bus_host h;
+    const char *clear = "{\"type\":\"clear\",\"t_ms\":4000,\"pass\":0}";
+    const char *cleared = "{\"type\":\"cleared\",\"ids\":[\"a-1\",\"b-2\"]}";
+    const char *film = "{\"type\":\"film\",\"control\":\"seek\",\"value\":12.5,\"entry\":0}";
+    const char *bad[] = {
+        "{\"type\":\"delete\"}", "{\"type\":\"delete\",\"id\":\"\"}", "{\"type\":\"clear\",\"t_ms\":-1,\"pass\":0}",
+        "{\"type\":\"clear\"}", "{\"type\":\"cleared\",\"ids\":[]}", "{\"type\":\"cleared\",\"ids\":[1]}",
+        "{\"type\":\"film\",\"control\":\"play\",\"entry\":-3}", "{\"type\":\"ban\"}", "not json", "[]",
+        "{\"type\":\"delete\",\"id\":\"0123456789012345678901234567890123456789012345678\"}",
+    };
+
+    (void)state;
+    assert_int_equal(dm_bus_host_parse(&o, "{\"type\":\"delete\",\"id\":\"x-1\"}", 28, &h), 0);
+    assert_int_equal(h.kind, DM_BUS_HOST_DELETE);
+    assert_string_equal(h.id, "x-1");
+    dm_bus_host_free(&h);
+    /* a clear stamped before the last comment is held at it, and moves the order on */
+    assert_int_equal(dm_bus_host_parse(&o, clear, strlen(clear), &h), 0);
+    assert_int_equal(h.kind, DM_BUS_HOST_CLEAR);
+    assert_int_equal(h.t_ms, 5000);
+    dm_bus_host_free(&h);
+    o.t_ms = 3000;
+    assert_int_equal(dm_bus_host_parse(&o, clear, strlen(clear), &h), 0);
+    assert_int_equal(h.t_ms, 4000);
+    assert_int_equal(o.t_ms, 4000);
+    dm_bus_host_free(&h);
+    assert_int_equal(dm_bus_host_parse(&o, cleared, strlen(cleared), &h), 0);
+    assert_int_equal(h.kind, DM_BUS_HOST_CLEARED);
+    assert_int_equal(h.id_count, 2);
+    assert_string_equal(h.ids[1], "b-2");
+    dm_bus_host_free(&h);
+    assert_int_equal(dm_bus_host_parse(&o, film, strlen(film), &h), 0);
+    assert_int_equal(h.kind, DM_BUS_HOST_FILM);
+    assert_string_equal(h.control, "seek");
+    assert_true(h.value == 12.5);
+    dm_bus_host_free(&h);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(dm_bus_host_parse(&o, bad[i], strlen(bad[i]), &h), DM_EINVAL);
+    assert_int_equal(o.t_ms, 4000);   /* a refused clear moves nothing */
+}
+
 static void feed_player(void **state)
 {
     dm_feed *f = dm_feed_new(4, NULL, NULL);
@@ -196,7 +241,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ids), cmocka_unit_test(urls), cmocka_unit_test(clock_messages), cmocka_unit_test(order),
-        cmocka_unit_test(comment_messages), cmocka_unit_test(feed_player), cmocka_unit_test(feed_gateway),
+        cmocka_unit_test(comment_messages), cmocka_unit_test(host_messages), cmocka_unit_test(feed_player), cmocka_unit_test(feed_gateway),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

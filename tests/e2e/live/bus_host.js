@@ -4,7 +4,10 @@
 // the next matching comment, within a second. The host deletes a comment: it
 // leaves both screens (both layouts say so, byte-identical, and so does the
 // stream's export). The host bans an address: the ban holds at the other
-// gateway too (address hashes share the screening's salt).
+// gateway too (address hashes share the screening's salt). After an unban,
+// the host clears the screen: both players take off the same comments at the
+// clear's own moment (the export marks them, named by the clock player), and
+// pauses the film: both players pause, and the gateways' stamps stand still.
 'use strict';
 const L = require('./lib');
 const B = require('./buslib');
@@ -70,6 +73,36 @@ async function main() {
   }
   L.check(banned.type === 'error' && banned.code === 'banned', 'the address banned on gateway 1 is refused at gateway 2 (' +
     JSON.stringify(banned.code) + ' after ' + (Date.now() - tBan) + ' ms)');
+
+  // unbanned, the address comments again
+  await H.ask(host, { type: 'unban', who: entry.address }, ['state', 'error']);
+  let back = null, probes = 0;
+  for (let i = 0; i < 40 && !(back && back.type === 'ack'); i++) {
+    back = await L.request(cb, { type: 'comment', text: 'unbanned ' + i });
+    if (back.type === 'ack') probes++;
+    else await L.sleep(50);
+  }
+  L.check(back && back.type === 'ack', 'after the unban gateway 2 takes the address\'s comments again');
+
+  // a clear on gateway 1's console: off both screens, at the same moment
+  const toClear = [];
+  for (let i = 0; i < 3; i++) toClear.push(await L.request(i % 2 ? ca : cb, { type: 'comment', text: 'clear me ' + i }));
+  L.check(toClear.every((a) => a.type === 'ack'), 'three comments to clear, acked');
+  await L.sleep(400);   // on both screens by now
+  host.ws.send(JSON.stringify({ type: 'clear' }));
+  await L.sleep(300);
+  const afterClear = await L.request(cb, { type: 'comment', text: 'after the clear' });
+  L.check(afterClear.type === 'ack', 'a comment after the clear, acked');
+
+  // a film pause on the console: every player pauses, the stamps stand still until it plays again
+  host.ws.send(JSON.stringify({ type: 'film_pause' }));
+  await L.sleep(500);
+  const p1 = await L.request(ca, { type: 'comment', text: 'during the pause 1' });
+  await L.sleep(700);
+  const p2 = await L.request(cb, { type: 'comment', text: 'during the pause 2' });
+  host.ws.send(JSON.stringify({ type: 'film_play' }));
+  L.check(p1.type === 'ack' && p2.type === 'ack' && Math.abs(p2.t_ms - p1.t_ms) < 150,
+    'while the film is paused both gateways stamp the same moment (' + p1.t_ms + ' and ' + p2.t_ms + ' ms, 700 ms apart)');
   for (const c of [ca, cb, host]) c.ws.close();
 
   const r = [await L.waitExit(players[0], 40), await L.waitExit(players[1], 40)];
@@ -77,16 +110,24 @@ async function main() {
   const bytes = dumps.map((f) => L.fs.readFileSync(f));
   L.check(bytes[0].equals(bytes[1]), 'both layouts are byte-identical');
   const live = new Map(L.readJsonl(dumps[0]).slice(1).map((l) => [l.id, l]));
-  L.check(live.get(kept.id) && live.get(kept.id).shown, 'the kept comment is on both screens');
+  L.check(live.get(kept.id) !== undefined, 'the other comment is placed on both screens (the clear took it off later)');
   L.check(live.get(doomed.id) && !live.get(doomed.id).shown && live.get(doomed.id).reason === 'deleted',
     'the deleted one left both screens: ' + JSON.stringify(live.get(doomed.id) && live.get(doomed.id).reason));
-  L.check(live.size === 2 + passedBefore + beforeBan, 'no blocked or banned comment reached the stream (' + live.size +
-    ' placed: 2, ' + passedBefore + ' before the rule reached gateway 2, ' + beforeBan + ' before the ban did)');
+  const extra = probes + toClear.length + 3;
+  L.check(live.size === 2 + passedBefore + beforeBan + extra, 'no blocked or banned comment reached the stream (' + live.size +
+    ' placed: 2, ' + passedBefore + ' before the rule reached gateway 2, ' + beforeBan + ' before the ban did, ' + extra +
+    ' after the unban)');
+  L.check(toClear.every((a) => live.get(a.id) && !live.get(a.id).shown && live.get(a.id).reason === 'deleted'),
+    'the clear took the three off both screens: ' + JSON.stringify(toClear.map((a) => live.get(a.id) && live.get(a.id).reason)));
+  L.check(live.get(afterClear.id) && live.get(afterClear.id).shown, 'the comment sent after the clear is shown');
+  for (const [i, p] of players.entries())
+    L.check(/host: pause/.test(p.stderr()) && /host: play/.test(p.stderr()), 'player ' + (i + 1) +
+      ' paused and played the film at the host\'s word');
   const ex = spawnSync(args.convert, [busUrl + '/' + screening, '-o', L.path.join(args.workdir, 'bus-host-layout.jsonl'),
     '--layout', '--stage', '640x360', '--font-px', '20'], { encoding: 'utf8' });
   L.check(ex.status === 0, 'the stream\'s layout (' + ex.stderr.trim() + ')');
   const replay = L.fs.readFileSync(L.path.join(args.workdir, 'bus-host-layout.jsonl'));
-  L.check(replay.equals(bytes[0]), 'the export lays the delete out as the screens did');
+  L.check(replay.equals(bytes[0]), 'the export lays the delete and the clear out as the screens did');
   ga.proc.kill('SIGTERM');
   gb.proc.kill('SIGTERM');
   nats.proc.kill('SIGTERM');
