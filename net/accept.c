@@ -92,7 +92,7 @@ static int refused(dm_net *n, conn *owner, const dm_host_entry *e, int released,
 }
 
 /* The queue's copy of the comment: its own strings, which the render thread frees. 0 or -1. */
-static int queue_copy(dm_net_comment *nc, const dm_host_entry *e, int64_t t_ms, int pass)
+static int queue_copy(dm_net_comment *nc, const dm_net *n, const dm_host_entry *e, int64_t t_ms, int pass)
 {
     memset(nc, 0, sizeof *nc);
     nc->c.t_ms = t_ms;
@@ -106,8 +106,9 @@ static int queue_copy(dm_net_comment *nc, const dm_host_entry *e, int64_t t_ms, 
     nc->c.text = strdup(e->text);
     nc->c.id = strdup(e->id);
     nc->c.author = strdup(e->address);   /* the recording keeps the address hash */
+    nc->c.venue = n->opts.venue ? strdup(n->opts.venue) : NULL;   /* the hall this audience is in */
     nc->accepted_wall = dm_now();
-    if (!nc->c.text || !nc->c.id || !nc->c.author) {
+    if (!nc->c.text || !nc->c.id || !nc->c.author || (n->opts.venue && !nc->c.venue)) {
         dm_comment_free(&nc->c);
         return -1;
     }
@@ -138,7 +139,7 @@ int dm_accept_comment(dm_net *n, conn *c, dm_host_entry *e, int released)
     if (!e->id[0])
         snprintf(e->id, sizeof e->id, "%llx-%llu", n->session, (unsigned long long)++n->seq);
     e->t_ms = t_ms;
-    if (queue_copy(&nc, e, t_ms, pass)) {
+    if (queue_copy(&nc, n, e, t_ms, pass)) {
         dm_feed_unreserve(n->feed);
         return refused(n, c, e, released, DM_NET_INTERNAL);
     }

@@ -52,24 +52,35 @@ struct dm_bus {
     void *msg_ud;
 };
 
-int dm_bus_check_id(const char *id, char *err, size_t errlen)
+/* A name of A-Z a-z 0-9 _ -, 1 to max characters: 0, or DM_EINVAL with err naming `what`. */
+static int check_name(const char *what, const char *why, const char *id, size_t max, char *err, size_t errlen)
 {
     size_t n = id ? strlen(id) : 0;
 
-    if (n == 0 || n > DM_BUS_ID_MAX) {
-        snprintf(err, errlen, "a screening id is 1 to %d characters, got %zu", DM_BUS_ID_MAX, n);
+    if (n == 0 || n > max) {
+        snprintf(err, errlen, "a %s is 1 to %zu characters, got %zu", what, max, n);
         return DM_EINVAL;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)id[i];
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
               ch == '-')) {
-            snprintf(err, errlen, "screening id '%s': character %zu (0x%02X) is not one of A-Z a-z 0-9 _ - "
-                                  "(NATS subjects and stream names cannot hold it)", id, i + 1, ch);
+            snprintf(err, errlen, "%s '%s': character %zu (0x%02X) is not one of A-Z a-z 0-9 _ - (%s)", what, id, i + 1,
+                     ch, why);
             return DM_EINVAL;
         }
     }
     return 0;
+}
+
+int dm_bus_check_id(const char *id, char *err, size_t errlen)
+{
+    return check_name("screening id", "NATS subjects and stream names cannot hold it", id, DM_BUS_ID_MAX, err, errlen);
+}
+
+int dm_bus_check_venue(const char *name, char *err, size_t errlen)
+{
+    return check_name("venue name", "a hall's name, the same in every program", name, DM_VENUE_MAX, err, errlen);
 }
 
 int dm_bus_split_url(const char *s, char *url, size_t urllen, char *id, size_t idlen, char *err, size_t errlen)

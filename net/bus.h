@@ -49,6 +49,9 @@ typedef enum dm_bus_kind {
 /* 0 when `id` can name a screening (a NATS subject token and a stream name), else DM_EINVAL with err. */
 int dm_bus_check_id(const char *id, char *err, size_t errlen);
 
+/* 0 when `name` can name a hall (--venue: 1 to DM_VENUE_MAX of A-Z a-z 0-9 _ -), else DM_EINVAL with err. */
+int dm_bus_check_venue(const char *name, char *err, size_t errlen);
+
 /*
  * Split "nats://HOST:PORT/ID" into the server URL and the screening id
  * (the converter's export source). 1 when `s` is such a URL, 0 when it is

@@ -91,6 +91,13 @@ static void take_comment(dm_net *n, const char *data, size_t len)
         atomic_fetch_add(&n->bus_bad, 1);   /* not a comment line: counted, never shown */
         return;
     }
+    if (n->opts.venue_only && (!nc.c.venue || strcmp(nc.c.venue, n->opts.venue))) {
+        /* another hall's: not on this screen (nor in its --record), counted and said at the end */
+        atomic_fetch_add(&n->bus_other_venue, 1);
+        dm_feed_advance_floor(n->feed, nc.c.pass, nc.c.t_ms);
+        dm_comment_free(&nc.c);
+        return;
+    }
     nc.accepted_wall = dm_now();
     if (n->bus_rec && record_comment(n, &nc) == 0)
         return;
@@ -381,6 +388,12 @@ int dm_net_bus_start(dm_net *n, const dm_net_opts *o, char *err, size_t errlen)
     }
     if (!o->screening) {
         snprintf(err, errlen, "--bus needs --screening ID");
+        return DM_EINVAL;
+    }
+    if (o->venue && dm_bus_check_venue(o->venue, err, errlen))
+        return DM_EINVAL;
+    if (o->venue_only && !o->venue) {
+        snprintf(err, errlen, "--venue-only needs --venue NAME (the hall whose comments this screen shows)");
         return DM_EINVAL;
     }
     e = dm_bus_open(&n->bus, o->bus_url, o->screening, o->bus_replicas, err, errlen);

@@ -73,6 +73,8 @@ typedef struct dm_net_opts {
     int bus_replicas;            /* copies of the stream when this process creates it (0: 1) */
     int bus_role;                /* DM_NET_BUS_PLAYER or DM_NET_BUS_GATEWAY */
     int bus_clock;               /* a player: publish its film time (--clock) */
+    const char *venue;           /* --venue NAME: the hall; comments accepted here are tagged with it */
+    int venue_only;              /* a player: show only the comments tagged with its own venue */
     const char *peers[DM_NET_MAX_PEERS]; /* a gateway's --peer: the other gateways' page URLs
                                     ("http://HOST:PORT/"): the audience page reconnects to them when this
                                     one goes away, and their pages' Origins are allowed here */
@@ -114,6 +116,7 @@ typedef struct dm_net_stats {
     uint64_t bus_published;      /* comments published and acknowledged by JetStream */
     uint64_t bus_failed;         /* comments refused (unavailable) because the bus did not take them */
     uint64_t bus_bad;            /* messages of the stream that are not comments we can show */
+    uint64_t bus_other_venue;    /* comments of the stream from other halls, not shown (venue_only) */
     int bus_connected;
 } dm_net_stats;
 

@@ -513,6 +513,7 @@ void dm_net_get_stats(dm_net *n, dm_net_stats *st)
     if (n->bus) {
         dm_bus_counts(n->bus, &st->bus_published, &st->bus_failed, &st->bus_connected);
         st->bus_bad = atomic_load(&n->bus_bad);
+        st->bus_other_venue = atomic_load(&n->bus_other_venue);
     }
     if (n->bus_rec || (!n->bus && n->rec)) {
         dm_record_status rs;

@@ -182,6 +182,7 @@ struct dm_net {
     dm_bus_order bus_order;        /* the stream's stamps so far (its consumer's thread only) */
     atomic_uint_fast64_t bus_bad;  /* stream messages that are not comments we can show */
     atomic_uint_fast64_t bus_unrecorded; /* stream comments bus_rec could not write */
+    atomic_uint_fast64_t bus_other_venue; /* stream comments of other halls, left out (venue_only) */
     atomic_int bus_stopping;       /* halting: the consumer stops waiting for room */
     atomic_int bus_paused;         /* the clock player's film is paused */
     double bus_clock_sent;         /* render thread: when the clock was last published */

@@ -49,6 +49,8 @@ static void usage(FILE *f)
         "  --screening ID        the screening (A-Z a-z 0-9 _ -, up to 64 characters)\n"
         "  --bus-replicas N      copies of the screening's stream if this gateway creates it\n"
         "                        (default 1; 3 on a three-node cluster)\n"
+        "  --venue NAME          the hall this gateway's audience is in: its comments are tagged\n"
+        "                        NAME (A-Z a-z 0-9 _ -, up to 32), for players with --venue-only\n"
         "  --public-url URL      join URL for the QR code and the page (default: http://ADDR:PORT/)\n"
         "  --peer URL            another gateway's page address (http://HOST:PORT/, repeatable, up\n"
         "                        to 8): the audience page moves there when this one goes away\n"
@@ -113,7 +115,7 @@ static int parse_listen(const char *s, char *addr, size_t addrlen, int *port)
 }
 
 enum { O_LISTEN = 256, O_BUS, O_SCREENING, O_REPLICAS, O_PUBURL, O_ORIGIN, O_RATE, O_BURST, O_PERADDR, O_MAXCONN,
-       O_IDLE, O_MODERATION, O_HOSTTOKEN, O_TITLE, O_PAGELANG, O_VERSION, O_PEER };
+       O_IDLE, O_MODERATION, O_HOSTTOKEN, O_TITLE, O_PAGELANG, O_VERSION, O_PEER, O_VENUE };
 
 int main(int argc, char **argv)
 {
@@ -122,6 +124,7 @@ int main(int argc, char **argv)
         { "screening", required_argument, NULL, O_SCREENING },
         { "bus-replicas", required_argument, NULL, O_REPLICAS },
         { "public-url", required_argument, NULL, O_PUBURL }, { "peer", required_argument, NULL, O_PEER },
+        { "venue", required_argument, NULL, O_VENUE },
         { "allow-origin", required_argument, NULL, O_ORIGIN },
         { "live-rate", required_argument, NULL, O_RATE }, { "live-burst", required_argument, NULL, O_BURST },
         { "live-per-address", required_argument, NULL, O_PERADDR },
@@ -154,6 +157,7 @@ int main(int argc, char **argv)
             no.bus_replicas = (int)v;
             break;
         case O_PUBURL: no.public_url = optarg; break;
+        case O_VENUE: no.venue = optarg; break;
         case O_PEER:
             if (no.peer_count == DM_NET_MAX_PEERS)
                 return bad("at most %d --peer", DM_NET_MAX_PEERS);

@@ -180,6 +180,8 @@ enum {
  * file is accounted for (the dump's reason "malformed" or "unsupported"), but
  * it is never shown and never written to another track.
  */
+#define DM_VENUE_MAX 32     /* bytes of a hall's name (dm_comment.venue) */
+
 typedef struct dm_comment {
     int64_t t_ms;           /* film time the comment belongs to */
     dm_mode mode;           /* how it moves */
@@ -203,6 +205,8 @@ typedef struct dm_comment {
     int32_t duration_ms;    /* super chats: how long the card stays, 0: its price tier's default */
     int rejected;           /* 0, or the dm_reason the reader decided (DM_REASON_MALFORMED,
                                DM_REASON_UNSUPPORTED): kept for the accounting only */
+    char *venue;            /* a screening in several halls: the hall whose audience sent it (--venue),
+                               NULL if none */
 } dm_comment;
 
 /* A growable list of comments, in input order. */

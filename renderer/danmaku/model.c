@@ -69,8 +69,9 @@ void dm_comment_free(dm_comment *c)
     free(c->id);
     free(c->author);
     free(c->sender);
+    free(c->venue);
     free(c->pos);
-    c->text = c->id = c->author = c->sender = NULL;
+    c->text = c->id = c->author = c->sender = c->venue = NULL;
     c->pos = NULL;
 }
 
@@ -105,9 +106,9 @@ int dm_track_push(dm_track *track, const dm_comment *c)
     }
     /* nothing of the caller's may be freed on error */
     copy.pos = NULL;
-    copy.text = copy.id = copy.author = copy.sender = NULL;
+    copy.text = copy.id = copy.author = copy.sender = copy.venue = NULL;
     if (dup_str(&copy.text, c->text ? c->text : "") || dup_str(&copy.id, c->id) ||
-        dup_str(&copy.author, c->author) || dup_str(&copy.sender, c->sender))
+        dup_str(&copy.author, c->author) || dup_str(&copy.sender, c->sender) || dup_str(&copy.venue, c->venue))
         goto error;
     if (c->pos) {
         copy.pos = malloc(sizeof *copy.pos);

@@ -283,6 +283,10 @@ static const char *parse_comment(const cJSON *obj, dm_comment *c, dm_positioned 
     }
     item = cJSON_GetObjectItemCaseSensitive(obj, "sender");
     c->sender = cJSON_IsString(item) ? item->valuestring : NULL;
+    item = cJSON_GetObjectItemCaseSensitive(obj, "venue");
+    if (item && (!cJSON_IsString(item) || !item->valuestring[0] || strlen(item->valuestring) > DM_VENUE_MAX))
+        return "\"venue\" is not a hall's name (1 to 32 bytes)";
+    c->venue = item ? item->valuestring : NULL;
     if (get_number(obj, "price", 0, 1e9, &v) < 0 || get_number(obj, "quantity", 0, 1e9, &v) < 0 ||
         get_number(obj, "duration_ms", 0, MAX_POS_MS * 24, &v) < 0)
         return "\"price\", \"quantity\" or \"duration_ms\" is not a number in range";

@@ -74,7 +74,8 @@ static cJSON *comment_object(const dm_comment *c)
         goto error;
     if (c->kind != DM_KIND_COMMENT && !cJSON_AddStringToObject(obj, "kind", dm_kind_name(c->kind)))
         goto error;
-    if ((c->sender && !cJSON_AddStringToObject(obj, "sender", c->sender)) ||
+    if ((c->venue && !cJSON_AddStringToObject(obj, "venue", c->venue)) ||
+        (c->sender && !cJSON_AddStringToObject(obj, "sender", c->sender)) ||
         (c->price > 0 && add_number(obj, "price", c->price)) ||
         (c->quantity > 0 && add_number(obj, "quantity", c->quantity)) ||
         (c->duration_ms > 0 && add_number(obj, "duration_ms", c->duration_ms)))

@@ -185,6 +185,8 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text)
     no.bus_url = o->bus;
     no.screening = o->screening;
     no.bus_clock = o->bus_clock;
+    no.venue = o->venue;
+    no.venue_only = o->venue_only;
     no.bus_replicas = o->bus_replicas;
     no.bus_role = DM_NET_BUS_PLAYER;
     if (dm_net_start(&l->net, &no, err, sizeof err)) {
@@ -573,6 +575,9 @@ int dm_live_finish(dm_live *l, dm_scene *scene, int64_t film_ms)
                             "%llu messages of the stream could not be read (not shown)\n",
                     (unsigned long long)st.bus_published, (unsigned long long)st.bus_failed,
                     (unsigned long long)st.bus_bad);
+        if (l->opt.venue_only)
+            fprintf(stderr, "danmaku: bus: %llu comments of other halls not shown (--venue-only %s)\n",
+                    (unsigned long long)st.bus_other_venue, l->opt.venue);
     }
     return 0;
 }

@@ -98,6 +98,9 @@ static void usage(FILE *f)
         "  --screening ID        the screening on the bus (A-Z a-z 0-9 _ -, up to 64)\n"
         "  --clock               this player's film time stamps the screening's comments\n"
         "  --bus-replicas N      copies of the screening's stream if this player creates it (default 1)\n"
+        "  --venue NAME          this hall: comments its --listen takes are tagged NAME\n"
+        "  --venue-only          show only the comments tagged with this --venue (and the gateways'\n"
+        "                        --venue), not the other halls'\n"
 #endif
         "  --dump-layout FILE    write the layout of every comment at exit (LAYOUT-DUMP.md)\n"
 #ifdef DM_HAVE_LIVE
@@ -146,7 +149,7 @@ enum {
     O_MODERATION, O_OFFSET, O_REFRESH, O_NOVSYNC, O_LOOP, O_SAVEPOS, O_NORESUME, O_CONFIG, O_NOCONFIG,
     O_PROGRAMME, O_NOTRACKAUTO, O_AIGC, O_AIGCTEXT, O_BREAK, O_OVERLAY, O_FOLLOWMPV, O_KEYFILL, O_VERSION,
     O_MUTE, O_SPEED, O_AID, O_NOAUDIO, O_AUDIODUMP, O_TITLE, O_PAGELANG, O_BUS, O_SCREENING, O_CLOCK,
-    O_BUSREPLICAS,
+    O_BUSREPLICAS, O_VENUE, O_VENUEONLY,
 };
 
 static const struct option own_options[] = {
@@ -176,6 +179,7 @@ static const struct option own_options[] = {
     { "title", required_argument, NULL, O_TITLE }, { "page-lang", required_argument, NULL, O_PAGELANG },
     { "bus", required_argument, NULL, O_BUS }, { "screening", required_argument, NULL, O_SCREENING },
     { "clock", no_argument, NULL, O_CLOCK }, { "bus-replicas", required_argument, NULL, O_BUSREPLICAS },
+    { "venue", required_argument, NULL, O_VENUE }, { "venue-only", no_argument, NULL, O_VENUEONLY },
 #endif
     { "dump-layout", required_argument, NULL, O_DUMPLAYOUT },
     { "refresh-rate", required_argument, NULL, O_REFRESH }, { "no-vsync", no_argument, NULL, O_NOVSYNC },
@@ -337,6 +341,8 @@ static int parse_loop(int argc, char **argv, player_options *o, const struct opt
         case O_BUS: o->bus = optarg; break;
         case O_SCREENING: o->screening = optarg; break;
         case O_CLOCK: o->bus_clock = 1; break;
+        case O_VENUE: o->venue = optarg; break;
+        case O_VENUEONLY: o->venue_only = 1; break;
         case O_BUSREPLICAS:
             if (dm_parse_number(optarg, 1, 5, &d) || d != (int)d)
                 return bad("--bus-replicas wants 1 to 5 copies, got '%s'", optarg);
@@ -458,8 +464,10 @@ static int parse_loop(int argc, char **argv, player_options *o, const struct opt
             return bad("out of memory");
         o->track_count = 0;
     }
-    if ((o->screening || o->bus_clock || o->bus_replicas) && !o->bus)
-        return bad("--screening, --clock and --bus-replicas need --bus");
+    if ((o->screening || o->bus_clock || o->bus_replicas || o->venue || o->venue_only) && !o->bus)
+        return bad("--screening, --clock, --bus-replicas, --venue and --venue-only need --bus");
+    if (o->venue_only && !o->venue)
+        return bad("--venue-only needs --venue NAME (the hall whose comments this screen shows)");
     if (o->bus && !o->screening)
         return bad("--bus needs --screening ID");
     if (o->bus && !o->listen)

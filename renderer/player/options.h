@@ -91,6 +91,8 @@ typedef struct player_options {
     const char *screening;                  /* --screening ID */
     int bus_clock;                          /* --clock: this player's film time stamps the comments */
     int bus_replicas;                       /* --bus-replicas N, 0 = 1 */
+    const char *venue;                      /* --venue NAME: this hall, NULL = none */
+    int venue_only;                         /* --venue-only: only this hall's comments on screen */
 } player_options;
 
 /* Parse the config file, then argv, into o; 0 to go on, 1 to exit

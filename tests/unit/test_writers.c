@@ -80,6 +80,7 @@ static void assert_same_comments(const dm_track *a, const dm_track *b, int full)
             assert_int_equal(x->count, y->count);
             assert_int_equal(x->deleted, y->deleted);
             assert_int_equal(x->pass, y->pass);
+            assert_same_str(x->venue, y->venue);
         }
         assert_int_equal(x->pos == NULL, y->pos == NULL);
         if (x->pos) {
@@ -194,6 +195,7 @@ static void test_round_trip_awkward(void **state)
     /* JSONL also carries what Bilibili XML cannot. */
     t.items[0].count = 3;
     t.items[1].deleted = DM_DELETED_ON_SCREEN;
+    t.items[1].venue = strdup("hall-a");   /* a screening in several halls */
     t.items[2].pass = 2;
     t.items[2].deleted = DM_DELETED_BEFORE;
     round_trip(&t, dm_write_jsonl, dm_read_jsonl, 1);
@@ -233,7 +235,12 @@ static void test_xml_escaping_and_commas(void **state)
 static void test_jsonl_line(void **state)
 {
     dm_comment c = { .t_ms = 42, .mode = DM_MODE_BOTTOM, .size = DM_SIZE_SMALL,
-                     .color = 0xABCDEF, .text = "line\nbreak \"q\"", .id = "7", .weight = -1 };
+                     .color = 0xABCDEF, .text = "line\nbreak \"q\"", .id = "7", .weight = -1, .venue = "hall-2" };
+    static const char *const bad_venue[] = {
+        "{\"type\":\"comment\",\"t_ms\":1,\"text\":\"x\",\"venue\":\"\"}\n",
+        "{\"type\":\"comment\",\"t_ms\":1,\"text\":\"x\",\"venue\":7}\n",
+        "{\"type\":\"comment\",\"t_ms\":1,\"text\":\"x\",\"venue\":\"012345678901234567890123456789012\"}\n",
+    };
     char *line = dm_jsonl_comment_line(&c);
     dm_track t;
     dm_diag diag = { .warn = NULL };
@@ -250,8 +257,17 @@ static void test_jsonl_line(void **state)
     assert_string_equal(t.items[0].text, c.text);
     assert_int_equal(t.items[0].color, 0xABCDEF);
     assert_int_equal(t.items[0].size, DM_SIZE_SMALL);
+    assert_string_equal(t.items[0].venue, "hall-2");   /* the hall, kept through the line */
     dm_track_clear(&t);
     free(line);
+    for (size_t i = 0; i < sizeof bad_venue / sizeof bad_venue[0]; i++) {
+        dm_track_init(&t);
+        assert_int_equal(dm_read_jsonl(&t, bad_venue[i], strlen(bad_venue[i]), &diag), 0);
+        assert_int_equal(t.count, 1);
+        assert_int_equal(t.items[0].rejected, DM_REASON_MALFORMED);   /* counted, never shown */
+        assert_null(t.items[0].venue);
+        dm_track_clear(&t);
+    }
 }
 
 /* ---------------------------------------------------------------- ASS */

@@ -20,14 +20,19 @@ async function main() {
   const busUrl = 'nats://127.0.0.1:' + nats.m[1];
   L.check(Number(nats.m[1]) > 0, 'nats-server -js listens on ' + busUrl);
 
-  const gates = [await B.startGate(args, busUrl, screening), await B.startGate(args, busUrl, screening)];
+  // two halls: each gateway's audience is tagged with its hall's name
+  const halls = ['hall-a', 'hall-b'];
+  const gates = [await B.startGate(args, busUrl, screening, ['--venue', halls[0]]),
+    await B.startGate(args, busUrl, screening, ['--venue', halls[1]])];
   const dumps = [L.path.join(args.workdir, 'bus-venue-a.jsonl'), L.path.join(args.workdir, 'bus-venue-b.jsonl')];
   const kept = L.path.join(args.workdir, 'bus-venue-b-record.jsonl');
-  for (const f of [...dumps, kept]) L.fs.rmSync(f, { force: true });
+  const ownHall = L.path.join(args.workdir, 'bus-venue-only-a.jsonl');
+  for (const f of [...dumps, kept, ownHall]) L.fs.rmSync(f, { force: true });
   const common = ['--size', '640x360', '--font-px', '20', '--until', '9', '--bus', busUrl, '--screening', screening,
     '--stats'];
   const players = [await L.startPlayer(args, [...common, '--clock', '--dump-layout', dumps[0]]),
-    await L.startPlayer(args, [...common, '--dump-layout', dumps[1], '--record', kept])];
+    await L.startPlayer(args, [...common, '--dump-layout', dumps[1], '--record', kept]),
+    await L.startPlayer(args, [...common, '--dump-layout', ownHall, '--venue', halls[0], '--venue-only'])];
   await L.sleep(1500);   // the clock player's film runs: the gateways stamp from its clock
 
   // two clients per gateway, 40 comments in all, alternating gateways
@@ -68,8 +73,9 @@ async function main() {
   acked.push(late);
   for (const c of clients) c.ws.close();
 
-  const results = [await L.waitExit(players[0], 40), await L.waitExit(players[1], 40)];
-  L.check(results.every((r) => r.code === 0), 'both players finished cleanly');
+  const hallOf = new Map(acked.map((a, i) => [a.id, i < 40 ? halls[Math.floor((i % 4) / 2)] : halls[0]]));
+  const results = [await L.waitExit(players[0], 40), await L.waitExit(players[1], 40), await L.waitExit(players[2], 40)];
+  L.check(results.every((r) => r.code === 0), 'the three players finished cleanly');
   const bytes = dumps.map((f) => L.fs.readFileSync(f));
   L.check(bytes[0].length > 0 && bytes[0].equals(bytes[1]), 'the two venues\' layout dumps are byte-identical (' +
     bytes[0].length + ' bytes)');
@@ -87,8 +93,19 @@ async function main() {
   L.check(ex.status === 0, 'danmaku-convert nats://.../' + screening + ' exports the stream (' + ex.stderr.trim() + ')');
   const lines = L.readJsonl(exported).filter((l) => l.type !== 'track');
   L.check(lines.length === acked.length, 'the export holds every acked comment (' + lines.length + ')');
+  L.check(lines.every((l) => l.venue === hallOf.get(l.id)), 'each with the hall its gateway serves (' +
+    JSON.stringify(lines.slice(0, 4).map((l) => l.venue)) + '...)');
   const rl = L.convertLayout(args, exported, '640x360', 20, replay);
   L.check(JSON.stringify(rl.slice(1)) === JSON.stringify(live.slice(1)), 'the export\'s layout equals the venues\' layout');
+
+  // --venue-only: the hall's own audience only; the other hall's comments counted, not shown
+  const own = L.readJsonl(ownHall).slice(1);
+  const mine = acked.filter((a) => hallOf.get(a.id) === halls[0]);
+  L.check(own.length === mine.length && mine.every((a) => own.some((l) => l.id === a.id && l.shown)),
+    'the --venue-only player shows exactly hall-a\'s ' + mine.length + ' comments (' + own.length + ' placed)');
+  const others = acked.length - mine.length;
+  L.check(new RegExp('bus: ' + others + ' comments of other halls not shown').test(players[2].stderr()),
+    'and says it left out hall-b\'s ' + others);
 
   // a player's --record beside the bus: its own copy of what its screen took from the stream
   const keptLines = L.readJsonl(kept);
@@ -112,6 +129,10 @@ async function main() {
     { encoding: 'utf8', timeout: 20000 });
   L.check(badId.status !== 0 && /screening id 'hall\.1>\*'/.test(badId.stderr), 'a screening id NATS subjects cannot take is refused (' +
     badId.stderr.trim() + ')');
+  const badVenue = spawnSync(args.gate, ['--listen', '127.0.0.1:0', '--bus', busUrl, '--screening', 'x', '--venue', 'hall 1'],
+    { encoding: 'utf8', timeout: 20000 });
+  L.check(badVenue.status !== 0 && /venue name 'hall 1'/.test(badVenue.stderr), 'a venue name with a space is refused (' +
+    badVenue.stderr.trim() + ')');
   const badExport = spawnSync(args.convert, [busUrl + '/never-ran', '-o', L.path.join(args.workdir, 'x.jsonl')], { encoding: 'utf8' });
   L.check(badExport.status !== 0 && /no screening 'never-ran'/.test(badExport.stderr), 'exporting a screening that never ran is an error (' +
     badExport.stderr.trim() + ')');
