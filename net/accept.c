@@ -107,6 +107,7 @@ static int queue_copy(dm_net_comment *nc, const dm_net *n, const dm_host_entry *
     nc->c.id = strdup(e->id);
     nc->c.author = strdup(e->address);   /* the recording keeps the address hash */
     nc->c.venue = n->opts.venue ? strdup(n->opts.venue) : NULL;   /* the hall this audience is in */
+    snprintf(nc->who, sizeof nc->who, "%s", e->author);
     nc->accepted_wall = dm_now();
     if (!nc->c.text || !nc->c.id || !nc->c.author || (n->opts.venue && !nc->c.venue)) {
         dm_comment_free(&nc->c);

@@ -31,7 +31,7 @@
 struct dm_bus {
     natsConnection *nc;
     jsCtx *js;
-    natsSubscription *clock_sub, *consume_sub, *settings_sub;
+    natsSubscription *clock_sub, *consume_sub, *settings_sub, *author_sub;
     kvStore *kv;                 /* the screening's key-value bucket: moderation settings, the address salt */
     char screening[DM_BUS_ID_MAX + 1];
     char stream[DM_BUS_ID_MAX + 16];
@@ -48,6 +48,8 @@ struct dm_bus {
     /* callbacks */
     void (*clock_fn)(void *ud, int64_t t_ms, int pass, int paused);
     void *clock_ud;
+    void (*author_fn)(void *ud, const char *author, const char *id);
+    void *author_ud;
     void (*msg_fn)(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len);
     void *msg_ud;
 };
@@ -303,23 +305,41 @@ const char *dm_bus_screening(const dm_bus *b)
     return b->screening;
 }
 
-static int publish_sync(dm_bus *b, const char *line, size_t len, const char *id)
+/* A comment's message: its line, and its author in a header (slow mode across gateways); NULL out of memory. */
+static natsMsg *comment_msg(dm_bus *b, const char *line, size_t len, const char *author)
+{
+    natsMsg *m = NULL;
+
+    if (natsMsg_Create(&m, b->subj_comments, NULL, line, (int)len) != NATS_OK)
+        return NULL;
+    if (author && author[0] && natsMsgHeader_Set(m, DM_BUS_AUTHOR_HEADER, author) != NATS_OK) {
+        natsMsg_Destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+static int publish_sync(dm_bus *b, const char *line, size_t len, const char *id, const char *author)
 {
     jsPubOptions po;
     jsPubAck *pa = NULL;
     jsErrCode jerr = 0;
+    natsMsg *m = comment_msg(b, line, len, author);
     natsStatus s;
 
+    if (!m)
+        return ENOMEM;
     jsPubOptions_Init(&po);
     po.MsgId = id;
     po.MaxWait = PUBLISH_WAIT_MS;
-    s = js_Publish(&pa, b->js, b->subj_comments, line, (int)len, &po, &jerr);
+    s = js_PublishMsg(&pa, b->js, m, &po, &jerr);
+    natsMsg_Destroy(m);
     jsPubAck_Destroy(pa);
     return s == NATS_OK ? 0 : s == NATS_TIMEOUT ? ETIMEDOUT : ENOTCONN;
 }
 
 size_t dm_bus_publish_comments(dm_bus *b, const char *const *lines, const size_t *lens, const char *const *ids,
-                               size_t n, int *res)
+                               const char *const *authors, size_t n, int *res)
 {
     jsPubOptions po;
     natsStatus s = NATS_OK;
@@ -334,9 +354,11 @@ size_t dm_bus_publish_comments(dm_bus *b, const char *const *lines, const size_t
     /* all at once, acknowledged together: one round trip for a batch of a flood */
     atomic_store(&b->async_failed, 0);
     for (size_t i = 0; i < n && s == NATS_OK; i++) {
+        natsMsg *m = comment_msg(b, lines[i], lens[i], authors ? authors[i] : NULL);
         jsPubOptions_Init(&po);
         po.MsgId = ids[i];
-        s = js_PublishAsync(b->js, b->subj_comments, lines[i], (int)lens[i], &po);
+        s = m ? js_PublishMsgAsync(b->js, &m, &po) : NATS_NO_MEMORY;
+        natsMsg_Destroy(m);   /* NULL once the library took it */
     }
     if (s == NATS_OK) {
         jsPubOptions_Init(&po);
@@ -361,7 +383,7 @@ size_t dm_bus_publish_comments(dm_bus *b, const char *const *lines, const size_t
     }
     for (size_t i = 0; i < n; i++) {
         /* after one failure the rest would only wait as long each: refused at once */
-        res[i] = failed ? ENOTCONN : publish_sync(b, lines[i], lens[i], ids[i]);
+        res[i] = failed ? ENOTCONN : publish_sync(b, lines[i], lens[i], ids[i], authors ? authors[i] : NULL);
         failed += res[i] != 0;
     }
     atomic_fetch_add(&b->published, n - failed);
@@ -419,6 +441,35 @@ int dm_bus_watch_clock(dm_bus *b, void (*fn)(void *ud, int64_t t_ms, int pass, i
     s = natsConnection_Subscribe(&b->clock_sub, b->nc, b->subj_clock, on_clock, b);
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot follow the screening's clock", s, 0);
+        return DM_EIO;
+    }
+    return 0;
+}
+
+static void on_author(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    dm_bus *b = closure;
+    const char *author = NULL, *id = NULL;
+
+    (void)nc;
+    (void)sub;
+    if (natsMsgHeader_Get(msg, DM_BUS_AUTHOR_HEADER, &author) == NATS_OK && author && author[0] &&
+        natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id)
+        b->author_fn(b->author_ud, author, id);
+    natsMsg_Destroy(msg);
+}
+
+int dm_bus_watch_authors(dm_bus *b, void (*fn)(void *ud, const char *author, const char *id), void *ud, char *err,
+                         size_t errlen)
+{
+    natsStatus s;
+
+    b->author_fn = fn;
+    b->author_ud = ud;
+    /* a plain subscription: each comment as it is published, not the stream's history */
+    s = natsConnection_Subscribe(&b->author_sub, b->nc, b->subj_comments, on_author, b);
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "cannot follow the screening's comments for slow mode", s, 0);
         return DM_EIO;
     }
     return 0;
@@ -583,6 +634,7 @@ static void stop_sub(natsSubscription **sub)
 void dm_bus_stop(dm_bus *b)
 {
     stop_sub(&b->settings_sub);
+    stop_sub(&b->author_sub);
     stop_sub(&b->clock_sub);
     stop_sub(&b->consume_sub);
 }

@@ -75,13 +75,24 @@ const char *dm_bus_screening(const dm_bus *b);
 
 /*
  * Publish `n` comment lines to the stream, each with its comment id as the
- * message id, and wait for JetStream to acknowledge them (a few seconds at
+ * message id and its author (authors may be NULL) in DM_BUS_AUTHOR_HEADER, and wait for JetStream to acknowledge them (a few seconds at
  * most). res[i] is 0 when line i is in the stream (stored now, or stored
  * before: a duplicate), else an errno (ENOTCONN: the bus is unreachable).
  * Returns how many failed.
  */
 size_t dm_bus_publish_comments(dm_bus *b, const char *const *lines, const size_t *lens, const char *const *ids,
-                               size_t n, int *res);
+                               const char *const *authors, size_t n, int *res);
+
+/* The header that names a comment's author (the console's author hash) for slow mode across gateways. */
+#define DM_BUS_AUTHOR_HEADER "Danmaku-Author"
+
+/*
+ * Follow who comments at the screening's other gateways: fn on a cnats
+ * thread with each comment's author hash and id, as it is published (this
+ * gateway's own too: tell them by the id). 0 or DM_EIO with err.
+ */
+int dm_bus_watch_authors(dm_bus *b, void (*fn)(void *ud, const char *author, const char *id), void *ud, char *err,
+                         size_t errlen);
 
 /* Publish the clock (the clock player, DM_BUS_CLOCK_HZ times a second). 0, or DM_EIO when the bus is down. */
 int dm_bus_publish_clock(dm_bus *b, int64_t t_ms, int pass, int paused);

@@ -242,12 +242,61 @@ static int apply_settings(dm_net *n, char *json, char *err, size_t errlen)
     return 0;
 }
 
+#define AUTHOR_RING 4096   /* authors of other gateways waiting for the service thread */
+
+/*
+ * A comment published at any gateway of the screening (a cnats thread):
+ * while slow mode is on, its author is noted for the service thread, which
+ * counts it in this gateway's slow mode. This process's own are skipped
+ * (their ids start with its session).
+ */
+static void on_author(void *ud, const char *author, const char *id)
+{
+    dm_net *n = ud;
+    char own[32];
+    int wake = 0;
+
+    if (!atomic_load(&n->bus_slow_on))
+        return;
+    snprintf(own, sizeof own, "%llx-", n->session);
+    if (!strncmp(id, own, strlen(own)))
+        return;
+    pthread_mutex_lock(&n->bus_lock);
+    if (n->bus_authors && n->bus_authors_count < AUTHOR_RING) {
+        snprintf(n->bus_authors[(n->bus_authors_head + n->bus_authors_count) % AUTHOR_RING], sizeof n->bus_authors[0],
+                 "%s", author);
+        wake = n->bus_authors_count++ == 0;   /* the service thread takes them all at once */
+    } else {
+        atomic_fetch_add(&n->bus_authors_lost, 1);
+    }
+    pthread_mutex_unlock(&n->bus_lock);
+    if (wake) {
+        pthread_mutex_lock(&n->wake_lock);
+        if (n->ctx_live)
+            lws_cancel_service(n->ctx);
+        pthread_mutex_unlock(&n->wake_lock);
+    }
+}
+
+static void take_authors(dm_net *n)
+{
+    double now = dm_now();
+
+    pthread_mutex_lock(&n->bus_lock);
+    for (; n->bus_authors_count; n->bus_authors_count--) {
+        dm_mod_note_author(n->mod, n->bus_authors[n->bus_authors_head], now);
+        n->bus_authors_head = (n->bus_authors_head + 1) % AUTHOR_RING;
+    }
+    pthread_mutex_unlock(&n->bus_lock);
+}
+
 void dm_net_bus_service(dm_net *n)
 {
     char *json, err[512];
 
     if (!n->bus)
         return;
+    take_authors(n);
     pthread_mutex_lock(&n->bus_lock);
     json = n->bus_settings_pending;
     n->bus_settings_pending = NULL;
@@ -258,13 +307,17 @@ void dm_net_bus_service(dm_net *n)
         fprintf(stderr, "danmaku: the comment bus: the screening's moderation settings are not applied: %s\n", err);
     else
         dm_console_settings_changed(n);   /* the consoles here show them (and nothing is put again) */
+    atomic_store(&n->bus_slow_on, dm_mod_slow_mode(n->mod) > 0);
 }
 
 void dm_net_bus_settings_changed(dm_net *n)
 {
     char *json;
 
-    if (!n->bus || !(json = dm_mod_settings_json(n->mod)))
+    if (!n->bus)
+        return;
+    atomic_store(&n->bus_slow_on, dm_mod_slow_mode(n->mod) > 0);
+    if (!(json = dm_mod_settings_json(n->mod)))
         return;
     if (n->bus_settings_seen && !strcmp(n->bus_settings_seen, json)) {
         free(json);
@@ -362,6 +415,12 @@ static int share_moderation(dm_net *n, const dm_net_opts *o, char *err, size_t e
         fprintf(stderr, "danmaku: the comment bus: no shared address salt; a banned address holds at this "
                         "gateway only\n");
     e = dm_bus_watch_settings(n->bus, on_settings, n, &now, err, errlen);
+    if (!e && (n->bus_authors = calloc(AUTHOR_RING, sizeof *n->bus_authors)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        e = DM_ENOMEM;
+    }
+    if (!e)
+        e = dm_bus_watch_authors(n->bus, on_author, n, err, errlen);   /* slow mode across gateways */
     if (e)
         return e;
     if (o->moderation_path) {
@@ -371,6 +430,7 @@ static int share_moderation(dm_net *n, const dm_net_opts *o, char *err, size_t e
     }
     if (now && apply_settings(n, now, err, errlen))
         fprintf(stderr, "danmaku: the comment bus: the screening's moderation settings are not applied: %s\n", err);
+    atomic_store(&n->bus_slow_on, dm_mod_slow_mode(n->mod) > 0);
     return 0;
 }
 

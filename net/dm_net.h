@@ -98,6 +98,7 @@ extern const size_t dm_net_page_lang_count;
 typedef struct dm_net_comment {
     dm_comment c;                /* t_ms stamped at acceptance; text and id owned */
     double accepted_wall;        /* CLOCK_MONOTONIC seconds when it was accepted */
+    char who[16];                /* the console's author hash ("" from the stream): slow mode on the bus */
 } dm_net_comment;
 
 /* Counters, for the statistics overlay and the benchmark. */

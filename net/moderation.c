@@ -470,6 +470,17 @@ static author_slot *author_find(dm_moderation *m, const char *author, double now
     return &m->authors[i];
 }
 
+void dm_mod_note_author(dm_moderation *m, const char *author, double now)
+{
+    author_slot *slot;
+
+    if (m->slow_mode_s <= 0 || !author || !author[0])
+        return;
+    slot = author_find(m, author, now);
+    if (slot && now > slot->last)
+        slot->last = now;
+}
+
 uint32_t dm_mod_limit_rule(const dm_moderation *m)
 {
     return m->limit_rule;

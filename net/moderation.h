@@ -141,6 +141,13 @@ uint64_t dm_mod_limit_hits(const dm_moderation *m);
 /* The match-call limit (default 10,000): for tests and benchmarks. */
 void dm_mod_set_match_limit(dm_moderation *m, uint32_t limit);
 
+/*
+ * Slow mode across the gateways of a screening (docs/scale.md): `author`
+ * commented at another gateway at `now`; the next comment here waits the
+ * interval as if it had been this gateway's. Nothing while slow mode is off.
+ */
+void dm_mod_note_author(dm_moderation *m, const char *author, double now);
+
 /* Authors slow mode remembers now (for the tests: it stays bounded). */
 size_t dm_mod_author_count(const dm_moderation *m);
 

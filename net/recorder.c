@@ -246,7 +246,7 @@ static void publish_batch(dm_recorder *r, rec_job *batch)
 {
     size_t n = 0, k = 0, refused = 0;
     const char **lines;
-    const char **ids;
+    const char **ids, **authors;
     size_t *lens;
     int *res, e = 0, announce;
 
@@ -254,16 +254,18 @@ static void publish_batch(dm_recorder *r, rec_job *batch)
         n += j->is_comment;
     lines = calloc(n ? n : 1, sizeof *lines);
     ids = calloc(n ? n : 1, sizeof *ids);
+    authors = calloc(n ? n : 1, sizeof *authors);
     lens = calloc(n ? n : 1, sizeof *lens);
     res = calloc(n ? n : 1, sizeof *res);
-    if (lines && ids && lens && res) {
+    if (lines && ids && authors && lens && res) {
         for (rec_job *j = batch; j; j = j->next)
             if (j->is_comment) {
                 lines[k] = j->line;
                 lens[k] = j->len;
+                authors[k] = j->c.who;
                 ids[k++] = j->c.c.id ? j->c.c.id : "";
             }
-        dm_bus_publish_comments(r->bus, lines, lens, ids, n, res);
+        dm_bus_publish_comments(r->bus, lines, lens, ids, authors, n, res);
     } else {
         for (size_t i = 0; res && i < n; i++)
             res[i] = ENOMEM;
@@ -293,6 +295,7 @@ static void publish_batch(dm_recorder *r, rec_job *batch)
     pthread_mutex_unlock(&r->lock);
     free(lines);
     free(ids);
+    free(authors);
     free(lens);
     free(res);
     if (announce && r->done)

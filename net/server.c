@@ -429,6 +429,7 @@ void dm_net_stop(dm_net **pn)
         fprintf(stderr, "danmaku: %s\n", err);
     dm_net_bus_close(n);
     free(n->bus_settings_pending);
+    free(n->bus_authors);
     free(n->bus_settings_seen);
     pthread_mutex_destroy(&n->bus_lock);
     dm_accept_free(n);

@@ -54,6 +54,7 @@ typedef struct conn {
     int host_ws;                   /* the handshake was for /host/ws */
     int host_authed;               /* ...with a valid token or session */
     char sid[DM_HOST_SID_LEN + 1]; /* host console: the session that authorised it, "" for the Bearer token */
+    char viewer[17];               /* /ws?viewer=HEX: the page's own id (16 hex digits), "" if none */
     /* a WebSocket */
     int is_host;                   /* an authorised host console */
     int host_refused;              /* a /host/ws without a valid token: closed 1008 */
@@ -187,7 +188,11 @@ struct dm_net {
     atomic_int bus_paused;         /* the clock player's film is paused */
     double bus_clock_sent;         /* render thread: when the clock was last published */
     int bus_clock_failing;
-    pthread_mutex_t bus_lock;      /* bus_settings_pending */
+    pthread_mutex_t bus_lock;      /* bus_settings_pending, bus_authors */
+    char (*bus_authors)[16];       /* authors who commented at other gateways, for slow mode (a ring) */
+    size_t bus_authors_head, bus_authors_count;
+    atomic_int bus_slow_on;        /* slow mode is on: other gateways' authors are worth noting */
+    atomic_uint_fast64_t bus_authors_lost; /* noted too fast for the service thread (ring full) */
     char *bus_settings_pending;    /* the settings another gateway put, for the service thread */
     char *bus_settings_seen;       /* service thread: the settings last applied or put here */
     size_t aw_head, aw_count;

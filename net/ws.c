@@ -273,6 +273,27 @@ static void idle_sweep(lws_sorted_usec_list_t *sul)
 
 /* ------------------------------------------------------------ connections */
 
+/*
+ * The audience page's own id (/ws?viewer=16 hex digits, kept for the tab's
+ * life): the author its comments are counted under, the same after a
+ * reconnect and at every gateway of a screening (salted with the
+ * screening's salt), so slow mode and a ban by author follow the viewer,
+ * not the connection. Anything else is no id: the connection is the author.
+ */
+static void viewer_of(struct lws *wsi, char out[17])
+{
+    char buf[64];
+    const char *v = lws_get_urlarg_by_name(wsi, "viewer=", buf, (int)sizeof buf);
+
+    out[0] = 0;
+    if (!v || strlen(v) != 16)
+        return;
+    for (int i = 0; i < 16; i++)
+        if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+            return;
+    memcpy(out, v, 17);
+}
+
 /* The handshake is in: the path, the Origin, and for /host/ws the token, kept in the connection's own data. */
 static int filter_handshake(dm_net *n, struct lws *wsi, conn *c)
 {
@@ -312,6 +333,8 @@ static int filter_handshake(dm_net *n, struct lws *wsi, conn *c)
     }
     /* the headers are gone by ESTABLISHED: the verdict stays in the connection's data */
     c->host_ws = !strcmp(uri, "/host/ws");
+    if (!c->host_ws)
+        viewer_of(wsi, c->viewer);
     if (c->host_ws) {
         unsigned wait;
         c->host_authed = dm_http_host_authorized(n, wsi, c->sid, &wait);
@@ -363,7 +386,13 @@ static int established(dm_net *n, struct lws *wsi, conn *c)
     if (out_ring(c, OUT_CAP))
         return -1;
     n->conn_seq++;
-    snprintf(c->who, sizeof c->who, "%08x", dm_net_fnv1a(n->salt * 2654435761u + n->conn_seq, "conn"));
+    if (verdict.viewer[0]) {
+        char key[32];
+        snprintf(key, sizeof key, "viewer:%s", verdict.viewer);
+        snprintf(c->who, sizeof c->who, "%08x", dm_net_fnv1a(n->salt, key));
+    } else {
+        snprintf(c->who, sizeof c->who, "%08x", dm_net_fnv1a(n->salt * 2654435761u + n->conn_seq, "conn"));
+    }
     c->tokens = n->opts.burst;
     c->refilled = dm_now();
     lws_get_peer_simple(wsi, c->addr, sizeof c->addr);

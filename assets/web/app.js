@@ -176,10 +176,24 @@ function retryDelay() {
   return RETRY_FIRST_MS / 2 + Math.random() * cap;
 }
 
+// This tab's own id, the same after a reconnect and at every gateway (slow mode follows the viewer).
+function viewerId() {
+  let id = null;
+  try { id = sessionStorage.getItem('danmaku.viewer'); } catch (e) { /* storage off: a new id per page */ }
+  if (!/^[0-9a-f]{16}$/.test(id || '')) {
+    const b = new Uint8Array(8);
+    crypto.getRandomValues(b);
+    id = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    try { sessionStorage.setItem('danmaku.viewer', id); } catch (e) { /* kept for this page only */ }
+  }
+  return id;
+}
+
 function connect() {
   const list = gateways();
   let opened = false;
-  socket = new WebSocket(list[gatewayAt % list.length]);
+  const url = list[gatewayAt % list.length];
+  socket = new WebSocket(url + (url.includes('?') ? '&' : '?') + 'viewer=' + viewerId());
   socket.addEventListener('open', () => {
     opened = true;
     failures = 0;

@@ -106,6 +106,12 @@ static void test_bans_slow_mode_and_cap(void **state)
     assert_non_null(strstr(dm_mod_message(m, r), "5 s"));
     assert_int_equal(check(m, "bob", "hey", 103, &r), DM_MOD_ACCEPT);
     assert_int_equal(check(m, "alice", "three", 105.5, &r), DM_MOD_ACCEPT);
+    /* another gateway's comment counts as this one's (the comment bus), never moving time back */
+    dm_mod_note_author(m, "carol", 110);
+    assert_int_equal(check(m, "carol", "here too", 112, &r), DM_MOD_REJECT);
+    assert_int_equal(r, DM_MOD_SLOW);
+    dm_mod_note_author(m, "carol", 100);
+    assert_int_equal(check(m, "carol", "now", 115.5, &r), DM_MOD_ACCEPT);
     /* global cap: 60 a minute with a 5 s burst -> 5 at once, then one a second */
     dm_mod_set_slow_mode(m, 0);
     dm_mod_set_rate_cap(m, 60);
@@ -115,9 +121,11 @@ static void test_bans_slow_mode_and_cap(void **state)
     assert_int_equal(r, DM_MOD_BUSY);
     assert_int_equal(check(m, "crowd", "x", 201.01, &r), DM_MOD_ACCEPT);
     assert_int_equal(check(m, "crowd", "x", 201.02, &r), DM_MOD_REJECT);
+    dm_mod_note_author(m, "dave", 300);   /* slow mode off: nothing is remembered */
+    assert_int_equal(check(m, "dave", "x", 300.1, &r) == DM_MOD_REJECT && r == DM_MOD_SLOW, 0);
     dm_mod_get_stats(m, &st);
     assert_int_equal(st.rejected[DM_MOD_BUSY], 16);
-    assert_int_equal(st.rejected[DM_MOD_SLOW], 1);
+    assert_int_equal(st.rejected[DM_MOD_SLOW], 2);
     assert_int_equal(st.rejected[DM_MOD_BANNED], 2);
     dm_mod_free(&m);
 }

@@ -8,6 +8,8 @@
 // the host clears the screen: both players take off the same comments at the
 // clear's own moment (the export marks them, named by the clock player), and
 // pauses the film: both players pause, and the gateways' stamps stand still.
+// Slow mode holds across gateways for one viewer (the page's own id in
+// /ws?viewer=), also after a reconnect, and holds no other viewer.
 'use strict';
 const L = require('./lib');
 const B = require('./buslib');
@@ -103,6 +105,28 @@ async function main() {
   host.ws.send(JSON.stringify({ type: 'film_play' }));
   L.check(p1.type === 'ack' && p2.type === 'ack' && Math.abs(p2.t_ms - p1.t_ms) < 150,
     'while the film is paused both gateways stamp the same moment (' + p1.t_ms + ' and ' + p2.t_ms + ' ms, 700 ms apart)');
+
+  // slow mode across the gateways: one viewer (the page's id) is one author at every gateway
+  const slow = await H.ask(host, { type: 'slow_mode', seconds: 3 }, ['state', 'error']);
+  L.check(slow && slow.type === 'state' && slow.slow_mode_s === 3, 'the console sets slow mode to 3 s');
+  await L.sleep(300);   // the setting reaches gateway 2 through the bucket
+  const viewer = 'viewer=0123456789abcdef';
+  const va = await L.connect(ga.port, undefined, viewer), vb = await L.connect(gb.port, undefined, viewer);
+  const vo = await L.connect(gb.port, undefined, 'viewer=fedcba9876543210');
+  const s1 = await L.request(va, { type: 'comment', text: 'slow one' });
+  await L.sleep(300);
+  const s2 = await L.request(vb, { type: 'comment', text: 'slow two' });
+  const s3 = await L.request(vo, { type: 'comment', text: 'another viewer' });
+  L.check(s1.type === 'ack', 'a viewer comments at gateway 1');
+  L.check(s2.type === 'error' && s2.code === 'slow_mode', 'the same viewer at gateway 2, 0.3 s later, is held by slow mode (' +
+    JSON.stringify(s2.code || s2.type) + ')');
+  L.check(s3.type === 'ack', 'another viewer at gateway 2 is not');
+  vb.ws.close();
+  const vb2 = await L.connect(gb.port, undefined, viewer);
+  const s4 = await L.request(vb2, { type: 'comment', text: 'slow three' });
+  L.check(s4.type === 'error' && s4.code === 'slow_mode', 'nor is a reconnect a way round it (' + JSON.stringify(s4.code || s4.type) + ')');
+  await H.ask(host, { type: 'slow_mode', seconds: 0 }, ['state', 'error']);
+  for (const c of [va, vb2, vo]) c.ws.close();
   for (const c of [ca, cb, host]) c.ws.close();
 
   const r = [await L.waitExit(players[0], 40), await L.waitExit(players[1], 40)];
@@ -113,7 +137,7 @@ async function main() {
   L.check(live.get(kept.id) !== undefined, 'the other comment is placed on both screens (the clear took it off later)');
   L.check(live.get(doomed.id) && !live.get(doomed.id).shown && live.get(doomed.id).reason === 'deleted',
     'the deleted one left both screens: ' + JSON.stringify(live.get(doomed.id) && live.get(doomed.id).reason));
-  const extra = probes + toClear.length + 3;
+  const extra = probes + toClear.length + 3 + 2;   /* and the two slow mode let through */
   L.check(live.size === 2 + passedBefore + beforeBan + extra, 'no blocked or banned comment reached the stream (' + live.size +
     ' placed: 2, ' + passedBefore + ' before the rule reached gateway 2, ' + beforeBan + ' before the ban did, ' + extra +
     ' after the unban)');

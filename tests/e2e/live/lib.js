@@ -86,9 +86,10 @@ async function waitExit(player, seconds) {
 }
 
 // A ws client with a queue of received messages and helpers.
-function connect(port, opts) {
+// `query`: the URL's query ("viewer=0123456789abcdef": the audience page's own id).
+function connect(port, opts, query) {
   return new Promise((resolve) => {
-    const ws = new WebSocket('ws://127.0.0.1:' + port + '/ws', opts || {});
+    const ws = new WebSocket('ws://127.0.0.1:' + port + '/ws' + (query ? '?' + query : ''), opts || {});
     const c = { ws, messages: [], closed: null, opened: false, error: null, waiters: [] };
     const notify = () => { for (const w of c.waiters.splice(0)) w(); };
     ws.on('open', () => { c.opened = true; resolve(c); });
