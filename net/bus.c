@@ -27,6 +27,7 @@
 #define STOP_WAIT_MS 3000        /* at the end, a subscription's last callbacks are waited for this long */
 #define ELECTION_TRIES 5         /* JetStream requests that time out are tried again this often, */
 #define ELECTION_WAIT_MS 1000    /* ...this long apart: a cluster that lost a node elects new leaders */
+#define STALL_MS 3000            /* a reader that has had nothing this long while the stream grew reads it again */
 
 struct dm_bus {
     natsConnection *nc;
@@ -52,6 +53,12 @@ struct dm_bus {
     void *author_ud;
     void (*msg_fn)(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len);
     void *msg_ud;
+    /* the reader's watch (dm_bus_consume): a consumer the cluster lost is made again */
+    pthread_mutex_t consume_lock;   /* one delivery at a time, from the old consumer or its replacement */
+    pthread_t watch;
+    int watching;
+    atomic_int watch_stop;
+    atomic_uint_fast64_t resubscribed;
 };
 
 /* A name of A-Z a-z 0-9 _ -, 1 to max characters: 0, or DM_EINVAL with err naming `what`. */
@@ -231,6 +238,7 @@ int dm_bus_open(dm_bus **out, const char *url, const char *screening, int replic
         snprintf(err, errlen, "out of memory");
         return DM_ENOMEM;
     }
+    pthread_mutex_init(&b->consume_lock, NULL);
     snprintf(b->screening, sizeof b->screening, "%s", screening);
     snprintf(b->stream, sizeof b->stream, "DANMAKU_%s", screening);
     snprintf(b->subj_comments, sizeof b->subj_comments, "danmaku.%s.comments", screening);
@@ -296,6 +304,7 @@ void dm_bus_close(dm_bus **pb)
         natsConnection_Close(b->nc);
         natsConnection_Destroy(b->nc);
     }
+    pthread_mutex_destroy(&b->consume_lock);
     free(b);
     *pb = NULL;
 }
@@ -506,15 +515,81 @@ static void deliver(dm_bus *b, natsMsg *msg,
 static void on_stream(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     dm_bus *b = closure;
-
+    jsMsgMetaData *meta = NULL;
     uint64_t seq = 0;
 
     (void)nc;
     (void)sub;
-    deliver(b, msg, b->msg_fn, b->msg_ud, &seq);
-    if (seq)
-        atomic_store(&b->delivered, seq);
+    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+        seq = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+    }
+    pthread_mutex_lock(&b->consume_lock);
+    /* after a consumer was made again, what the old one already gave is skipped: nothing twice */
+    if (!seq || seq > atomic_load(&b->delivered)) {
+        b->msg_fn(b->msg_ud, seq, kind_of(b, natsMsg_GetSubject(msg)), natsMsg_GetData(msg),
+                  (size_t)natsMsg_GetDataLength(msg));
+        if (seq)
+            atomic_store(&b->delivered, seq);
+    }
+    pthread_mutex_unlock(&b->consume_lock);
     natsMsg_Destroy(msg);
+}
+
+/*
+ * The reader's watch: the ordered consumer lives on one node; when the
+ * cluster loses that node, or a reset of the consumer fails while a new
+ * leader is elected, nothing more comes, though the stream grows. Once it
+ * has grown for STALL_MS with nothing delivered, the stream is read again
+ * from the message after the last one delivered, by a new consumer.
+ */
+static void *watch_stream(void *arg)
+{
+    dm_bus *b = arg;
+    uint64_t seen = atomic_load(&b->delivered);
+    int quiet_ms = 0;
+
+    while (!atomic_load(&b->watch_stop)) {
+        jsStreamInfo *si = NULL;
+        jsErrCode jerr = 0;
+        uint64_t now, last;
+
+        nats_Sleep(250);
+        now = atomic_load(&b->delivered);
+        if (now != seen) {
+            seen = now;
+            quiet_ms = 0;
+            continue;
+        }
+        if ((quiet_ms += 250) < STALL_MS || atomic_load(&b->watch_stop))
+            continue;
+        quiet_ms = 0;
+        if (js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr) != NATS_OK)
+            continue;   /* the cluster is not answering yet: looked at again later */
+        last = si->State.LastSeq;
+        jsStreamInfo_Destroy(si);
+        if (last > now && !atomic_load(&b->watch_stop)) {
+            natsSubscription *fresh = NULL, *old;
+            jsSubOptions so;
+            jsSubOptions_Init(&so);
+            so.Stream = b->stream;
+            so.Ordered = true;
+            so.Config.DeliverPolicy = js_DeliverByStartSequence;
+            so.Config.OptStartSeq = now + 1;
+            if (js_Subscribe(&fresh, b->js, b->subj_all, on_stream, b, NULL, &so, &jerr) != NATS_OK)
+                continue;
+            fprintf(stderr, "danmaku: the comment bus: the stream stopped coming at message %llu of %llu; "
+                            "reading it again from there\n", (unsigned long long)now, (unsigned long long)last);
+            pthread_mutex_lock(&b->consume_lock);
+            old = b->consume_sub;
+            b->consume_sub = fresh;
+            pthread_mutex_unlock(&b->consume_lock);
+            natsSubscription_Unsubscribe(old);
+            natsSubscription_Destroy(old);
+            atomic_fetch_add(&b->resubscribed, 1);
+        }
+    }
+    return NULL;
 }
 
 static void ordered_opts(const dm_bus *b, jsSubOptions *so)
@@ -547,6 +622,9 @@ int dm_bus_consume(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind kin
         nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
         return DM_EIO;
     }
+    b->watching = pthread_create(&b->watch, NULL, watch_stream, b) == 0;
+    if (!b->watching)
+        fprintf(stderr, "danmaku: the comment bus: no watch on the stream's reader (out of threads)\n");
     return 0;
 }
 
@@ -633,6 +711,11 @@ static void stop_sub(natsSubscription **sub)
 
 void dm_bus_stop(dm_bus *b)
 {
+    if (b->watching) {   /* first: it may be making the reader again */
+        atomic_store(&b->watch_stop, 1);
+        pthread_join(b->watch, NULL);
+        b->watching = 0;
+    }
     stop_sub(&b->settings_sub);
     stop_sub(&b->author_sub);
     stop_sub(&b->clock_sub);
