@@ -28,7 +28,7 @@ async function main() {
   const kept = L.path.join(args.workdir, 'bus-venue-b-record.jsonl');
   const ownHall = L.path.join(args.workdir, 'bus-venue-only-a.jsonl');
   for (const f of [...dumps, kept, ownHall]) L.fs.rmSync(f, { force: true });
-  const common = ['--size', '640x360', '--font-px', '20', '--until', '9', '--bus', busUrl, '--screening', screening,
+  const common = ['--size', '640x360', '--font-px', '20', '--until', '13', '--bus', busUrl, '--screening', screening,
     '--stats'];
   const players = [await L.startPlayer(args, [...common, '--clock', '--dump-layout', dumps[0]]),
     await L.startPlayer(args, [...common, '--dump-layout', dumps[1], '--record', kept]),
@@ -71,11 +71,31 @@ async function main() {
   }
   L.check(late && late.type === 'ack', 'after the NATS server is back the gateway acks again (' + JSON.stringify(late) + ')');
   acked.push(late);
+
+  // the players' readers are lost (their consumers deleted, as when their node dies): they read the stream again
+  // (after the restart each player makes its consumer again: wait until the three are there)
+  let dropped = [];
+  for (let tries = 0; tries < 20; tries++) {
+    const names = JSON.parse(await B.natsRequest(Number(nats.m[1]), '$JS.API.CONSUMER.NAMES.DANMAKU_' + screening, '') ||
+      '{}').consumers || [];
+    if (names.length >= 3) break;
+    await L.sleep(250);
+  }
+  dropped = await B.dropConsumers(Number(nats.m[1]), screening);
+  L.check(dropped.length >= 3, 'the three players\' consumers are deleted on the server (' + dropped.length + ')');
+  for (let i = 0; i < 3; i++) {
+    const a = await L.request(clients[i % 2 ? 2 : 1], { type: 'comment', text: 'after the readers were lost ' + i });
+    L.check(a && a.type === 'ack', 'a comment after the readers were lost is acked (' + JSON.stringify(a) + ')');
+    acked.push(a);
+  }
   for (const c of clients) c.ws.close();
 
-  const hallOf = new Map(acked.map((a, i) => [a.id, i < 40 ? halls[Math.floor((i % 4) / 2)] : halls[0]]));
+  // comments 0-39 alternate gateways two clients at a time; then gateway 1, then 1, 2, 1 (clients 1, 2, 1)
+  const hallOf = new Map(acked.map((a, i) => [a.id, i < 40 ? halls[Math.floor((i % 4) / 2)] : halls[i === 42 ? 1 : 0]]));
   const results = [await L.waitExit(players[0], 40), await L.waitExit(players[1], 40), await L.waitExit(players[2], 40)];
   L.check(results.every((r) => r.code === 0), 'the three players finished cleanly');
+  for (const [i, p] of players.entries())
+    console.log('# player ' + (i + 1) + ': ' + ((/the stream stopped coming[^\n]*/.exec(p.stderr()) || ['its reader came back by itself'])[0]));
   const bytes = dumps.map((f) => L.fs.readFileSync(f));
   L.check(bytes[0].length > 0 && bytes[0].equals(bytes[1]), 'the two venues\' layout dumps are byte-identical (' +
     bytes[0].length + ' bytes)');

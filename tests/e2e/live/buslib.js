@@ -62,4 +62,44 @@ async function startGate(args, busUrl, screening, more, port) {
   return g;
 }
 
-module.exports = { startWaiting, freePort, needNats, startNats, startGate };
+// One request on NATS's own text protocol (docs.nats.io, "Client Protocol"), as an independent client:
+// resolves with the reply's payload (a JetStream API answer), or null after `seconds`.
+function natsRequest(port, subject, payload, seconds) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const inbox = '_INBOX.e2e' + process.pid + Math.random().toString(36).slice(2);
+    let buf = Buffer.alloc(0), done = false;
+    const finish = (v) => { if (!done) { done = true; clearTimeout(timer); sock.destroy(); resolve(v); } };
+    const timer = setTimeout(() => finish(null), (seconds || 5) * 1000);
+    sock.on('error', () => finish(null));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const eol = buf.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buf.slice(0, eol).toString();
+        if (line.startsWith('INFO ')) {
+          const body = Buffer.from(payload || '');
+          sock.write('CONNECT {"verbose":false,"pedantic":false}\r\nSUB ' + inbox + ' 1\r\nPUB ' + subject + ' ' + inbox +
+            ' ' + body.length + '\r\n' + body + '\r\n');
+        } else if (line.startsWith('PING')) {
+          sock.write('PONG\r\n');
+        } else if (line.startsWith('MSG ')) {
+          const size = Number(line.split(' ').pop());
+          if (buf.length < eol + 2 + size + 2) return;
+          return finish(buf.slice(eol + 2, eol + 2 + size).toString());
+        }
+        buf = buf.slice(eol + 2);
+      }
+    });
+  });
+}
+
+// Delete every consumer of the screening's stream, as a cluster that lost their node does; resolves with their names.
+async function dropConsumers(port, screening) {
+  const names = JSON.parse(await natsRequest(port, '$JS.API.CONSUMER.NAMES.DANMAKU_' + screening, '') || '{}').consumers || [];
+  for (const n of names) await natsRequest(port, '$JS.API.CONSUMER.DELETE.DANMAKU_' + screening + '.' + n, '');
+  return names;
+}
+
+module.exports = { startWaiting, freePort, needNats, startNats, startGate, natsRequest, dropConsumers };
