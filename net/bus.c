@@ -32,7 +32,7 @@
 struct dm_bus {
     natsConnection *nc;
     jsCtx *js;
-    natsSubscription *clock_sub, *consume_sub, *settings_sub, *author_sub;
+    natsSubscription *clock_sub, *consume_sub, *settings_sub, *author_sub, *ctl_sub;
     kvStore *kv;                 /* the screening's key-value bucket: moderation settings, the address salt */
     char screening[DM_BUS_ID_MAX + 1];
     char stream[DM_BUS_ID_MAX + 16];
@@ -41,6 +41,7 @@ struct dm_bus {
     char subj_all[DM_BUS_ID_MAX + 32];
     char subj_host[DM_BUS_ID_MAX + 32];
     char subj_settings[DM_BUS_ID_MAX + 32];   /* the bucket's "settings" key, as a subject */
+    char subj_ctl[DM_BUS_ID_MAX + 32];        /* the gateways' own talk, outside the stream */
     void (*settings_fn)(void *ud, const char *json, size_t len);
     void *settings_ud;
     atomic_int async_failed;     /* a negative acknowledgement came for the batch being published */
@@ -51,6 +52,8 @@ struct dm_bus {
     void *clock_ud;
     void (*author_fn)(void *ud, const char *author, const char *id);
     void *author_ud;
+    void (*ctl_fn)(void *ud, const char *data, size_t len);
+    void *ctl_ud;
     void (*msg_fn)(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len);
     void *msg_ud;
     /* the reader's watch (dm_bus_consume): a consumer the cluster lost is made again */
@@ -244,6 +247,7 @@ int dm_bus_open(dm_bus **out, const char *url, const char *screening, int replic
     snprintf(b->subj_comments, sizeof b->subj_comments, "danmaku.%s.comments", screening);
     snprintf(b->subj_clock, sizeof b->subj_clock, "danmaku.%s.clock", screening);
     snprintf(b->subj_all, sizeof b->subj_all, "danmaku.%s.>", screening);
+    snprintf(b->subj_ctl, sizeof b->subj_ctl, "danmaku-ctl.%s", screening);
     snprintf(b->subj_host, sizeof b->subj_host, "danmaku.%s.host", screening);
     snprintf(b->subj_settings, sizeof b->subj_settings, "$KV.%s.settings", b->stream);
     s = natsOptions_Create(&o);
@@ -484,6 +488,36 @@ int dm_bus_watch_authors(dm_bus *b, void (*fn)(void *ud, const char *author, con
     return 0;
 }
 
+static void on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    dm_bus *b = closure;
+
+    (void)nc;
+    (void)sub;
+    b->ctl_fn(b->ctl_ud, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
+    natsMsg_Destroy(msg);
+}
+
+int dm_bus_watch_ctl(dm_bus *b, void (*fn)(void *ud, const char *data, size_t len), void *ud, char *err,
+                     size_t errlen)
+{
+    natsStatus s;
+
+    b->ctl_fn = fn;
+    b->ctl_ud = ud;
+    s = natsConnection_Subscribe(&b->ctl_sub, b->nc, b->subj_ctl, on_ctl, b);
+    if (s != NATS_OK) {
+        nats_error(err, errlen, "cannot follow the other gateways' approval queue", s, 0);
+        return DM_EIO;
+    }
+    return 0;
+}
+
+int dm_bus_publish_ctl(dm_bus *b, const char *json)
+{
+    return natsConnection_PublishString(b->nc, b->subj_ctl, json) == NATS_OK ? 0 : DM_EIO;
+}
+
 static dm_bus_kind kind_of(const dm_bus *b, const char *subject)
 {
     if (!strcmp(subject, b->subj_comments))
@@ -718,6 +752,7 @@ void dm_bus_stop(dm_bus *b)
     }
     stop_sub(&b->settings_sub);
     stop_sub(&b->author_sub);
+    stop_sub(&b->ctl_sub);
     stop_sub(&b->clock_sub);
     stop_sub(&b->consume_sub);
 }

@@ -204,6 +204,16 @@ typedef struct dm_bus_host {
 int dm_bus_host_parse(dm_bus_order *o, const char *data, size_t len, dm_bus_host *h);
 void dm_bus_host_free(dm_bus_host *h);
 
+/*
+ * The gateways' own messages (the approval queue across gateways), on the
+ * core subject danmaku-ctl.ID: not in the stream, so a gateway that starts
+ * later does not see what was said before. fn on a cnats thread, with this
+ * process's own messages too. Publishing waits for nothing. 0 or DM_EIO.
+ */
+int dm_bus_watch_ctl(dm_bus *b, void (*fn)(void *ud, const char *data, size_t len), void *ud, char *err,
+                     size_t errlen);
+int dm_bus_publish_ctl(dm_bus *b, const char *json);
+
 /* Publish a host action on the screens (not waited for). 0 or DM_EIO. */
 int dm_bus_publish_host(dm_bus *b, const char *json);
 

@@ -290,6 +290,195 @@ static void take_authors(dm_net *n)
     pthread_mutex_unlock(&n->bus_lock);
 }
 
+/* ------------------------------------------------ the approval queue across gateways */
+
+#define CTL_CAP 4096   /* approval messages waiting for the service thread */
+
+struct bus_ctl {
+    struct bus_ctl *next;   /* first: dm_net_stop frees the list without knowing the rest */
+    size_t len;
+    char data[];
+};
+
+static void on_ctl(void *ud, const char *data, size_t len)
+{
+    dm_net *n = ud;
+    struct bus_ctl *m = malloc(sizeof *m + len + 1);
+    int wake = 0;
+
+    if (!m) {
+        atomic_fetch_add(&n->bus_ctl_lost, 1);
+        return;
+    }
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->data, data, len);
+    m->data[len] = 0;
+    pthread_mutex_lock(&n->bus_lock);
+    if (n->bus_ctl_count < CTL_CAP) {
+        if (n->bus_ctl_tail)
+            n->bus_ctl_tail->next = m;
+        else
+            n->bus_ctl_head = m;
+        n->bus_ctl_tail = m;
+        wake = n->bus_ctl_count++ == 0;
+        m = NULL;
+    }
+    pthread_mutex_unlock(&n->bus_lock);
+    if (m) {
+        free(m);
+        atomic_fetch_add(&n->bus_ctl_lost, 1);
+    }
+    if (wake) {
+        pthread_mutex_lock(&n->wake_lock);
+        if (n->ctx_live)
+            lws_cancel_service(n->ctx);
+        pthread_mutex_unlock(&n->wake_lock);
+    }
+}
+
+static void publish_ctl(dm_net *n, cJSON *o)
+{
+    char from[24], *s;
+
+    snprintf(from, sizeof from, "%llx", n->session);
+    cJSON_AddStringToObject(o, "from", from);
+    s = cJSON_PrintUnformatted(o);
+    if (!s || dm_bus_publish_ctl(n->bus, s))
+        fprintf(stderr, "danmaku: the comment bus: the other gateways' consoles are not told of a held comment "
+                        "or a decision\n");
+    free(s);
+    cJSON_Delete(o);
+}
+
+void dm_net_bus_held(dm_net *n, const dm_host_entry *e)
+{
+    char *js;
+    cJSON *o;
+
+    if (!n->bus || e->remote || !(js = dm_host_entry_json(e, 1)))
+        return;
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "held");
+    cJSON_AddItemToObject(o, "entry", cJSON_Parse(js));
+    free(js);
+    publish_ctl(n, o);
+}
+
+int dm_net_bus_decide(dm_net *n, const char *id, int approve)
+{
+    cJSON *o;
+
+    if (!n->bus)
+        return 0;
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "decide");
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddBoolToObject(o, "approve", approve);
+    publish_ctl(n, o);
+    return 1;
+}
+
+void dm_net_bus_decided(dm_net *n, const dm_host_entry *e)
+{
+    cJSON *o;
+
+    if (!n->bus || e->remote)
+        return;
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "decided");
+    cJSON_AddStringToObject(o, "id", e->id);
+    cJSON_AddStringToObject(o, "status", dm_host_status_name(e->status));
+    if (e->reason >= 0)
+        cJSON_AddNumberToObject(o, "reason", e->reason);
+    publish_ctl(n, o);
+}
+
+static const char *text_of(const cJSON *o, const char *key, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) && strlen(v->valuestring) < cap ? v->valuestring : NULL;
+}
+
+/* Another gateway's held comment, as this console's list keeps it. 0, or -1 when it is not one. */
+static int remote_entry(const cJSON *j, dm_host_entry *e)
+{
+    const char *id = text_of(j, "id", sizeof e->id), *author = text_of(j, "author", sizeof e->author);
+    const char *address = text_of(j, "address", sizeof e->address), *text = text_of(j, "text", 4096);
+    const char *color = text_of(j, "color", 8), *mode = text_of(j, "mode", 16), *size = text_of(j, "size", 16);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "t_ms");
+    int m = mode ? dm_mode_from_name(mode) : -1, z = size ? dm_size_from_name(size) : -1;
+    char *end;
+    unsigned long rgb;
+
+    if (!id || !id[0] || !author || !address || !text || !color || color[0] != '#' || m < 0 || z < 0 ||
+        !cJSON_IsNumber(t))
+        return -1;
+    rgb = strtoul(color + 1, &end, 16);
+    if (*end || strlen(color) != 7)
+        return -1;
+    memset(e, 0, sizeof *e);
+    snprintf(e->id, sizeof e->id, "%s", id);
+    snprintf(e->author, sizeof e->author, "%s", author);
+    snprintf(e->address, sizeof e->address, "%s", address);
+    e->text = (char *)text;
+    e->color = (uint32_t)rgb;
+    e->mode = (dm_mode)m;
+    e->size = (dm_size)z;
+    e->t_ms = (int64_t)t->valuedouble;
+    e->status = DM_HOST_HELD;
+    e->reason = -1;
+    e->remote = 1;
+    return 0;
+}
+
+static void take_ctl_one(dm_net *n, const char *data, size_t len)
+{
+    cJSON *o = cJSON_ParseWithLength(data, len);
+    const char *type = text_of(o, "type", 16), *from = text_of(o, "from", 24), *id = text_of(o, "id", DM_HOST_ID_LEN);
+    char own[24];
+    dm_host_entry e;
+
+    snprintf(own, sizeof own, "%llx", n->session);
+    if (!type || !from)
+        atomic_fetch_add(&n->bus_ctl_lost, 1);
+    else if (!strcmp(type, "held") && strcmp(from, own)) {
+        if (remote_entry(cJSON_GetObjectItemCaseSensitive(o, "entry"), &e) == 0)
+            dm_console_bus_held(n, &e);
+        else
+            atomic_fetch_add(&n->bus_ctl_lost, 1);
+    } else if (!strcmp(type, "decide") && id) {
+        dm_console_bus_decide(n, id, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "approve")));
+    } else if (!strcmp(type, "decided") && id && strcmp(from, own)) {
+        const char *st = text_of(o, "status", 16);
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "reason");
+        for (int s = DM_HOST_SHOWN; st && s <= DM_HOST_DELETED; s++)
+            if (!strcmp(st, dm_host_status_name((dm_host_status)s)))
+                dm_console_bus_decided(n, id, (dm_host_status)s, cJSON_IsNumber(r) ? (int)r->valuedouble : -1);
+    }
+    cJSON_Delete(o);
+}
+
+static void take_ctl(dm_net *n)
+{
+    for (;;) {
+        struct bus_ctl *m;
+        pthread_mutex_lock(&n->bus_lock);
+        m = n->bus_ctl_head;
+        if (m) {
+            n->bus_ctl_head = m->next;
+            if (!n->bus_ctl_head)
+                n->bus_ctl_tail = NULL;
+            n->bus_ctl_count--;
+        }
+        pthread_mutex_unlock(&n->bus_lock);
+        if (!m)
+            return;
+        take_ctl_one(n, m->data, m->len);
+        free(m);
+    }
+}
+
 void dm_net_bus_service(dm_net *n)
 {
     char *json, err[512];
@@ -297,6 +486,7 @@ void dm_net_bus_service(dm_net *n)
     if (!n->bus)
         return;
     take_authors(n);
+    take_ctl(n);
     pthread_mutex_lock(&n->bus_lock);
     json = n->bus_settings_pending;
     n->bus_settings_pending = NULL;
@@ -421,6 +611,8 @@ static int share_moderation(dm_net *n, const dm_net_opts *o, char *err, size_t e
     }
     if (!e)
         e = dm_bus_watch_authors(n->bus, on_author, n, err, errlen);   /* slow mode across gateways */
+    if (!e)
+        e = dm_bus_watch_ctl(n->bus, on_ctl, n, err, errlen);          /* the approval queue across gateways */
     if (e)
         return e;
     if (o->moderation_path) {

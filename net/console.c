@@ -127,6 +127,7 @@ void dm_console_shown(dm_net *n, const dm_host_entry *e, int released)
     le->t_ms = e->t_ms;
     dm_host_log_set_status(n->log, le, DM_HOST_SHOWN, -1);
     entry_broadcast(n, le, 0);
+    dm_net_bus_decided(n, le);   /* the other gateways' consoles list it as shown too */
     send_state(n, NULL);   /* held/waiting counts changed */
 }
 
@@ -153,6 +154,7 @@ void dm_console_refused(dm_net *n, const dm_host_entry *e, int released, dm_net_
     le->in_flight = 0;
     dm_host_log_set_status(n->log, le, DM_HOST_REJECTED, (int)why);
     entry_broadcast(n, le, 0);
+    dm_net_bus_decided(n, le);
     send_state(n, NULL);
 }
 
@@ -160,6 +162,61 @@ void dm_console_refused(dm_net *n, const dm_host_entry *e, int released, dm_net_
 static void release_entry(dm_net *n, dm_host_entry *e)
 {
     dm_accept_comment(n, e->owner, e, 1);
+}
+
+/* A host's decision on a comment held or waiting here (this console's, or another gateway's through the bus). */
+static void decide(dm_net *n, dm_host_entry *e, int approve)
+{
+    if (!approve) {
+        dm_mod_count_rejected(n->mod);
+        if (e->owner)
+            dm_conn_reply_says(n, e->owner, DM_NET_REJECTED, dm_mod_message(n->mod, DM_MOD_REJECTED));
+        else
+            dm_feed_count_rejected(n->feed);
+        dm_host_log_set_status(n->log, e, DM_HOST_REJECTED, DM_NET_REJECTED);
+        entry_broadcast(n, e, 0);
+        dm_net_bus_decided(n, e);
+    } else if (dm_mod_paused(n->mod)) {
+        dm_host_log_set_status(n->log, e, DM_HOST_WAITING, -1);   /* approved, shown when the feed resumes */
+        entry_broadcast(n, e, 0);
+        dm_net_bus_decided(n, e);
+    } else {
+        release_entry(n, e);   /* shown (or refused) once recorded: dm_console_shown says so */
+    }
+    send_state(n, NULL);
+}
+
+void dm_console_bus_held(dm_net *n, const dm_host_entry *e)
+{
+    dm_host_entry *le;
+
+    if (dm_host_log_find(n->log, e->id))
+        return;
+    le = dm_host_log_add(n->log, e);
+    if (!le)
+        return;
+    entry_broadcast(n, le, 1);
+    send_state(n, NULL);   /* the held count spans the gateways */
+}
+
+void dm_console_bus_decide(dm_net *n, const char *id, int approve)
+{
+    dm_host_entry *e = dm_host_log_find(n->log, id);
+
+    if (e && !e->remote && (e->status == DM_HOST_HELD || e->status == DM_HOST_WAITING) && !e->in_flight)
+        decide(n, e, approve);
+}
+
+void dm_console_bus_decided(dm_net *n, const char *id, dm_host_status status, int reason)
+{
+    dm_host_entry *e = dm_host_log_find(n->log, id);
+
+    if (!e || !e->remote)
+        return;
+    e->in_flight = 0;
+    dm_host_log_set_status(n->log, e, status, reason);
+    entry_broadcast(n, e, 0);
+    send_state(n, NULL);
 }
 
 void dm_console_set_feed_paused(dm_net *n, int paused)
@@ -170,7 +227,7 @@ void dm_console_set_feed_paused(dm_net *n, int paused)
         /* in arrival order, which is the list's; held ones stay for the host */
         for (size_t i = 0; i < dm_host_log_count(n->log) && dm_host_log_waiting(n->log); i++) {
             dm_host_entry *e = dm_host_log_at(n->log, i);
-            if (e->status == DM_HOST_WAITING && !e->in_flight)
+            if (e->status == DM_HOST_WAITING && !e->in_flight && !e->remote)   /* another gateway's: released there */
                 release_entry(n, e);
         }
     }
@@ -262,6 +319,8 @@ int dm_console_comment(dm_net *n, conn *c, dm_net_submission *s)
     if (!le)
         return dm_conn_reply_error(n, c, DM_NET_INTERNAL, 0);
     entry_broadcast(n, le, 1);
+    if (le->status == DM_HOST_HELD)
+        dm_net_bus_held(n, le);   /* every gateway's console may decide on it */
     send_state(n, NULL);
     return dm_conn_reply(c, held_json(e.id, v == DM_MOD_HOLD));
 }
@@ -397,21 +456,14 @@ int dm_console_message(dm_net *n, conn *c, const char *buf, size_t len)
             rc = console_error(c, DM_NET_NOT_PENDING, NULL);
             break;
         }
-        if (cmd.kind == DM_HOST_REJECT) {
-            dm_mod_count_rejected(n->mod);
-            if (e->owner)
-                dm_conn_reply_says(n, e->owner, DM_NET_REJECTED, dm_mod_message(n->mod, DM_MOD_REJECTED));
+        if (e->remote) {   /* held at another gateway: decided there, and the list says so when it is */
+            if (dm_net_bus_decide(n, e->id, cmd.kind == DM_HOST_APPROVE) < 0)
+                rc = console_error(c, DM_NET_UNAVAILABLE, NULL);
             else
-                dm_feed_count_rejected(n->feed);
-            dm_host_log_set_status(n->log, e, DM_HOST_REJECTED, DM_NET_REJECTED);
-            entry_broadcast(n, e, 0);
-        } else if (dm_mod_paused(n->mod)) {
-            dm_host_log_set_status(n->log, e, DM_HOST_WAITING, -1);   /* approved, shown when the feed resumes */
-            entry_broadcast(n, e, 0);
-        } else {
-            release_entry(n, e);
+                e->in_flight = 1;
+            break;
         }
-        send_state(n, NULL);
+        decide(n, e, cmd.kind == DM_HOST_APPROVE);
         break;
     case DM_HOST_DELETE:
         if (e->status == DM_HOST_HELD || e->status == DM_HOST_WAITING)

@@ -158,6 +158,7 @@ typedef struct dm_host_entry {
     int reason;                     /* rejected: why, a dm_net_err (net_errors.h); -1 otherwise */
     int in_flight;                  /* released, being recorded: no decision or delete applies until it is shown */
     void *owner;                    /* held/waiting: the sender's connection, NULL once it left */
+    int remote;                     /* held at another gateway of the screening (the comment bus): decided there */
     int32_t hnext;                  /* the log's index: next slot with the same hash, -1 none */
 } dm_host_entry;
 

@@ -430,6 +430,11 @@ void dm_net_stop(dm_net **pn)
     dm_net_bus_close(n);
     free(n->bus_settings_pending);
     free(n->bus_authors);
+    while (n->bus_ctl_head) {
+        struct bus_ctl *next = *(struct bus_ctl **)n->bus_ctl_head;
+        free(n->bus_ctl_head);
+        n->bus_ctl_head = next;
+    }
     free(n->bus_settings_seen);
     pthread_mutex_destroy(&n->bus_lock);
     dm_accept_free(n);

@@ -193,6 +193,9 @@ struct dm_net {
     size_t bus_authors_head, bus_authors_count;
     atomic_int bus_slow_on;        /* slow mode is on: other gateways' authors are worth noting */
     atomic_uint_fast64_t bus_authors_lost; /* noted too fast for the service thread (ring full) */
+    struct bus_ctl *bus_ctl_head, *bus_ctl_tail; /* the other gateways' approval messages, for the service thread */
+    size_t bus_ctl_count;
+    atomic_uint_fast64_t bus_ctl_lost;     /* ...more than the service thread could keep (counted) */
     char *bus_settings_pending;    /* the settings another gateway put, for the service thread */
     char *bus_settings_seen;       /* service thread: the settings last applied or put here */
     size_t aw_head, aw_count;
@@ -215,6 +218,11 @@ void dm_net_bus_clock(dm_net *n);
 /* The console's screen actions to the screening's host subject: 1 published (every screen takes it from the
  * stream, in its place), 0 no bus (carry it out here), -1 it could not be published. */
 int dm_net_bus_clear(dm_net *n);
+/* The approval queue across gateways: a comment held here, shared; a decision on one held elsewhere, sent to its
+ * gateway (1 sent, 0 no bus, -1 not); the decision on one held here, told to the others. */
+void dm_net_bus_held(dm_net *n, const dm_host_entry *e);
+int dm_net_bus_decide(dm_net *n, const char *id, int approve);
+void dm_net_bus_decided(dm_net *n, const dm_host_entry *e);
 int dm_net_bus_film(dm_net *n, dm_net_control_kind kind, double value, int entry);
 void dm_net_bus_service(dm_net *n);                          /* service thread: apply settings put elsewhere */
 void dm_net_bus_settings_changed(dm_net *n);                 /* service thread: the host changed them here */
@@ -262,5 +270,10 @@ void dm_console_set_feed_paused(dm_net *n, int paused);
 void dm_console_end_forgotten(dm_net *n);
 void dm_console_closed(dm_net *n, conn *c);
 void dm_console_settings_changed(dm_net *n);                 /* the moderation settings came from the bus */
+/* The approval queue across gateways (bus_link.c, service thread): a comment held at another gateway, listed here;
+ * another console's decision on one held here; the decision taken on one held elsewhere. */
+void dm_console_bus_held(dm_net *n, const dm_host_entry *e);
+void dm_console_bus_decide(dm_net *n, const char *id, int approve);
+void dm_console_bus_decided(dm_net *n, const char *id, dm_host_status status, int reason);
 
 #endif

@@ -9,7 +9,10 @@
 // clear's own moment (the export marks them, named by the clock player), and
 // pauses the film: both players pause, and the gateways' stamps stand still.
 // Slow mode holds across gateways for one viewer (the page's own id in
-// /ws?viewer=), also after a reconnect, and holds no other viewer.
+// /ws?viewer=), also after a reconnect, and holds no other viewer. With
+// approval on, comments held at gateway 2 are listed on gateway 1's console,
+// which approves one (the phone at gateway 2 gets its ack, both screens show
+// it) and rejects the other (the phone is told).
 'use strict';
 const L = require('./lib');
 const B = require('./buslib');
@@ -127,6 +130,33 @@ async function main() {
   L.check(s4.type === 'error' && s4.code === 'slow_mode', 'nor is a reconnect a way round it (' + JSON.stringify(s4.code || s4.type) + ')');
   await H.ask(host, { type: 'slow_mode', seconds: 0 }, ['state', 'error']);
   for (const c of [va, vb2, vo]) c.ws.close();
+
+  // the approval queue across the gateways: held at gateway 2, decided on gateway 1's console
+  host.ws.send(JSON.stringify({ type: 'approval', on: true }));
+  await L.until(host, (x) => x.state && x.state.approval === true, 5);
+  L.check(host.state && host.state.approval === true, 'the console turns approval on');
+  await L.sleep(300);   // the setting reaches gateway 2
+  const wa = await L.connect(gb.port, undefined, 'viewer=1111111111111111');
+  const h1 = await L.request(wa, { type: 'comment', text: 'approve me at the other gateway' });
+  const h2 = await L.request(wa, { type: 'comment', text: 'reject me at the other gateway' });
+  L.check(h1.type === 'held' && h2.type === 'held', 'gateway 2 holds two comments for approval (' + h1.type + ', ' + h2.type + ')');
+  await L.until(host, (x) => x.comments.has(h1.id) && x.comments.has(h2.id), 5);
+  L.check(host.comments.has(h1.id) && host.comments.get(h1.id).status === 'held' && host.comments.has(h2.id),
+    'gateway 1\'s console lists them as held');
+  const seen = wa.messages.length;
+  host.ws.send(JSON.stringify({ type: 'approve', id: h1.id }));
+  host.ws.send(JSON.stringify({ type: 'reject', id: h2.id }));
+  await L.until(wa, (x) => x.messages.slice(seen).some((m) => m.type === 'ack' && m.id === h1.id) &&
+    x.messages.slice(seen).some((m) => m.type === 'error' && m.code === 'rejected'), 5);
+  const told = wa.messages.slice(seen);
+  L.check(told.some((m) => m.type === 'ack' && m.id === h1.id), 'the phone at gateway 2 gets the ack of the approved one');
+  L.check(told.some((m) => m.type === 'error' && m.code === 'rejected'), 'and is told the other was rejected');
+  await L.until(host, (x) => x.comments.get(h1.id).status === 'shown' && x.comments.get(h2.id).status === 'rejected', 5);
+  L.check(host.comments.get(h1.id).status === 'shown' && host.comments.get(h2.id).status === 'rejected',
+    'gateway 1\'s console says shown and rejected (' + host.comments.get(h1.id).status + ', ' +
+    host.comments.get(h2.id).status + ')');
+  await H.ask(host, { type: 'approval', on: false }, ['state', 'error']);
+  wa.ws.close();
   for (const c of [ca, cb, host]) c.ws.close();
 
   const r = [await L.waitExit(players[0], 40), await L.waitExit(players[1], 40)];
@@ -137,13 +167,14 @@ async function main() {
   L.check(live.get(kept.id) !== undefined, 'the other comment is placed on both screens (the clear took it off later)');
   L.check(live.get(doomed.id) && !live.get(doomed.id).shown && live.get(doomed.id).reason === 'deleted',
     'the deleted one left both screens: ' + JSON.stringify(live.get(doomed.id) && live.get(doomed.id).reason));
-  const extra = probes + toClear.length + 3 + 2;   /* and the two slow mode let through */
+  const extra = probes + toClear.length + 3 + 2 + 1;   /* the two slow mode let through, the approved one */
   L.check(live.size === 2 + passedBefore + beforeBan + extra, 'no blocked or banned comment reached the stream (' + live.size +
     ' placed: 2, ' + passedBefore + ' before the rule reached gateway 2, ' + beforeBan + ' before the ban did, ' + extra +
     ' after the unban)');
   L.check(toClear.every((a) => live.get(a.id) && !live.get(a.id).shown && live.get(a.id).reason === 'deleted'),
     'the clear took the three off both screens: ' + JSON.stringify(toClear.map((a) => live.get(a.id) && live.get(a.id).reason)));
   L.check(live.get(afterClear.id) && live.get(afterClear.id).shown, 'the comment sent after the clear is shown');
+  L.check(live.get(h1.id) && live.get(h1.id).shown && !live.get(h2.id), 'the approved comment is on both screens, the rejected one nowhere');
   for (const [i, p] of players.entries())
     L.check(/host: pause/.test(p.stderr()) && /host: play/.test(p.stderr()), 'player ' + (i + 1) +
       ' paused and played the film at the host\'s word');
