@@ -93,7 +93,12 @@ async function main() {
       const u = document.getElementById('plot-rate').uplot;
       return Number(document.getElementById('stat-per-minute').textContent) === n && u.data[u.data.length - 1].reduce((s, v) => s + v, 0) === n;
     }, VIEWERS * EACH, W).catch(() => null);
-    const p = await plotted(page);
+    // ...and the statistics message with the refusals may be plotted a message later than the shown ones
+    let p = await plotted(page);
+    for (const t0 = Date.now(); (p.layers.blocked !== 3 || p.layers.shown !== stats.per_minute) && Date.now() - t0 < W.timeout;) {
+      await L.sleep(100);
+      p = await plotted(page);
+    }
     L.check(p.layers.shown === stats.per_minute && p.perMinute === stats.per_minute,
       'the comments plotted in the last minute (' + p.layers.shown + ') are the statistics\' count (' + stats.per_minute + ')');
     L.check(p.layers.blocked === 3 && p.layers.blocked === stats.rejected.blocked,
