@@ -27,6 +27,8 @@
 #define STOP_WAIT_MS 3000        /* at the end, a subscription's last callbacks are waited for this long */
 #define ELECTION_TRIES 5         /* JetStream requests that time out are tried again this often, */
 #define ELECTION_WAIT_MS 1000    /* ...this long apart: a cluster that lost a node elects new leaders */
+#define PENDING_BYTES (256 << 20) /* a reader's messages not yet taken (the library's default is 64 MB) */
+#define RESUME_TRIES 100         /* the export reads on after a slow-consumer drop this often */
 #define STALL_MS 3000            /* a reader that has had nothing this long while the stream grew reads it again */
 
 struct dm_bus {
@@ -612,6 +614,7 @@ static void *watch_stream(void *arg)
             so.Config.OptStartSeq = now + 1;
             if (js_Subscribe(&fresh, b->js, b->subj_all, on_stream, b, NULL, &so, &jerr) != NATS_OK)
                 continue;
+            natsSubscription_SetPendingLimits(fresh, -1, PENDING_BYTES);
             fprintf(stderr, "danmaku: the comment bus: the stream stopped coming at message %llu of %llu; "
                             "reading it again from there\n", (unsigned long long)now, (unsigned long long)last);
             pthread_mutex_lock(&b->consume_lock);
@@ -656,6 +659,7 @@ int dm_bus_consume(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind kin
         nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
         return DM_EIO;
     }
+    natsSubscription_SetPendingLimits(b->consume_sub, -1, PENDING_BYTES);
     b->watching = pthread_create(&b->watch, NULL, watch_stream, b) == 0;
     if (!b->watching)
         fprintf(stderr, "danmaku: the comment bus: no watch on the stream's reader (out of threads)\n");
@@ -670,6 +674,7 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
     jsSubOptions so;
     jsErrCode jerr = 0;
     uint64_t last, seq = 0;
+    int resumed = 0;
     natsStatus s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
 
     if (s != NATS_OK) {
@@ -692,17 +697,42 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
         nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
         return DM_EIO;
     }
+    natsSubscription_SetPendingLimits(sub, -1, PENDING_BYTES);
     while (seq < last) {
         natsMsg *msg = NULL;
+        jsMsgMetaData *meta = NULL;
+        uint64_t at = 0;
         s = natsSubscription_NextMsg(&msg, sub, READ_WAIT_MS);
+        if (s == NATS_SLOW_CONSUMER && resumed++ < RESUME_TRIES) {
+            /* the stream came faster than it was read and the library dropped some: read on after the last */
+            natsSubscription_Unsubscribe(sub);
+            natsSubscription_Destroy(sub);
+            sub = NULL;
+            ordered_opts(b, &so);
+            so.Config.DeliverPolicy = js_DeliverByStartSequence;
+            so.Config.OptStartSeq = seq + 1;
+            jerr = 0;
+            s = js_SubscribeSync(&sub, b->js, b->subj_all, NULL, &so, &jerr);
+            if (s == NATS_OK) {
+                natsSubscription_SetPendingLimits(sub, -1, PENDING_BYTES);
+                continue;
+            }
+        }
         if (s != NATS_OK) {
             snprintf(err, errlen, "the stream %s stopped at message %llu of %llu: %s", b->stream,
                      (unsigned long long)seq, (unsigned long long)last, natsStatus_GetText(s));
-            natsSubscription_Unsubscribe(sub);
-            natsSubscription_Destroy(sub);
+            if (sub) {
+                natsSubscription_Unsubscribe(sub);
+                natsSubscription_Destroy(sub);
+            }
             return DM_EIO;
         }
-        deliver(b, msg, fn, ud, &seq);
+        if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+            at = meta->Sequence.Stream;
+            jsMsgMetaData_Destroy(meta);
+        }
+        if (!at || at > seq)   /* after a resume, nothing twice */
+            deliver(b, msg, fn, ud, &seq);
         natsMsg_Destroy(msg);
     }
     natsSubscription_Unsubscribe(sub);

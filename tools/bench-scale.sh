@@ -147,7 +147,7 @@ if [ "${CLUSTER:-0}" = 1 ]; then
   for p in 0 1; do wait "${ppids[$p]}" || true; done
   for p in 1 2; do
     echo "-- player $p:"
-    grep -E "danmaku: live:|frames presented" "$work/cplayer$p.err" | sed 's/; every comment[^;]*;/;/' || true
+    grep -E "danmaku: live:|frames presented" "$work/cplayer$p.err" || true
   done
   "$convert" "nats://127.0.0.1:${cports[1]}/big" -o "$work/big.jsonl" 2> "$work/convert3.err" || cat "$work/convert3.err" >&2
   echo "in the stream (read from node 2): $(grep -c '"type":"comment"' "$work/big.jsonl" || true) comments"
