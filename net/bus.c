@@ -479,6 +479,8 @@ int dm_bus_watch_authors(dm_bus *b, void (*fn)(void *ud, const char *author, con
 {
     natsStatus s;
 
+    if (b->author_sub)
+        return 0;
     b->author_fn = fn;
     b->author_ud = ud;
     /* a plain subscription: each comment as it is published, not the stream's history */
@@ -518,6 +520,13 @@ int dm_bus_watch_ctl(dm_bus *b, void (*fn)(void *ud, const char *data, size_t le
 int dm_bus_publish_ctl(dm_bus *b, const char *json)
 {
     return natsConnection_PublishString(b->nc, b->subj_ctl, json) == NATS_OK ? 0 : DM_EIO;
+}
+
+static void stop_sub(natsSubscription **sub);
+
+void dm_bus_unwatch_authors(dm_bus *b)
+{
+    stop_sub(&b->author_sub);
 }
 
 static dm_bus_kind kind_of(const dm_bus *b, const char *subject)

@@ -93,6 +93,7 @@ size_t dm_bus_publish_comments(dm_bus *b, const char *const *lines, const size_t
  */
 int dm_bus_watch_authors(dm_bus *b, void (*fn)(void *ud, const char *author, const char *id), void *ud, char *err,
                          size_t errlen);
+void dm_bus_unwatch_authors(dm_bus *b);   /* no more fn once this returns */
 
 /* Publish the clock (the clock player, DM_BUS_CLOCK_HZ times a second). 0, or DM_EIO when the bus is down. */
 int dm_bus_publish_clock(dm_bus *b, int64_t t_ms, int pass, int paused);

@@ -278,6 +278,27 @@ static void on_author(void *ud, const char *author, const char *id)
     }
 }
 
+/*
+ * Slow mode on or off (service thread): the other gateways' comments are
+ * followed only while it is on, so a screening without slow mode costs no
+ * gateway a copy of every comment.
+ */
+static void slow_mode_changed(dm_net *n)
+{
+    int on = dm_mod_slow_mode(n->mod) > 0;
+    char err[256];
+
+    if (on == atomic_load(&n->bus_slow_on))
+        return;
+    if (on && dm_bus_watch_authors(n->bus, on_author, n, err, sizeof err)) {
+        fprintf(stderr, "danmaku: the comment bus: %s: slow mode holds at this gateway only\n", err);
+        return;
+    }
+    if (!on)
+        dm_bus_unwatch_authors(n->bus);
+    atomic_store(&n->bus_slow_on, on);
+}
+
 static void take_authors(dm_net *n)
 {
     double now = dm_now();
@@ -497,7 +518,7 @@ void dm_net_bus_service(dm_net *n)
         fprintf(stderr, "danmaku: the comment bus: the screening's moderation settings are not applied: %s\n", err);
     else
         dm_console_settings_changed(n);   /* the consoles here show them (and nothing is put again) */
-    atomic_store(&n->bus_slow_on, dm_mod_slow_mode(n->mod) > 0);
+    slow_mode_changed(n);
 }
 
 void dm_net_bus_settings_changed(dm_net *n)
@@ -506,7 +527,7 @@ void dm_net_bus_settings_changed(dm_net *n)
 
     if (!n->bus)
         return;
-    atomic_store(&n->bus_slow_on, dm_mod_slow_mode(n->mod) > 0);
+    slow_mode_changed(n);
     if (!(json = dm_mod_settings_json(n->mod)))
         return;
     if (n->bus_settings_seen && !strcmp(n->bus_settings_seen, json)) {
@@ -610,8 +631,6 @@ static int share_moderation(dm_net *n, const dm_net_opts *o, char *err, size_t e
         e = DM_ENOMEM;
     }
     if (!e)
-        e = dm_bus_watch_authors(n->bus, on_author, n, err, errlen);   /* slow mode across gateways */
-    if (!e)
         e = dm_bus_watch_ctl(n->bus, on_ctl, n, err, errlen);          /* the approval queue across gateways */
     if (e)
         return e;
@@ -622,7 +641,7 @@ static int share_moderation(dm_net *n, const dm_net_opts *o, char *err, size_t e
     }
     if (now && apply_settings(n, now, err, errlen))
         fprintf(stderr, "danmaku: the comment bus: the screening's moderation settings are not applied: %s\n", err);
-    atomic_store(&n->bus_slow_on, dm_mod_slow_mode(n->mod) > 0);
+    slow_mode_changed(n);
     return 0;
 }
 
