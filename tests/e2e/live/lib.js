@@ -47,7 +47,8 @@ function check(cond, msg) {
 // Start `danmaku FILM --headless --listen 127.0.0.1:0 ...extra`; resolves with
 // { proc, port, stderr(), exited } once the port is printed.
 // `wrap` (optional): a command line to run the player under, e.g. ['prlimit', '--nofile=128:128'].
-function startPlayer(args, extra, wrap) {
+// `seconds` (optional, default 20): how long it may take to start.
+function startPlayer(args, extra, wrap, seconds) {
   return new Promise((resolve, reject) => {
     const argv = [args.film, '--headless', '--listen', '127.0.0.1:0', ...extra];
     const proc = wrap ? spawn(wrap[0], [...wrap.slice(1), args.player, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -55,7 +56,7 @@ function startPlayer(args, extra, wrap) {
     let err = '';
     let done = false;
     const exited = new Promise((res) => proc.on('exit', (code, signal) => res({ code, signal })));
-    const timer = setTimeout(() => { if (!done) { done = true; proc.kill('SIGKILL'); reject(new Error('player did not start: ' + err)); } }, 20000);
+    const timer = setTimeout(() => { if (!done) { done = true; proc.kill('SIGKILL'); reject(new Error('player did not start: ' + err)); } }, (seconds || 20) * 1000);
     proc.stdout.on('data', () => {});
     proc.stderr.on('data', (d) => {
       err += d.toString();
