@@ -215,11 +215,31 @@ static void on_settings(void *ud, const char *json, size_t len)
 }
 
 /* Apply settings that came from the bus, unless they are what this process has. 0 or DM_E*. */
+/*
+ * Whether `json` is the echo of settings this process put: the bucket gives
+ * every put back in order, so an echo of an older put (the host changed two
+ * settings in a row) would undo the newer one here. It is skipped, with the
+ * puts before it (their echoes are past).
+ */
+static int own_echo(dm_net *n, const char *json)
+{
+    for (int k = 0; k < n->bus_put_count; k++)
+        if (!strcmp(n->bus_settings_put[(n->bus_put_head + k) % 16], json)) {
+            for (int i = 0; i <= k; i++) {
+                free(n->bus_settings_put[n->bus_put_head]);
+                n->bus_put_head = (n->bus_put_head + 1) % 16;
+                n->bus_put_count--;
+            }
+            return 1;
+        }
+    return 0;
+}
+
 static int apply_settings(dm_net *n, char *json, char *err, size_t errlen)
 {
     int was_paused = dm_mod_paused(n->mod), e;
 
-    if (n->bus_settings_seen && !strcmp(n->bus_settings_seen, json)) {
+    if (own_echo(n, json) || (n->bus_settings_seen && !strcmp(n->bus_settings_seen, json))) {
         free(json);
         return 0;
     }
@@ -534,8 +554,18 @@ void dm_net_bus_settings_changed(dm_net *n)
         free(json);
         return;
     }
-    if (dm_bus_put_settings(n->bus, json))
+    if (dm_bus_put_settings(n->bus, json)) {
         fprintf(stderr, "danmaku: the comment bus is unreachable: the moderation settings reach only this gateway\n");
+    } else {
+        char *copy = strdup(json);
+        if (copy && n->bus_put_count == 16) {   /* echoes that never came: the oldest forgotten */
+            free(n->bus_settings_put[n->bus_put_head]);
+            n->bus_put_head = (n->bus_put_head + 1) % 16;
+            n->bus_put_count--;
+        }
+        if (copy)
+            n->bus_settings_put[(n->bus_put_head + n->bus_put_count++) % 16] = copy;
+    }
     free(n->bus_settings_seen);
     n->bus_settings_seen = json;
 }

@@ -436,6 +436,8 @@ void dm_net_stop(dm_net **pn)
         n->bus_ctl_head = next;
     }
     free(n->bus_settings_seen);
+    for (int i = 0; i < n->bus_put_count; i++)
+        free(n->bus_settings_put[(n->bus_put_head + i) % 16]);
     pthread_mutex_destroy(&n->bus_lock);
     dm_accept_free(n);
     dm_feed_free(&n->feed);

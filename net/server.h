@@ -198,6 +198,8 @@ struct dm_net {
     atomic_uint_fast64_t bus_ctl_lost;     /* ...more than the service thread could keep (counted) */
     char *bus_settings_pending;    /* the settings another gateway put, for the service thread */
     char *bus_settings_seen;       /* service thread: the settings last applied or put here */
+    char *bus_settings_put[16];    /* service thread: the settings put here whose echo has not come back, oldest first */
+    int bus_put_head, bus_put_count;
     size_t aw_head, aw_count;
 };
 

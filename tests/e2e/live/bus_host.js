@@ -134,7 +134,9 @@ async function main() {
   // the approval queue across the gateways: held at gateway 2, decided on gateway 1's console
   host.ws.send(JSON.stringify({ type: 'approval', on: true }));
   await L.until(host, (x) => x.state && x.state.approval === true, 5);
-  L.check(host.state && host.state.approval === true, 'the console turns approval on');
+  L.check(host.state && host.state.approval === true, 'the console turns approval on (' +
+    JSON.stringify({ closed: host.closed, state: host.state && host.state.approval,
+      last: host.messages.slice(-3).map((m) => m.type + (m.type === 'error' ? ':' + m.code : '')) }) + ')');
   await L.sleep(300);   // the setting reaches gateway 2
   const wa = await L.connect(gb.port, undefined, 'viewer=1111111111111111');
   const h1 = await L.request(wa, { type: 'comment', text: 'approve me at the other gateway' });
