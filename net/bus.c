@@ -446,19 +446,25 @@ static void on_clock(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     natsMsg_Destroy(msg);
 }
 
-int dm_bus_watch_clock(dm_bus *b, void (*fn)(void *ud, int64_t t_ms, int pass, int paused), void *ud, char *err,
-                       size_t errlen)
+/* A plain (core NATS) subscription to `subject`: each message as it is published. 0, or DM_EIO with err. */
+static int core_subscribe(dm_bus *b, natsSubscription **sub, const char *subject, natsMsgHandler cb, const char *what,
+                          char *err, size_t errlen)
 {
-    natsStatus s;
+    natsStatus s = natsConnection_Subscribe(sub, b->nc, subject, cb, b);
 
-    b->clock_fn = fn;
-    b->clock_ud = ud;
-    s = natsConnection_Subscribe(&b->clock_sub, b->nc, b->subj_clock, on_clock, b);
     if (s != NATS_OK) {
-        nats_error(err, errlen, "cannot follow the screening's clock", s, 0);
+        nats_error(err, errlen, what, s, 0);
         return DM_EIO;
     }
     return 0;
+}
+
+int dm_bus_watch_clock(dm_bus *b, void (*fn)(void *ud, int64_t t_ms, int pass, int paused), void *ud, char *err,
+                       size_t errlen)
+{
+    b->clock_fn = fn;
+    b->clock_ud = ud;
+    return core_subscribe(b, &b->clock_sub, b->subj_clock, on_clock, "cannot follow the screening's clock", err, errlen);
 }
 
 static void on_author(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
@@ -477,19 +483,13 @@ static void on_author(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
 int dm_bus_watch_authors(dm_bus *b, void (*fn)(void *ud, const char *author, const char *id), void *ud, char *err,
                          size_t errlen)
 {
-    natsStatus s;
-
     if (b->author_sub)
         return 0;
     b->author_fn = fn;
     b->author_ud = ud;
-    /* a plain subscription: each comment as it is published, not the stream's history */
-    s = natsConnection_Subscribe(&b->author_sub, b->nc, b->subj_comments, on_author, b);
-    if (s != NATS_OK) {
-        nats_error(err, errlen, "cannot follow the screening's comments for slow mode", s, 0);
-        return DM_EIO;
-    }
-    return 0;
+    /* each comment as it is published, not the stream's history */
+    return core_subscribe(b, &b->author_sub, b->subj_comments, on_author,
+                          "cannot follow the screening's comments for slow mode", err, errlen);
 }
 
 static void on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
@@ -505,16 +505,10 @@ static void on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
 int dm_bus_watch_ctl(dm_bus *b, void (*fn)(void *ud, const char *data, size_t len), void *ud, char *err,
                      size_t errlen)
 {
-    natsStatus s;
-
     b->ctl_fn = fn;
     b->ctl_ud = ud;
-    s = natsConnection_Subscribe(&b->ctl_sub, b->nc, b->subj_ctl, on_ctl, b);
-    if (s != NATS_OK) {
-        nats_error(err, errlen, "cannot follow the other gateways' approval queue", s, 0);
-        return DM_EIO;
-    }
-    return 0;
+    return core_subscribe(b, &b->ctl_sub, b->subj_ctl, on_ctl, "cannot follow the other gateways' approval queue",
+                          err, errlen);
 }
 
 int dm_bus_publish_ctl(dm_bus *b, const char *json)
@@ -540,10 +534,8 @@ static dm_bus_kind kind_of(const dm_bus *b, const char *subject)
     return DM_BUS_OTHER;
 }
 
-/* A message of the stream to fn: its sequence number, its kind, its data. */
-static void deliver(dm_bus *b, natsMsg *msg,
-                    void (*fn)(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len), void *ud,
-                    uint64_t *seq_out)
+/* A message's sequence number in the stream, 0 when it has none. */
+static uint64_t stream_seq(natsMsg *msg)
 {
     jsMsgMetaData *meta = NULL;
     uint64_t seq = 0;
@@ -552,28 +544,27 @@ static void deliver(dm_bus *b, natsMsg *msg,
         seq = meta->Sequence.Stream;
         jsMsgMetaData_Destroy(meta);
     }
-    if (seq_out)
-        *seq_out = seq;
+    return seq;
+}
+
+/* A message of the stream to fn: its sequence number, its kind, its data. */
+static void deliver(dm_bus *b, natsMsg *msg, uint64_t seq,
+                    void (*fn)(void *ud, uint64_t seq, dm_bus_kind kind, const char *data, size_t len), void *ud)
+{
     fn(ud, seq, kind_of(b, natsMsg_GetSubject(msg)), natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
 }
 
 static void on_stream(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     dm_bus *b = closure;
-    jsMsgMetaData *meta = NULL;
-    uint64_t seq = 0;
+    uint64_t seq = stream_seq(msg);
 
     (void)nc;
     (void)sub;
-    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
-        seq = meta->Sequence.Stream;
-        jsMsgMetaData_Destroy(meta);
-    }
     pthread_mutex_lock(&b->consume_lock);
     /* after a consumer was made again, what the old one already gave is skipped: nothing twice */
     if (!seq || seq > atomic_load(&b->delivered)) {
-        b->msg_fn(b->msg_ud, seq, kind_of(b, natsMsg_GetSubject(msg)), natsMsg_GetData(msg),
-                  (size_t)natsMsg_GetDataLength(msg));
+        deliver(b, msg, seq, b->msg_fn, b->msg_ud);
         if (seq)
             atomic_store(&b->delivered, seq);
     }
@@ -709,8 +700,7 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
     natsSubscription_SetPendingLimits(sub, -1, PENDING_BYTES);
     while (seq < last) {
         natsMsg *msg = NULL;
-        jsMsgMetaData *meta = NULL;
-        uint64_t at = 0;
+        uint64_t at;
         s = natsSubscription_NextMsg(&msg, sub, READ_WAIT_MS);
         if (s == NATS_SLOW_CONSUMER && resumed++ < RESUME_TRIES) {
             /* the stream came faster than it was read and the library dropped some: read on after the last */
@@ -736,12 +726,11 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
             }
             return DM_EIO;
         }
-        if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
-            at = meta->Sequence.Stream;
-            jsMsgMetaData_Destroy(meta);
+        at = stream_seq(msg);
+        if (!at || at > seq) {   /* after a resume, nothing twice */
+            deliver(b, msg, at, fn, ud);
+            seq = at ? at : seq;
         }
-        if (!at || at > seq)   /* after a resume, nothing twice */
-            deliver(b, msg, fn, ud, &seq);
         natsMsg_Destroy(msg);
     }
     natsSubscription_Unsubscribe(sub);

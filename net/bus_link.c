@@ -43,15 +43,18 @@ static void show_comment(dm_net *n, dm_net_comment *nc)
  * --record beside the bus: the comment's line is written and the recorder
  * commits the comment into the feed, before the next message of the stream
  * is looked at, so the screen takes the stream in the same order as without
- * a recording. 0: written and queued (or given up at the stop); 1: not
- * written (a full disk: the recorder says why on stderr, and the comment is
- * counted), and the caller shows it anyway: it is in the stream.
+ * a recording. Usually the line is written at once on this thread
+ * (dm_recorder_comment_now); only when the writer has it is it waited for.
+ * A line that is not written (a full disk: the recorder says why on stderr)
+ * is counted, and the comment is shown anyway: it is in the stream.
+ * 0: recorded and queued (or given up at the stop); 1: not recorded, *nc
+ * still the caller's; 2: not recorded, and the recorder freed *nc.
  */
 static int record_comment(dm_net *n, dm_net_comment *nc)
 {
     char *line = dm_jsonl_comment_line(&nc->c);
     int64_t t;
-    int pass, res[64], refused = 0;
+    int pass, res[64], r, refused = 0;
 
     while (dm_feed_reserve(n->feed, &t, &pass) != 0) {
         struct timespec ms = { 0, 1000000 };
@@ -63,21 +66,25 @@ static int record_comment(dm_net *n, dm_net_comment *nc)
         }
         nanosleep(&ms, NULL);
     }
-    if (!line || dm_recorder_comment(n->bus_rec, line, nc)) {
-        free(line);
-        dm_feed_unreserve(n->feed);
-        dm_comment_free(&nc->c);
+    r = line ? dm_recorder_comment_now(n->bus_rec, line, nc) : -1;
+    if (r == 1)
+        return 0;
+    if (r < 0) {   /* -1: the line and the place are still ours; -2: both given back already */
+        if (r == -1) {
+            free(line);
+            dm_feed_unreserve(n->feed);
+        }
         atomic_fetch_add(&n->bus_unrecorded, 1);
         return 1;
     }
     dm_recorder_sync(n->bus_rec);
     for (size_t k, i; (k = dm_recorder_results(n->bus_rec, res, sizeof res / sizeof res[0])) > 0;)
         for (i = 0; i < k; i++)
-            if (res[i])
-                refused = 1;
-    if (refused)
-        atomic_fetch_add(&n->bus_unrecorded, 1);
-    return refused;
+            refused |= res[i] != 0;
+    if (!refused)
+        return 0;
+    atomic_fetch_add(&n->bus_unrecorded, 1);
+    return 2;
 }
 
 /* A player: a comment of the stream, in order, into the feed (and the recording with --record). */
@@ -99,14 +106,16 @@ static void take_comment(dm_net *n, const char *data, size_t len)
         return;
     }
     nc.accepted_wall = dm_now();
-    if (n->bus_rec && record_comment(n, &nc) == 0)
+    switch (n->bus_rec ? record_comment(n, &nc) : 1) {
+    case 0:
         return;
-    if (n->bus_rec) {   /* not recorded: the recorder freed it; decoded again, with the same stamp */
+    case 2:   /* refused by the writer, which freed it: decoded again, with the same stamp */
         n->bus_order = before;
         memset(&nc, 0, sizeof nc);
         if (dm_bus_comment(&n->bus_order, data, len, &nc.c))
             return;
         nc.accepted_wall = dm_now();
+        break;
     }
     show_comment(n, &nc);
 }
@@ -336,7 +345,7 @@ static void take_authors(dm_net *n)
 #define CTL_CAP 4096   /* approval messages waiting for the service thread */
 
 struct bus_ctl {
-    struct bus_ctl *next;   /* first: dm_net_stop frees the list without knowing the rest */
+    struct bus_ctl *next;
     size_t len;
     char data[];
 };
@@ -747,7 +756,16 @@ void dm_net_bus_close(dm_net *n)
 
     if (dm_net_bus_close_recording(n, err, sizeof err))
         fprintf(stderr, "danmaku: %s\n", err);
-    dm_bus_close(&n->bus);
+    dm_bus_close(&n->bus);   /* no callback after this: what they left for the service thread goes */
+    free(n->bus_authors);
+    n->bus_authors = NULL;
+    while (n->bus_ctl_head) {
+        struct bus_ctl *next = n->bus_ctl_head->next;
+        free(n->bus_ctl_head);
+        n->bus_ctl_head = next;
+    }
+    n->bus_ctl_tail = NULL;
+    n->bus_ctl_count = 0;
 }
 
 void dm_net_bus_clock(dm_net *n)

@@ -409,12 +409,11 @@ void dm_net_halt(dm_net *n)
 
 int dm_net_close_recording(dm_net *n, char *err, size_t errlen)
 {
-    int e = n->bus_rec ? dm_net_bus_close_recording(n, err, errlen) : 0;
+    int e = dm_net_bus_close_recording(n, err, errlen);   /* a player's --record beside the bus */
+    size_t used = e ? strlen(err) : 0;
+    int e2 = n->rec ? dm_recorder_close(&n->rec, err + used, errlen - used) : 0;
 
-    if (!n->rec)
-        return e;
-    return e ? (dm_recorder_close(&n->rec, err + strlen(err), errlen - strlen(err)), e)
-             : dm_recorder_close(&n->rec, err, errlen);
+    return e ? e : e2;
 }
 
 void dm_net_stop(dm_net **pn)
@@ -429,12 +428,6 @@ void dm_net_stop(dm_net **pn)
         fprintf(stderr, "danmaku: %s\n", err);
     dm_net_bus_close(n);
     free(n->bus_settings_pending);
-    free(n->bus_authors);
-    while (n->bus_ctl_head) {
-        struct bus_ctl *next = *(struct bus_ctl **)n->bus_ctl_head;
-        free(n->bus_ctl_head);
-        n->bus_ctl_head = next;
-    }
     free(n->bus_settings_seen);
     for (int i = 0; i < n->bus_put_count; i++)
         free(n->bus_settings_put[(n->bus_put_head + i) % 16]);
