@@ -115,6 +115,7 @@ typedef struct player {
     int display_index;            /* the display the window is on */
     int display_changed;          /* the window moved to another display (or its mode changed) */
     double target;                /* when the frame being drawn will be shown (dm_now seconds) */
+    double drawn_for;             /* the moment p->t is the film time of: target, or now when late */
     double drawn_at;              /* when its drawing ended (just before the present) */
     double bar_until;             /* display seconds when the seek bar OSD disappears */
     int drawn_bar;                /* the seek bar was on the last frame drawn */
@@ -1161,7 +1162,7 @@ static int present(player *p, double began)
         /* for tools/frame-pacing.py: the present's return, the time the frame was drawn for,
          * the film time drawn, and the tracked comment (index, x; -1 when none) */
         double when = p->opt.fast ? p->sim_now : dm_now();
-        fprintf(p->frame_log, "present %.6f %.6f %.6f %ld %.3f\n", when, p->opt.fast ? when : p->target, p->t,
+        fprintf(p->frame_log, "present %.6f %.6f %.6f %ld %.3f\n", when, p->opt.fast ? when : p->drawn_for, p->t,
                 p->tracked == UINT32_MAX ? -1L : (long)p->tracked, p->tracked == UINT32_MAX ? 0.0 : p->tracked_x);
     }
     p->new_frame = 0;
@@ -1732,8 +1733,11 @@ static int run_realtime(player *p)
         }
         clk = film_now(p);
         now = dm_now();
+        /* a late frame is drawn for now: its comments stand where the film is, not where
+         * it was at the missed refresh */
+        p->drawn_for = p->target < now ? now : p->target;
         if (!isnan(clk) && !p->seeked)
-            p->t = clk + (film_paused(p) || p->target < now ? 0 : (p->target - now) * p->speed);
+            p->t = clk + (film_paused(p) ? 0 : (p->drawn_for - now) * p->speed);
         p->seeked = 0;
         run_script_keys(p);
         drawn = compose(p, p->redraw || shot_due(p));
