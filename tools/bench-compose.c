@@ -6,9 +6,11 @@
  * uploaded at 24 fps, comments scrolling at 60 Hz from their cached sprites.
  * Prints median and p99 per frame and memory (RSS and sprite cache).
  *
- *     bench-compose [FRAMES] [WxH] [--sdl-blit | --window | --plain] [--threads N]
+ *     bench-compose [FRAMES] [WxH] [--sdl-blit | --window | --plain] [--threads N] [--simd sse2|avx2|avx512]
  *
  * --threads N: blend on N threads (the software canvas; default one per core).
+ * --simd LEVEL: blend with at most that instruction set (default: the widest
+ * the processor has; the same pixels on each).
  *
  * --plain: the software blender as it was before packed sprites and AVX2
  * (whole surfaces, four pixels at a time with SSE2), to compare in one run.
@@ -46,6 +48,13 @@ static double cpu_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static const char *simd_name(dm_blend_simd l)
+{
+    return l == DM_BLEND_AVX512 ? "software canvas, packed sprites, AVX-512BW"
+           : l == DM_BLEND_AVX2 ? "software canvas, packed sprites, AVX2"
+                                : "software canvas, packed sprites, SSE2";
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -72,6 +81,7 @@ int main(int argc, char **argv)
                                          "哈哈哈哈", "wow", "名场面", "やばい", "gorgeous shot", "233333" };
     static const int counts[] = { 0, 100, 500, 1000, 2000 };
     int threads = 0, frames, w = 1920, h = 1080;
+    dm_blend_simd simd = DM_BLEND_BEST;
     SDL_Surface *canvas;
     SDL_Renderer *r;
     SDL_Window *win = NULL;
@@ -89,21 +99,28 @@ int main(int argc, char **argv)
     dm_picture pic = { 0 };
     unsigned seed = 7;
 
-    /* --threads N, wherever it is; the rest are positional */
+    /* --threads N and --simd LEVEL, wherever they are; the rest are positional */
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            threads = atoi(argv[i + 1]);
+        if ((!strcmp(argv[i], "--threads") || !strcmp(argv[i], "--simd")) && i + 1 < argc) {
+            if (!strcmp(argv[i], "--threads"))
+                threads = atoi(argv[i + 1]);
+            else if (!strcmp(argv[i + 1], "sse2") || !strcmp(argv[i + 1], "avx2") || !strcmp(argv[i + 1], "avx512"))
+                simd = argv[i + 1][1] == 's' ? DM_BLEND_SSE2 : argv[i + 1][3] == '2' ? DM_BLEND_AVX2 : DM_BLEND_AVX512;
+            else {
+                fprintf(stderr, "bench-compose: --simd takes sse2, avx2 or avx512, not %s\n", argv[i + 1]);
+                return 1;
+            }
             for (int j = i; j + 2 <= argc; j++)
                 argv[j] = argv[j + 2];
             argc -= 2;
-            break;
+            i--;
         }
     frames = argc > 1 ? atoi(argv[1]) : 300;
     mode = argc > 3 ? argv[3] : "";
     gpu = !strcmp(mode, "--sdl-blit") || !strcmp(mode, "--window");
 
     if (argc > 2 && sscanf(argv[2], "%dx%d", &w, &h) != 2) {
-        fprintf(stderr, "usage: bench-compose [FRAMES] [WxH] [--sdl-blit | --window | --plain] [--threads N]\n");
+        fprintf(stderr, "usage: bench-compose [FRAMES] [WxH] [--sdl-blit | --window | --plain] [--threads N] [--simd sse2|avx2|avx512]\n");
         return 1;
     }
     if (frames < 10)
@@ -132,7 +149,7 @@ int main(int argc, char **argv)
         dm_stage_set_threads(stage, threads);
     if (stage && !strcmp(mode, "--plain")) {
         dm_stage_set_packed(stage, 0);
-        dm_blend_use_avx2(0);
+        dm_blend_use_simd(DM_BLEND_SSE2);
     }
     items = calloc(2000, sizeof *items);
     vis = calloc(2000, sizeof *vis);
@@ -169,7 +186,7 @@ int main(int argc, char **argv)
            "picture, 60 Hz comments\n",
            gpu ? "atlas pages + SDL_RenderGeometry"
                : !strcmp(mode, "--plain") ? "software canvas, whole sprites, SSE2 (the blender before packing)"
-                                          : "software canvas, packed sprites, AVX2 where the CPU has it",
+                                          : simd_name(dm_blend_use_simd(simd)),
            gpu ? 0 : threads > 0 ? threads : SDL_GetCPUCount(), (gpu ? 0 : threads > 0 ? threads : SDL_GetCPUCount()) == 1 ? "" : "s",
            ri.name ? ri.name : "?",
            w, h, frames);

@@ -29,10 +29,13 @@ void dm_blend_premultiply(uint32_t *px, int w, int h, int pitch_px);
 void dm_blend_sprite(uint32_t *dst, int dw, int dh, int dst_pitch_px, const uint32_t *src, int sw, int sh,
                      int src_pitch_px, int x, int y, uint8_t alpha, int row_from, int row_to);
 
-/* The blender runs eight pixels at a time with AVX2 where the processor has
- * it (chosen at run time), else four with SSE2; both give the same pixels.
- * dm_blend_use_avx2(0) keeps it to SSE2 (tests and benchmarks compare them). */
-void dm_blend_use_avx2(int on);
+/* The blender runs sixteen pixels at a time with AVX-512BW, eight with AVX2,
+ * or four with SSE2, the widest the processor has (chosen at run time); all
+ * give the same pixels. dm_blend_use_simd() keeps it to at most `level`
+ * (tests and benchmarks compare the paths) and returns the level in use,
+ * which is lower where the processor lacks it. */
+typedef enum dm_blend_simd { DM_BLEND_SSE2, DM_BLEND_AVX2, DM_BLEND_AVX512, DM_BLEND_BEST } dm_blend_simd;
+dm_blend_simd dm_blend_use_simd(dm_blend_simd level);
 
 /*
  * A premultiplied sprite packed for blending: only its runs of 4-pixel

@@ -42,7 +42,20 @@ struct dm_stage {
         SDL_Thread *thread;
         SDL_sem *go;
         int from, to;         /* its rows this frame */
+        int slot;             /* its scratch: workers 1.., the main thread 0 */
     } workers[DM_STAGE_MAX_THREADS - 1];
+    void (*task)(dm_stage *s, int from, int to, int slot); /* what the blenders do now */
+    /* the software canvas' picture: converted once an upload, on every core,
+     * into the canvas' format at its own size; a frame drawn 1:1 copies its
+     * rows into each band just before the band's sprites are blended */
+    SDL_Surface *pic_rgb;     /* NULL until a picture is uploaded on the canvas */
+    int pic_rgb_newer;        /* pic_rgb holds a picture `picture` (scaled frames) lacks */
+    const dm_picture *converting; /* the picture being converted (during dm_stage_upload) */
+    uint8_t *scratch[DM_STAGE_MAX_THREADS]; /* a band's planes, contiguous for SDL_ConvertPixels */
+    size_t scratch_cap[DM_STAGE_MAX_THREADS];
+    const SDL_Rect *fill;     /* this frame's display when the bands start with the picture, else NULL */
+    int blend_y0, blend_y1;   /* the rows sprites are drawn on: the display's */
+    Uint32 fill_bg;           /* the canvas outside the picture: black, or transparent */
     int n_workers;            /* started so far */
     SDL_sem *done;            /* each worker posts once a frame */
     int quit;                 /* tells the workers to end (set before posting go) */
@@ -118,6 +131,9 @@ void dm_stage_free(dm_stage **stage)
     free(s->idx);
     if (s->picture)
         SDL_DestroyTexture(s->picture);
+    SDL_FreeSurface(s->pic_rgb);
+    for (int i = 0; i < DM_STAGE_MAX_THREADS; i++)
+        free(s->scratch[i]);
     free(s);
     *stage = NULL;
 }
@@ -141,6 +157,91 @@ SDL_Rect dm_stage_fit(int out_w, int out_h, int pic_w, int pic_h, double aspect)
     return r;
 }
 
+static int blenders(dm_stage *s);
+
+/* Runs task on rows [from, to) cut into n slices, the main thread taking the
+ * first and a worker each of the others; slices start on even rows when
+ * `even` (4:2:0 chroma pairs rows). Returns when all are done. */
+static void run_sliced(dm_stage *s, void (*task)(dm_stage *, int, int, int), int from, int to, int n, int even)
+{
+    int cut[DM_STAGE_MAX_THREADS + 1];
+
+    for (int i = 0; i <= n; i++) {
+        cut[i] = i == n ? to : from + (int)((int64_t)(to - from) * i / n);
+        if (even && i > 0 && i < n)
+            cut[i] &= ~1;
+    }
+    s->task = task;
+    for (int i = 1; i < n; i++) {
+        struct blend_worker *w = &s->workers[i - 1];
+        w->from = cut[i];
+        w->to = cut[i + 1];
+        w->slot = i;
+        SDL_SemPost(w->go);
+    }
+    task(s, cut[0], cut[1], 0);
+    for (int i = 1; i < n; i++)
+        SDL_SemWait(s->done);
+}
+
+/* Picture rows [from, to) (from even) into pic_rgb: the band's planes copied
+ * together (SDL_ConvertPixels reads them one after another), then converted
+ * with SDL's own YUV conversion, the one its renderer uses for the texture. */
+static void convert_rows(dm_stage *s, int from, int to, int slot)
+{
+    const dm_picture *p = s->converting;
+    int w = p->width, rows = to - from, crows = (rows + 1) / 2, cw = (w + 1) / 2;
+    int nv12 = p->format == DM_PICTURE_NV12;
+    size_t ybytes = (size_t)w * rows, cbytes = (size_t)(nv12 ? cw * 2 : cw) * crows;
+    size_t need = ybytes + cbytes * (nv12 ? 1 : 2);
+    uint8_t *buf = s->scratch[slot];
+
+    if (rows <= 0)
+        return;
+    if (s->scratch_cap[slot] < need) {
+        uint8_t *nb = realloc(buf, need);
+        if (!nb)
+            return;                     /* (the rows keep the last picture) */
+        s->scratch[slot] = buf = nb;
+        s->scratch_cap[slot] = need;
+    }
+    for (int r = 0; r < rows; r++)
+        memcpy(buf + (size_t)r * w, p->plane[0] + (size_t)(from + r) * p->pitch[0], (size_t)w);
+    for (int r = 0; r < crows; r++) {
+        const uint8_t *u = p->plane[1] + (size_t)(from / 2 + r) * p->pitch[1];
+        if (nv12) {
+            memcpy(buf + ybytes + (size_t)r * cw * 2, u, (size_t)cw * 2);
+        } else {
+            memcpy(buf + ybytes + (size_t)r * cw, u, (size_t)cw);
+            memcpy(buf + ybytes + cbytes + (size_t)r * cw, p->plane[2] + (size_t)(from / 2 + r) * p->pitch[2],
+                   (size_t)cw);
+        }
+    }
+    SDL_ConvertPixels(w, rows, nv12 ? SDL_PIXELFORMAT_NV12 : SDL_PIXELFORMAT_IYUV, buf, w,
+                      s->pic_rgb->format->format, (uint8_t *)s->pic_rgb->pixels + (size_t)from * s->pic_rgb->pitch,
+                      s->pic_rgb->pitch);
+}
+
+/* The software canvas: the picture converted at once, on every core. */
+static int upload_to_canvas(dm_stage *s, const dm_picture *pic)
+{
+    Uint32 fmt = s->canvas->format->format;
+
+    if (pic->format == DM_PICTURE_NV12 ? !pic->plane[1] : !pic->plane[2])
+        return DM_EINVAL;
+    if (!s->pic_rgb || s->pic_rgb->w != pic->width || s->pic_rgb->h != pic->height || s->pic_rgb->format->format != fmt) {
+        SDL_FreeSurface(s->pic_rgb);
+        s->pic_rgb = SDL_CreateRGBSurfaceWithFormat(0, pic->width, pic->height, 32, fmt);
+        if (!s->pic_rgb)
+            return DM_ENOMEM;
+    }
+    s->converting = pic;
+    run_sliced(s, convert_rows, 0, pic->height, pic->height >= 64 ? blenders(s) : 1, 1);
+    s->converting = NULL;
+    s->pic_rgb_newer = 1;
+    return 0;
+}
+
 int dm_stage_upload(dm_stage *s, const dm_picture *pic)
 {
     Uint32 fmt = pic->format == DM_PICTURE_NV12 ? SDL_PIXELFORMAT_NV12 : SDL_PIXELFORMAT_IYUV;
@@ -148,6 +249,8 @@ int dm_stage_upload(dm_stage *s, const dm_picture *pic)
 
     if (pic->width <= 0 || pic->height <= 0 || !pic->plane[0] || !pic->plane[1])
         return DM_EINVAL;
+    if (s->canvas)
+        return upload_to_canvas(s, pic);
     if (!s->picture || s->pic_w != pic->width || s->pic_h != pic->height || s->pic_format != pic->format) {
         if (s->picture)
             SDL_DestroyTexture(s->picture);
@@ -171,6 +274,8 @@ void dm_stage_clear_picture(dm_stage *s)
     if (s->picture)
         SDL_DestroyTexture(s->picture);
     s->picture = NULL;
+    SDL_FreeSurface(s->pic_rgb);
+    s->pic_rgb = NULL;
 }
 
 /* The sprite of one comment, rasterised and uploaded on first use. */
@@ -217,15 +322,42 @@ static dm_sprite *sprite_for(dm_stage *s, const dm_stage_comments *c, uint32_t i
  * many comments cover it (about 256 KB at 1080p, 512 KB at 4K). */
 #define BAND_BYTES (256 * 1024)
 
-static void blend_jobs(dm_stage *s, int row_from, int row_to)
+/* Canvas rows [from, to) as the frame starts: the picture's rows where the
+ * display is (drawn 1:1), the background elsewhere. */
+static void fill_rows(dm_stage *s, int from, int to)
+{
+    SDL_Surface *cv = s->canvas;
+    const SDL_Rect *d = s->fill;
+    const SDL_Surface *pic = s->pic_rgb;
+
+    for (int r = from; r < to; r++) {
+        uint32_t *row = (uint32_t *)(void *)((uint8_t *)cv->pixels + (size_t)r * cv->pitch);
+        int x = 0;
+        if (pic && r >= d->y && r < d->y + d->h) {
+            for (; x < d->x; x++)
+                row[x] = s->fill_bg;
+            memcpy(row + x, (const uint8_t *)pic->pixels + (size_t)(r - d->y) * pic->pitch, (size_t)d->w * 4);
+            x += d->w;
+        }
+        for (; x < cv->w; x++)
+            row[x] = s->fill_bg;
+    }
+}
+
+static void blend_jobs(dm_stage *s, int row_from, int row_to, int slot)
 {
     SDL_Surface *cv = s->canvas;
     int band = BAND_BYTES / (cv->pitch > 0 ? cv->pitch : 1);
 
+    (void)slot;
     band = band < 8 ? 8 : band;
-    for (int from = row_from; from < row_to; from += band) {
-        int to = from + band < row_to ? from + band : row_to;
-        for (size_t i = 0; i < s->job_count; i++) {
+    for (int start = row_from; start < row_to; start += band) {
+        int from = start, to = start + band < row_to ? start + band : row_to;
+        if (s->fill)
+            fill_rows(s, from, to);
+        from = from < s->blend_y0 ? s->blend_y0 : from;
+        to = to > s->blend_y1 ? s->blend_y1 : to;
+        for (size_t i = 0; i < s->job_count && from < to; i++) {
             const blit_job *j = &s->jobs[i];
             int h = j->packed ? j->packed->h : j->surface->h;
             if (j->y >= to || j->y + h <= from)
@@ -248,7 +380,7 @@ static int blend_worker(void *ud)
         SDL_SemWait(w->go);
         if (s->quit)
             return 0;
-        blend_jobs(s, w->from, w->to);
+        s->task(s, w->from, w->to, w->slot);
         SDL_SemPost(s->done);
     }
 }
@@ -286,6 +418,8 @@ static size_t draw_into_canvas(dm_stage *s, const SDL_Rect *display, const dm_st
     int n;
 
     s->job_count = 0;
+    s->blend_y0 = display->y;
+    s->blend_y1 = display->y + display->h;
     if (c->count > s->job_cap) {
         blit_job *j = realloc(s->jobs, c->count * sizeof *j);
         if (!j)
@@ -316,17 +450,12 @@ static size_t draw_into_canvas(dm_stage *s, const SDL_Rect *display, const dm_st
     SDL_RenderFlush(s->renderer);   /* the picture must be in the canvas first */
     if (SDL_MUSTLOCK(cv))
         SDL_LockSurface(cv);
-    /* a few sprites are not worth the hand-over */
-    n = s->job_count > 16 ? blenders(s) : 1;
-    for (int i = 1; i < n; i++) {
-        struct blend_worker *w = &s->workers[i - 1];
-        w->from = display->y + (int)((int64_t)display->h * i / n);
-        w->to = display->y + (int)((int64_t)display->h * (i + 1) / n);
-        SDL_SemPost(w->go);
-    }
-    blend_jobs(s, display->y, display->y + display->h / n);
-    for (int i = 1; i < n; i++)
-        SDL_SemWait(s->done);
+    /* a few sprites are not worth the hand-over, unless the bands also take the picture */
+    n = s->job_count > 16 || (s->fill && display->h >= 64) ? blenders(s) : 1;
+    if (s->fill)   /* the whole canvas, the display's rows spread over the blenders */
+        run_sliced(s, blend_jobs, 0, cv->h, n, 0);
+    else
+        run_sliced(s, blend_jobs, display->y, display->y + display->h, n, 0);
     if (SDL_MUSTLOCK(cv))
         SDL_UnlockSurface(cv);
     for (size_t i = 0; i < s->job_count; i++) {
@@ -466,16 +595,58 @@ void dm_stage_set_transparent(dm_stage *s, int transparent)
     s->transparent = transparent != 0;
 }
 
+/* The canvas' picture drawn scaled: through SDL's renderer, as on a GPU,
+ * from a texture refreshed from pic_rgb when that holds a newer picture. */
+static void copy_scaled_picture(dm_stage *s, const SDL_Rect *display)
+{
+    SDL_Surface *p = s->pic_rgb;
+
+    if (s->picture && (s->pic_w != p->w || s->pic_h != p->h)) {
+        SDL_DestroyTexture(s->picture);
+        s->picture = NULL;
+    }
+    if (!s->picture) {
+        s->picture = SDL_CreateTexture(s->renderer, p->format->format, SDL_TEXTUREACCESS_STREAMING, p->w, p->h);
+        if (!s->picture)
+            return;
+        SDL_SetTextureBlendMode(s->picture, SDL_BLENDMODE_NONE);
+        s->pic_w = p->w;
+        s->pic_h = p->h;
+        s->pic_rgb_newer = 1;
+    }
+    if (s->pic_rgb_newer && SDL_UpdateTexture(s->picture, NULL, p->pixels, p->pitch) == 0)
+        s->pic_rgb_newer = 0;
+    SDL_RenderCopy(s->renderer, s->picture, NULL, display);
+}
+
 int dm_stage_draw(dm_stage *s, const SDL_Rect *display, const dm_stage_comments *c)
 {
-    SDL_SetRenderDrawColor(s->renderer, 0, 0, 0, s->transparent ? 0 : 255);
-    SDL_RenderClear(s->renderer);
-    if (s->picture)
-        SDL_RenderCopy(s->renderer, s->picture, NULL, display);
+    SDL_Surface *cv = s->canvas;
+    int one_to_one = cv && display->x >= 0 && display->y >= 0 && display->x + display->w <= cv->w &&
+                     display->y + display->h <= cv->h &&
+                     (!s->pic_rgb || (s->pic_rgb->w == display->w && s->pic_rgb->h == display->h));
+
     s->frame_bytes = 0;
     s->draw_calls = 0;
     if (s->atlas)
         dm_atlas_frame(s->atlas);
+    if (one_to_one) {
+        /* the software canvas, picture at its size (or none): each band is
+         * started with the picture's rows just before its sprites are drawn */
+        static const dm_stage_comments none = { 0 };
+        s->fill = display;
+        s->fill_bg = SDL_MapRGBA(cv->format, 0, 0, 0, s->transparent ? 0 : 255);
+        s->frame_bytes = draw_into_canvas(s, display, c ? c : &none);
+        s->fill = NULL;
+        dm_sprite_cache_frame(s->sprites, s->frame_bytes);
+        return 0;
+    }
+    SDL_SetRenderDrawColor(s->renderer, 0, 0, 0, s->transparent ? 0 : 255);
+    SDL_RenderClear(s->renderer);
+    if (cv && s->pic_rgb)
+        copy_scaled_picture(s, display);
+    else if (!cv && s->picture)
+        SDL_RenderCopy(s->renderer, s->picture, NULL, display);
     return dm_stage_draw_more(s, display, c);
 }
 
@@ -495,6 +666,7 @@ void dm_stage_set_canvas(dm_stage *s, SDL_Surface *canvas)
         dm_sprite_cache_clear(s->sprites);   /* sprites change representation */
         if (s->atlas)
             dm_atlas_clear(s->atlas);
+        dm_stage_clear_picture(s);           /* so does the picture: the next upload brings it */
     }
     s->canvas = canvas;
 }

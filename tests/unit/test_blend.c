@@ -1,5 +1,5 @@
 /* test_blend.c - the software blender: a packed sprite blends to exactly the
- * pixels of the unpacked one, AVX2 to exactly the pixels of SSE2, at every
+ * pixels of the unpacked one, AVX2 and AVX-512 to exactly the pixels of SSE2, at every
  * clipping against the canvas' edges and bands and at partial opacity; the
  * packing keeps only the blocks that hold a pixel. */
 #include <setjmp.h>
@@ -51,8 +51,9 @@ static void test_packed_equals_unpacked(void **state)
     static const uint8_t alphas[] = { 255, 128, 1 };
 
     (void)state;
-    for (int avx2 = 0; avx2 < 2; avx2++) {
-        dm_blend_use_avx2(avx2);
+    for (int level = DM_BLEND_SSE2; level <= DM_BLEND_AVX512; level++) {
+        if ((int)dm_blend_use_simd((dm_blend_simd)level) != level)
+            continue;   /* the processor lacks it: test_simd_paths_agree says so */
         for (int w = 1; w <= 43; w += 7) {
             int h = 19;
             uint32_t *sp = sprite(w, h, (unsigned)w);
@@ -76,10 +77,10 @@ static void test_packed_equals_unpacked(void **state)
             free(sp);
         }
     }
-    dm_blend_use_avx2(1);
+    dm_blend_use_simd(DM_BLEND_BEST);
 }
 
-static void test_avx2_equals_sse2(void **state)
+static void test_simd_paths_agree(void **state)
 {
     uint32_t *sp = sprite(200, 40, 3);
     uint32_t *a = malloc(sizeof(uint32_t) * 300 * 60), *b = malloc(sizeof(uint32_t) * 300 * 60);
@@ -91,12 +92,22 @@ static void test_avx2_equals_sse2(void **state)
     assert_non_null(before);
     for (int i = 0; i < 300 * 60; i++)
         a[i] = b[i] = before[i] = 0xFF000000u | (uint32_t)i * 2654435761u >> 8;
-    dm_blend_use_avx2(0);
+    dm_blend_use_simd(DM_BLEND_SSE2);
     dm_blend_sprite(a, 300, 60, 300, sp, 200, 40, 200, 37, 9, 255, 0, 60);
-    dm_blend_use_avx2(1);
-    dm_blend_sprite(b, 300, 60, 300, sp, 200, 40, 200, 37, 9, 255, 0, 60);
-    assert_memory_equal(a, b, sizeof(uint32_t) * 300 * 60);
-    assert_true(memcmp(a, before, sizeof(uint32_t) * 300 * 60) != 0);   /* and the blend drew */
+    dm_blend_sprite(a, 300, 60, 300, sp, 200, 40, 200, 61, 13, 77, 0, 60);   /* and at partial opacity */
+    assert_true(memcmp(a, before, sizeof(uint32_t) * 300 * 60) != 0);   /* the blend drew */
+    for (int level = DM_BLEND_AVX2; level <= DM_BLEND_AVX512; level++) {
+        if ((int)dm_blend_use_simd((dm_blend_simd)level) != level) {
+            print_message("SKIP: this processor has no %s: that path is not tested here\n",
+                          level == DM_BLEND_AVX2 ? "AVX2" : "AVX-512BW");
+            continue;
+        }
+        memcpy(b, before, sizeof(uint32_t) * 300 * 60);
+        dm_blend_sprite(b, 300, 60, 300, sp, 200, 40, 200, 37, 9, 255, 0, 60);
+        dm_blend_sprite(b, 300, 60, 300, sp, 200, 40, 200, 61, 13, 77, 0, 60);
+        assert_memory_equal(a, b, sizeof(uint32_t) * 300 * 60);
+    }
+    dm_blend_use_simd(DM_BLEND_BEST);
     free(before);
     free(a);
     free(b);
@@ -157,7 +168,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_packed_equals_unpacked),
-        cmocka_unit_test(test_avx2_equals_sse2),
+        cmocka_unit_test(test_simd_paths_agree),
         cmocka_unit_test(test_packing_drops_empty_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
