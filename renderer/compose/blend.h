@@ -3,9 +3,9 @@
  * ARGB8888 canvas, the hot loop of software composition.
  *
  * SDL's generic blitter handles every format and spends ~2 ns a pixel; comment
- * sprites are mostly transparent or opaque pixels of one format, so a loop
- * that skips transparent runs, copies opaque ones and blends the edges with
- * SSE2 does the same work several times faster. Output equals SDL's blend of
+ * sprites are of one format and mostly transparent, so a loop that skips
+ * transparent runs and blends the rest with SIMD (SSE2, AVX2 or AVX-512BW)
+ * does the same work several times faster. Output equals SDL's blend of
  * the straight-alpha sprite within one unit per channel.
  */
 #ifndef DM_BLEND_H
@@ -41,8 +41,9 @@ dm_blend_simd dm_blend_use_simd(dm_blend_simd level);
  * A premultiplied sprite packed for blending: only its runs of 4-pixel
  * blocks that hold a pixel that is not fully transparent, row by row, their
  * pixels stored one after another. Text sprites are about 55 % transparent
- * (between glyphs, above and below them), and the blender is bound by the
- * bytes it reads, so the transparent blocks are neither stored nor read.
+ * (between glyphs, above and below them), so the transparent blocks are
+ * neither stored, read nor blended (the blender is bound by its arithmetic:
+ * docs/BENCHMARKS.md, "Compose at 4K").
  * Blending a packed sprite gives exactly the pixels dm_blend_sprite gives.
  * Reference counted: a frame that draws one holds a reference.
  */
