@@ -7,11 +7,14 @@
  * again at another stage size, as a window resize does; then a
  * 10,000-comment scene resized, to the same font size and to a new one.
  *
- *     bench-text [COMMENTS] [--font NAME] [--track FILE]...
+ *     bench-text [COMMENTS] [--font NAME] [--track FILE]... [--check]
  *
  * With --track, the tracks given (a real audience's text) instead of the
- * generated one.
+ * generated one. With --check, no timing: every run of every comment is
+ * measured both ways, as the layout does and with SDL_ttf's TTF_SizeUTF8,
+ * and the runs that differ are counted (exit 1 if any).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +56,7 @@ int main(int argc, char **argv)
 {
     long n = 1000000;
     const char *font = NULL, *tracks[16];
-    int ntracks = 0;
+    int ntracks = 0, check = 0;
     char err[256], text[1024];
     unsigned seed = 2026;
     dm_text *t;
@@ -66,10 +69,12 @@ int main(int argc, char **argv)
             font = argv[++i];
         else if (!strcmp(argv[i], "--track") && i + 1 < argc && ntracks < 16)
             tracks[ntracks++] = argv[++i];
+        else if (!strcmp(argv[i], "--check"))
+            check = 1;
         else if (atol(argv[i]) > 0)
             n = atol(argv[i]);
         else {
-            fprintf(stderr, "usage: bench-text [COMMENTS] [--font NAME]\n");
+            fprintf(stderr, "usage: bench-text [COMMENTS] [--font NAME] [--track FILE]... [--check]\n");
             return 2;
         }
     }
@@ -109,6 +114,21 @@ int main(int argc, char **argv)
            ntracks ? "tracks" : "generated track, 8 scripts and emoji", n, glyphs, (double)glyphs / n,
            dm_text_family(t));
 
+    if (check) {
+        dm_layout_opts lo = DM_LAYOUT_OPTS_DEFAULT;
+        uint64_t checks = 0, mismatches = 0;
+        dm_text_check_widths(t, 1);
+        for (long i = 0; i < n; i++) {
+            int w, h;
+            failed += dm_text_measure(t, track.items[i].text, dm_layout_height_px(&lo, track.items[i].size), &w, &h) < 0;
+        }
+        dm_text_width_checks(t, &checks, &mismatches);
+        printf("check: %llu runs measured both ways, %llu differ (%ld comments could not be measured)\n",
+               (unsigned long long)checks, (unsigned long long)mismatches, failed);
+        dm_track_clear(&track);
+        dm_text_free(&t);
+        return mismatches ? 1 : 0;
+    }
     /* 1. measuring every comment once, as the layout does */
     {
         dm_layout_opts lo = DM_LAYOUT_OPTS_DEFAULT;

@@ -11,6 +11,13 @@
  * their advances. Such runs skip hb_shape, whose cost per call is mostly
  * fixed; the set of glyphs that lookups can start at comes from HarfBuzz's
  * own plan (hb_ot_shape_plan_collect_lookups).
+ *
+ * Most of the rest needs shaping only in places: a glyph that no lookup of
+ * the plan can look at (not as input, not as context), in a cluster of its
+ * own (no mark after it), cannot take part in any substitution or
+ * positioning, so the run is shaped piece by piece between such glyphs
+ * (a Japanese sentence between its kanji, a Latin word between Chinese
+ * characters), and each piece once: comments repeat their words.
  */
 #include "text_width.h"
 
@@ -26,6 +33,7 @@
 
 #define MAX_FONTS 64           /* faces x sizes kept open */
 #define MAX_RUNS 32768         /* runs remembered (cleared when full) */
+#define MAX_PIECES 32768       /* shaped pieces remembered (cleared when full) */
 
 /* SDL_ttf's rounding of 26.6 values */
 #define FT_FLOOR(x) (((x) & -64) / 64)
@@ -42,6 +50,9 @@ typedef struct glyph_memo {
 typedef struct cmap_memo {
     uint32_t cp_plus1;         /* code point + 1; 0: empty slot */
     uint32_t glyph;            /* 0: the font has none */
+    uint8_t starts;            /* a lookup may start at its glyph (or that is not known) */
+    uint8_t touched;           /* a lookup may look at its glyph (or that is not known) */
+    uint8_t rewrite;           /* HarfBuzz may rewrite it: a mark, a control or format character, a space, no glyph */
 } cmap_memo;
 
 /* A run's width: the same text, direction and script on the same face and
@@ -55,6 +66,27 @@ typedef struct run_memo {
     int32_t w;
 } run_memo;
 
+/* A shaped piece of a run: its glyphs and their positions (26.6). */
+typedef struct piece_glyph {
+    uint32_t glyph;
+    int32_t x_advance, x_offset;
+} piece_glyph;
+
+typedef struct piece_memo {
+    char *text;                /* NULL: empty slot; in one allocation after the glyphs */
+    uint64_t hash;
+    int32_t key, pt;
+    uint32_t n;
+    const piece_glyph *glyphs;
+} piece_memo;
+
+/* A code point of the run being measured in pieces. */
+typedef struct run_cp {
+    uint32_t cp, glyph;
+    uint32_t off;              /* byte offset in the run */
+    uint8_t mark, inert, starts;   /* HarfBuzz may rewrite it; no lookup looks at it; a lookup may start at it */
+} run_cp;
+
 typedef struct memo_font {
     int key, pt;               /* the caller's face, and the point size */
     FT_Face ft;                /* our own face on the caller's bytes */
@@ -65,6 +97,7 @@ typedef struct memo_font {
     cmap_memo *cmap;           /* open addressing, cmap_cap a power of two */
     size_t ncmap, cmap_cap;
     hb_set_t *shaped;          /* glyphs a lookup may start at (left to right, script unknown); NULL: not known */
+    hb_set_t *touched;         /* glyphs a lookup may look at, as input or context; NULL: not known */
     int failed;                /* a glyph could not be loaded: use SDL_ttf for this font */
 } memo_font;
 
@@ -76,6 +109,10 @@ struct dm_run_widths {
     int nfonts, next;          /* used; the next to replace when full */
     run_memo *runs;            /* remembered runs, open addressing, MAX_RUNS * 2 slots once used */
     size_t nruns;
+    piece_memo *pieces;        /* remembered pieces, open addressing, MAX_PIECES * 2 slots once used */
+    size_t npieces;
+    run_cp *cps;               /* the run measured in pieces */
+    size_t cps_cap;
 };
 
 static glyph_memo *memo_slot(memo_font *f, uint32_t idx)
@@ -140,19 +177,40 @@ static cmap_memo *cmap_slot(memo_font *f, uint32_t cp)
     return &f->cmap[i];
 }
 
-static hb_bool_t memo_nominal_glyph(hb_font_t *font, void *font_data, hb_codepoint_t cp, hb_codepoint_t *glyph,
-                                    void *user_data)
+static int is_mark(hb_unicode_general_category_t gc)
 {
-    memo_font *f = font_data;
+    return gc == HB_UNICODE_GENERAL_CATEGORY_NON_SPACING_MARK || gc == HB_UNICODE_GENERAL_CATEGORY_SPACING_MARK ||
+           gc == HB_UNICODE_GENERAL_CATEGORY_ENCLOSING_MARK;
+}
+
+/* Controls, format characters (joiners, variation selectors' neighbours), unassigned, separators. */
+static int is_other(hb_unicode_general_category_t gc)
+{
+    switch (gc) {
+    case HB_UNICODE_GENERAL_CATEGORY_CONTROL:
+    case HB_UNICODE_GENERAL_CATEGORY_FORMAT:
+    case HB_UNICODE_GENERAL_CATEGORY_UNASSIGNED:
+    case HB_UNICODE_GENERAL_CATEGORY_PRIVATE_USE:
+    case HB_UNICODE_GENERAL_CATEGORY_SURROGATE:
+    case HB_UNICODE_GENERAL_CATEGORY_LINE_SEPARATOR:
+    case HB_UNICODE_GENERAL_CATEGORY_PARAGRAPH_SEPARATOR:
+    case HB_UNICODE_GENERAL_CATEGORY_SPACE_SEPARATOR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The code point's entry, made on first use (its glyph and what lookups do with it); NULL without memory. */
+static const cmap_memo *cp_memo(memo_font *f, uint32_t cp)
+{
     cmap_memo *m;
 
-    (void)font;
-    (void)user_data;
     if ((f->ncmap + 1) * 2 > f->cmap_cap) {
         size_t cap = f->cmap_cap ? f->cmap_cap * 2 : 1024, oldcap = f->cmap_cap;
         cmap_memo *old = f->cmap, *v = calloc(cap, sizeof *v);
         if (!v)
-            return hb_font_get_nominal_glyph(f->hb, cp, glyph);
+            return NULL;
         f->cmap = v;
         f->cmap_cap = cap;
         for (size_t i = 0; i < oldcap; i++)
@@ -163,10 +221,27 @@ static hb_bool_t memo_nominal_glyph(hb_font_t *font, void *font_data, hb_codepoi
     m = cmap_slot(f, cp);
     if (!m->cp_plus1) {
         hb_codepoint_t g = 0;
+        hb_unicode_general_category_t gc = hb_unicode_general_category(hb_unicode_funcs_get_default(), cp);
         m->glyph = hb_font_get_nominal_glyph(f->hb, cp, &g) ? g : 0;
+        m->starts = !f->shaped || hb_set_has(f->shaped, m->glyph);
+        m->touched = !f->touched || hb_set_has(f->touched, m->glyph);
+        m->rewrite = !m->glyph || is_mark(gc) || is_other(gc);
         m->cp_plus1 = cp + 1;
         f->ncmap++;
     }
+    return m;
+}
+
+static hb_bool_t memo_nominal_glyph(hb_font_t *font, void *font_data, hb_codepoint_t cp, hb_codepoint_t *glyph,
+                                    void *user_data)
+{
+    memo_font *f = font_data;
+    const cmap_memo *m = cp_memo(f, cp);
+
+    (void)font;
+    (void)user_data;
+    if (!m)
+        return hb_font_get_nominal_glyph(f->hb, cp, glyph);
     *glyph = m->glyph;
     return m->glyph != 0;
 }
@@ -216,6 +291,16 @@ static void runs_clear(dm_run_widths *rw)
         rw->runs[i].text = NULL;
     }
     rw->nruns = 0;
+}
+
+static void pieces_clear(dm_run_widths *rw)
+{
+    for (size_t i = 0; rw->pieces && i < 2 * MAX_PIECES; i++) {
+        if (rw->pieces[i].text)
+            free((void *)rw->pieces[i].glyphs);   /* the block the text is in */
+        rw->pieces[i].text = NULL;
+    }
+    rw->npieces = 0;
 }
 
 static uint32_t script_tag(const char *script)
@@ -291,6 +376,8 @@ static void font_close(memo_font *f)
     free(f->cmap);
     if (f->shaped)
         hb_set_destroy(f->shaped);
+    if (f->touched)
+        hb_set_destroy(f->touched);
     memset(f, 0, sizeof *f);
 }
 
@@ -304,6 +391,9 @@ void dm_run_widths_free(dm_run_widths **prw)
         font_close(&rw->fonts[i]);
     runs_clear(rw);
     free(rw->runs);
+    pieces_clear(rw);
+    free(rw->pieces);
+    free(rw->cps);
     if (rw->buf)
         hb_buffer_destroy(rw->buf);
     if (rw->funcs)
@@ -316,17 +406,33 @@ void dm_run_widths_free(dm_run_widths **prw)
 /*
  * The glyphs that a GSUB or GPOS lookup of the plan HarfBuzz makes for
  * left-to-right text of unknown script (what TTF_Size_Internal asks for,
- * kerning on) may start at; NULL when it cannot tell.
+ * kerning on) may start at (f->shaped), and those it may look at as input
+ * or as context before or after (f->touched); each NULL when it cannot tell.
  */
-static hb_set_t *shaped_glyphs(memo_font *f)
+static void plan_glyphs(memo_font *f)
 {
     static const hb_tag_t tables[2] = { HB_OT_TAG_GSUB, HB_OT_TAG_GPOS };
     hb_feature_t kern = { HB_TAG('k', 'e', 'r', 'n'), 1, HB_FEATURE_GLOBAL_START, HB_FEATURE_GLOBAL_END };
     hb_segment_properties_t props = HB_SEGMENT_PROPERTIES_DEFAULT;
     hb_face_t *face = hb_font_get_face(f->hb);
-    hb_set_t *glyphs = hb_set_create(), *lookups = hb_set_create();
+    hb_set_t *glyphs = hb_set_create(), *touched = hb_set_create(), *lookups = hb_set_create();
     hb_shape_plan_t *plan;
+    /* tables HarfBuzz shapes or kerns with outside GSUB and GPOS: no shortcut on such a face */
+    static const hb_tag_t others[] = { HB_TAG('m', 'o', 'r', 'x'), HB_TAG('m', 'o', 'r', 't'),
+                                       HB_TAG('k', 'e', 'r', 'x'), HB_TAG('k', 'e', 'r', 'n'),
+                                       HB_TAG('t', 'r', 'a', 'k') };
 
+    for (size_t k = 0; k < sizeof others / sizeof others[0]; k++) {
+        hb_blob_t *blob = hb_face_reference_table(face, others[k]);
+        unsigned len = hb_blob_get_length(blob);
+        hb_blob_destroy(blob);
+        if (len) {
+            hb_set_destroy(glyphs);
+            hb_set_destroy(touched);
+            hb_set_destroy(lookups);
+            return;
+        }
+    }
     props.direction = HB_DIRECTION_LTR;
     props.script = (hb_script_t)HB_TAG('Z', 'z', 'z', 'z');
     props.language = hb_language_get_default();
@@ -335,16 +441,21 @@ static hb_set_t *shaped_glyphs(memo_font *f)
         hb_codepoint_t lookup = HB_SET_VALUE_INVALID;
         hb_set_clear(lookups);
         hb_ot_shape_plan_collect_lookups(plan, tables[t], lookups);
-        while (hb_set_next(lookups, &lookup))
+        while (hb_set_next(lookups, &lookup)) {
             hb_ot_layout_lookup_collect_glyphs(face, tables[t], lookup, NULL, glyphs, NULL, NULL);
+            hb_ot_layout_lookup_collect_glyphs(face, tables[t], lookup, touched, touched, touched, NULL);
+        }
     }
     hb_shape_plan_destroy(plan);
     hb_set_destroy(lookups);
-    if (!hb_set_allocation_successful(glyphs)) {
+    if (hb_set_allocation_successful(glyphs))
+        f->shaped = glyphs;
+    else
         hb_set_destroy(glyphs);
-        return NULL;
-    }
-    return glyphs;
+    if (f->shaped && hb_set_allocation_successful(touched))
+        f->touched = touched;
+    else
+        hb_set_destroy(touched);
 }
 
 /* The face at pt, opened as SDL_ttf opens its own (72 dpi, default load flags). */
@@ -373,8 +484,31 @@ static memo_font *font_get(dm_run_widths *rw, int key, const void *data, size_t 
     hb_ft_font_set_load_flags(f->hb, FT_LOAD_DEFAULT | FT_LOAD_TARGET_NORMAL);
     f->memo = hb_font_create_sub_font(f->hb);
     hb_font_set_funcs(f->memo, rw->funcs, f, NULL);   /* the font takes its own reference */
-    f->shaped = shaped_glyphs(f);
+    plan_glyphs(f);
     return f;
+}
+
+/* The code point at *s (UTF-8, checked by the caller's decoder), *s moved past it; -1 when malformed. */
+static int next_cp(const unsigned char **ps, uint32_t *cp)
+{
+    const unsigned char *s = *ps;
+
+    if (s[0] < 0x80) {
+        *cp = *s++;
+    } else if ((s[0] & 0xE0) == 0xC0 && s[1]) {
+        *cp = (s[0] & 0x1Fu) << 6 | (s[1] & 0x3Fu);
+        s += 2;
+    } else if ((s[0] & 0xF0) == 0xE0 && s[1] && s[2]) {
+        *cp = (s[0] & 0x0Fu) << 12 | (s[1] & 0x3Fu) << 6 | (s[2] & 0x3Fu);
+        s += 3;
+    } else if ((s[0] & 0xF8) == 0xF0 && s[1] && s[2] && s[3]) {
+        *cp = (s[0] & 0x07u) << 18 | (s[1] & 0x3Fu) << 12 | (s[2] & 0x3Fu) << 6 | (s[3] & 0x3Fu);
+        s += 4;
+    } else {
+        return -1;
+    }
+    *ps = s;
+    return 0;
 }
 
 /*
@@ -391,22 +525,12 @@ static int unshaped_width(memo_font *f, const char *utf8, int *w)
         hb_codepoint_t g;
         const glyph_memo *gm;
         int px;
-        if (s[0] < 0x80) {
-            cp = *s++;
-        } else if ((s[0] & 0xE0) == 0xC0 && s[1]) {
-            cp = (s[0] & 0x1Fu) << 6 | (s[1] & 0x3Fu);
-            s += 2;
-        } else if ((s[0] & 0xF0) == 0xE0 && s[1] && s[2]) {
-            cp = (s[0] & 0x0Fu) << 12 | (s[1] & 0x3Fu) << 6 | (s[2] & 0x3Fu);
-            s += 3;
-        } else if ((s[0] & 0xF8) == 0xF0 && s[1] && s[2] && s[3]) {
-            cp = (s[0] & 0x07u) << 18 | (s[1] & 0x3Fu) << 12 | (s[2] & 0x3Fu) << 6 | (s[3] & 0x3Fu);
-            s += 4;
-        } else {
+        if (next_cp(&s, &cp) < 0)
             return -1;
-        }
-        if (!memo_nominal_glyph(f->memo, f, cp, &g, NULL) || hb_set_has(f->shaped, g))
+        const cmap_memo *m = cp_memo(f, cp);
+        if (!m || !m->glyph || m->starts)
             return -1;
+        g = m->glyph;
         gm = glyph_of(f, g);
         if (!gm || f->failed)
             return -1;
@@ -414,6 +538,177 @@ static int unshaped_width(memo_font *f, const char *utf8, int *w)
         minx = px < minx ? px : minx;
         maxx = px + gm->width > maxx ? px + gm->width : maxx;
         x += memo_h_advance(f->memo, f, g, NULL);   /* last: it may grow the memo under gm */
+    }
+    maxx = FT_FLOOR(x) > maxx ? FT_FLOOR(x) : maxx;
+    *w = maxx - minx;
+    return f->failed ? -1 : 0;
+}
+
+/* One glyph at pen *x (26.6), as TTF_Size_Internal places it: the box's span, and the pen moved on. */
+static int put_glyph(memo_font *f, uint32_t glyph, int x_offset, int x_advance, int *x, int *minx, int *maxx)
+{
+    const glyph_memo *gm = glyph_of(f, glyph);
+    int px;
+
+    if (!gm || f->failed)
+        return -1;
+    px = FT_FLOOR(*x + x_offset) + gm->left;
+    *minx = px < *minx ? px : *minx;
+    *maxx = px + gm->width > *maxx ? px + gm->width : *maxx;
+    *x += x_advance;
+    return 0;
+}
+
+/* A glyph no lookup touches: HarfBuzz's position for it is its advance. */
+static int put_plain(memo_font *f, uint32_t glyph, int *x, int *minx, int *maxx)
+{
+    int adv = memo_h_advance(f->memo, f, glyph, NULL);   /* first: it may grow the glyph memo */
+
+    return f->failed ? -1 : put_glyph(f, glyph, 0, adv, x, minx, maxx);
+}
+
+static piece_memo *piece_slot(dm_run_widths *rw, int key, int pt, const char *s, size_t len, uint64_t *hash)
+{
+    uint64_t h = 1469598103934665603ull ^ ((uint64_t)(unsigned)key << 33) ^ ((uint64_t)(unsigned)pt << 45);
+    size_t i;
+
+    for (size_t k = 0; k < len; k++)
+        h = (h ^ (unsigned char)s[k]) * 1099511628211ull;
+    *hash = h;
+    if (!rw->pieces && !(rw->pieces = calloc(2 * MAX_PIECES, sizeof *rw->pieces)))
+        return NULL;
+    for (i = (size_t)h & (2 * MAX_PIECES - 1); rw->pieces[i].text; i = (i + 1) & (2 * MAX_PIECES - 1)) {
+        const piece_memo *m = &rw->pieces[i];
+        if (m->hash == h && m->key == key && m->pt == pt && !strncmp(m->text, s, len) && !m->text[len])
+            break;
+    }
+    return &rw->pieces[i];
+}
+
+/* The piece s[0..len) shaped on its own, as dm_run_width shapes a run, remembered; NULL on failure. */
+static const piece_memo *shaped_piece(dm_run_widths *rw, memo_font *f, int key, int pt, const char *s, size_t len)
+{
+    hb_feature_t kern = { HB_TAG('k', 'e', 'r', 'n'), 1, HB_FEATURE_GLOBAL_START, HB_FEATURE_GLOBAL_END };
+    const hb_glyph_info_t *info;
+    const hb_glyph_position_t *pos;
+    uint64_t hash;
+    piece_memo *m = piece_slot(rw, key, pt, s, len, &hash);
+    piece_glyph *g;
+    unsigned n;
+    char *block;
+
+    if (!m || m->text)
+        return m;
+    hb_buffer_clear_contents(rw->buf);
+    hb_buffer_set_direction(rw->buf, HB_DIRECTION_LTR);
+    hb_buffer_set_script(rw->buf, (hb_script_t)script_tag(NULL));
+    hb_buffer_guess_segment_properties(rw->buf);
+    hb_buffer_add_utf8(rw->buf, s, (int)len, 0, (int)len);
+    hb_shape(f->memo, rw->buf, &kern, 1);
+    if (f->failed)
+        return NULL;
+    info = hb_buffer_get_glyph_infos(rw->buf, &n);
+    pos = hb_buffer_get_glyph_positions(rw->buf, &n);
+    if (rw->npieces >= MAX_PIECES) {
+        pieces_clear(rw);
+        m = piece_slot(rw, key, pt, s, len, &hash);   /* the table is empty now */
+    }
+    /* the glyphs first, for their alignment, then the text */
+    block = malloc(n * sizeof *g + len + 1);
+    if (!block)
+        return NULL;
+    g = (piece_glyph *)block;
+    for (unsigned k = 0; k < n; k++) {
+        g[k].glyph = info[k].codepoint;
+        g[k].x_advance = pos[k].x_advance;
+        g[k].x_offset = pos[k].x_offset;
+    }
+    m->text = block + n * sizeof *g;
+    memcpy(m->text, s, len);
+    m->text[len] = 0;
+    m->glyphs = g;
+    m->n = n;
+    m->hash = hash;
+    m->key = key;
+    m->pt = pt;
+    rw->npieces++;
+    return m;
+}
+
+/*
+ * A left-to-right run of unknown script in pieces: the glyphs no lookup
+ * looks at placed with their advances, the pieces between them shaped on
+ * their own (or, when no lookup can start in them and they hold nothing
+ * HarfBuzz rewrites, placed as they are). The same positions as shaping the
+ * whole run: a lookup matches only glyphs it looks at, and such a glyph,
+ * a base with no mark after it, is a cluster HarfBuzz's normaliser leaves
+ * alone. -1 when the run has no such glyph (shape it whole) or on failure.
+ */
+static int pieces_width(dm_run_widths *rw, memo_font *f, int key, int pt, const char *utf8, int *w)
+{
+    const unsigned char *s = (const unsigned char *)utf8;
+    size_t n = 0, inert = 0;
+    int x = 0, minx = 0, maxx = 0;
+
+    while (*s) {
+        run_cp *c;
+        const cmap_memo *m;
+        if (n == rw->cps_cap) {
+            size_t cap = rw->cps_cap ? rw->cps_cap * 2 : 256;
+            run_cp *v = realloc(rw->cps, cap * sizeof *v);
+            if (!v)
+                return -1;
+            rw->cps = v;
+            rw->cps_cap = cap;
+        }
+        c = &rw->cps[n++];
+        c->off = (uint32_t)(s - (const unsigned char *)utf8);
+        if (next_cp(&s, &c->cp) < 0)
+            return -1;
+        if (!(m = cp_memo(f, c->cp)))
+            return -1;
+        c->glyph = m->glyph;
+        c->mark = m->rewrite;
+        c->starts = m->starts;
+        c->inert = !m->rewrite && !m->touched;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && rw->cps[i + 1].mark)
+            rw->cps[i].inert = 0;            /* a mark after it: its cluster may be composed */
+        inert += rw->cps[i].inert;
+    }
+    if (!inert || inert == n)
+        return -1;                           /* none: shape it whole; all: unshaped_width's case */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        int shape = 0;
+        if (rw->cps[i].inert) {
+            if (put_plain(f, rw->cps[i].glyph, &x, &minx, &maxx) < 0)
+                return -1;
+            i++;
+            continue;
+        }
+        while (j < n && !rw->cps[j].inert) {
+            shape |= rw->cps[j].starts || rw->cps[j].mark;
+            j++;
+        }
+        if (!shape) {
+            for (; i < j; i++)
+                if (put_plain(f, rw->cps[i].glyph, &x, &minx, &maxx) < 0)
+                    return -1;
+            continue;
+        }
+        {
+            size_t end = j < n ? rw->cps[j].off : strlen(utf8);
+            const piece_memo *p = shaped_piece(rw, f, key, pt, utf8 + rw->cps[i].off, end - rw->cps[i].off);
+            if (!p)
+                return -1;
+            for (uint32_t k = 0; k < p->n; k++)
+                if (put_glyph(f, p->glyphs[k].glyph, p->glyphs[k].x_offset, p->glyphs[k].x_advance, &x, &minx,
+                              &maxx) < 0)
+                    return -1;
+        }
+        i = j;
     }
     maxx = FT_FLOOR(x) > maxx ? FT_FLOOR(x) : maxx;
     *w = maxx - minx;
@@ -435,6 +730,9 @@ int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int f
     if (rtl != 1 && !script && f->shaped && unshaped_width(f, utf8, w) == 0)
         return 0;
     if (dm_run_width_known(rw, key, pt, rtl, script, utf8, w) == 0)
+        return 0;
+    /* not remembered: its pieces are, and a whole run seldom repeats when its pieces do not */
+    if (rtl != 1 && !script && f->touched && pieces_width(rw, f, key, pt, utf8, w) == 0)
         return 0;
     /* the buffer exactly as TTF_Size_Internal sets it up */
     hb_buffer_clear_contents(rw->buf);

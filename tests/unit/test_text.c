@@ -426,8 +426,9 @@ static void test_deterministic(void **state)
  * Widths computed without SDL_ttf's glyph cache are SDL_ttf's own: over
  * thousands of random texts in many scripts (CJK, kana, Hangul, Latin with
  * kerning pairs, Cyrillic, Arabic and Hebrew right to left, Devanagari and
- * Thai, combining marks, emoji), at every size class and odd sizes, every
- * run's width equals TTF_SizeUTF8's, the second time (remembered runs) too.
+ * Thai, combining marks, an ideographic variation sequence, joiners, emoji),
+ * at every size class and odd sizes, every run's width equals
+ * TTF_SizeUTF8's, the second time (remembered runs and pieces) too.
  */
 static void test_fast_widths_are_sdl_ttf_widths(void **state)
 {
@@ -435,6 +436,10 @@ static void test_fast_widths_are_sdl_ttf_widths(void **state)
         "前", "方", "高", "能", "弹", "幕", "あ", "カ", "ー", "한", "국", "A", "V", "W", "a", "y", "f", "i",
         "To", "AV", "Ty", " ", "1", ".", "!", "?", "Ж", "я", "مرحبا", "שלום", "नमस्ते", "สวัสดี", "e\xCC\x81",
         "\xE2\x80\x94", "\xEF\xBC\x81", "\xF0\x9F\x98\x80", "\xE2\x99\xAA", "\xE3\x80\x8C",
+        /* longer words, which runs measured in pieces split between the glyphs no lookup looks at */
+        "この場面の演出", "が本当に素晴らしい、", "ここ好き", "かわいい", "The light", " lol", "Кто здесь?", "이 장면은",
+        "全体起立！！！", "前方高能", "8888", "ｗｗｗ", "「神回」", "A\xCC\x8A", "\xE8\x91\x9B\xF3\xA0\x84\x80",
+        "\xE2\x80\x8D", "\xE3\x80\x80",
     };
     static const int odd_heights[] = { 20, 34, 48, 69, 96, 157 };
     fixture *f = *state;
