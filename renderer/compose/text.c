@@ -330,17 +330,34 @@ static int face_add(dm_text *t, FcPattern *pat, int *out, char *err, size_t errl
     return 0;
 }
 
-/* First font in fontconfig's sorted list for `pat` that provides `cp`. */
+/*
+ * First font in fontconfig's sorted list for `pat` that provides `cp`. That
+ * is nearly always fontconfig's best match, which costs a third of a sort
+ * (the sort also unites the character sets of the fonts it lists): the match
+ * is asked first, the sorted list only when the match lacks `cp`.
+ */
 static int face_find_sorted(dm_text *t, FcPattern *pat, uint32_t cp, int *out)
 {
     FcResult res;
     FcFontSet *set;
+    FcPattern *best;
     int rc = 0;
 
     *out = -1;
     if (!FcConfigSubstitute(NULL, pat, FcMatchPattern))
         return DM_ENOMEM;
     FcDefaultSubstitute(pat);
+    best = FcFontMatch(NULL, pat, &res);
+    if (best) {
+        FcCharSet *cs = NULL;
+        if (FcPatternGetCharSet(best, FC_CHARSET, 0, &cs) == FcResultMatch && FcCharSetHasChar(cs, cp))
+            rc = face_add(t, best, out, NULL, 0);
+        FcPatternDestroy(best);
+        if (rc != DM_EIO && (rc < 0 || *out >= 0))
+            return rc;
+        rc = 0;              /* lacking cp, or an unreadable file: the sorted list */
+        *out = -1;
+    }
     set = FcFontSort(NULL, pat, FcTrue, NULL, &res);
     if (!set)
         return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fontconfig/fontconfig.h>
 
 #include "danmaku.h"
 #include "text.h"
@@ -520,10 +521,94 @@ static void test_remembered_widths_are_measured_widths(void **state)
     assert_true(compared > 1000);
 }
 
+/* The family fontconfig's sorted list for a pattern of just `cp` gives first among the fonts that have it. */
+static int sorted_family(uint32_t cp, char *out, size_t cap)
+{
+    FcPattern *pat = FcPatternCreate();
+    FcCharSet *cs = FcCharSetCreate();
+    FcFontSet *set = NULL;
+    FcResult res;
+    int found = 0;
+
+    assert_non_null(pat);
+    assert_non_null(cs);
+    assert_true(FcCharSetAddChar(cs, cp) && FcPatternAddCharSet(pat, FC_CHARSET, cs));
+    FcCharSetDestroy(cs);
+    assert_true(FcConfigSubstitute(NULL, pat, FcMatchPattern));
+    FcDefaultSubstitute(pat);
+    set = FcFontSort(NULL, pat, FcTrue, NULL, &res);
+    for (int i = 0; set && i < set->nfont && !found; i++) {
+        FcCharSet *fcs = NULL;
+        FcPattern *full;
+        FcChar8 *family = NULL;
+        if (FcPatternGetCharSet(set->fonts[i], FC_CHARSET, 0, &fcs) != FcResultMatch || !FcCharSetHasChar(fcs, cp))
+            continue;
+        full = FcFontRenderPrepare(NULL, pat, set->fonts[i]);
+        assert_non_null(full);
+        if (FcPatternGetString(full, FC_FAMILY, 0, &family) == FcResultMatch) {
+            snprintf(out, cap, "%s", (const char *)family);
+            found = 1;
+        }
+        FcPatternDestroy(full);
+    }
+    if (set)
+        FcFontSetDestroy(set);
+    FcPatternDestroy(pat);
+    return found;
+}
+
+/*
+ * A code point the primary font lacks is drawn with the first font of
+ * fontconfig's sorted list that has it (what the fallback asks fontconfig's
+ * best match for first), over scripts and symbol blocks that need other
+ * fonts.
+ */
+static void test_fallback_is_fontconfigs_first(void **state)
+{
+    static const uint32_t cps[] = {
+        0x0E01, 0x0915, 0x05D0, 0x0628, 0x0531, 0x10D0, 0x1200, 0x0B85, 0x0985, 0x1780, 0x0D85, 0x1000, 0x0F40,
+        0x13A0, 0x222E, 0x2386, 0x26D9, 0x27D6, 0x2801, 0x16A0, 0x1681, 0x10330, 0x10000, 0x13000,
+        0x12000, 0x1D11E, 0x1D400, 0x1F063, 0x2654, 0x1F701, 0x0A85, 0x0C05, 0x0C85, 0x0D05, 0x0B05, 0x0A05,
+    };
+    fixture *f = *state;
+    int compared = 0;
+
+    for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++) {
+        char utf8[8] = { 0 }, want[256];
+        dm_text_run_info run;
+        int w, h;
+        uint32_t cp = cps[i];
+        if (cp < 0x800) {
+            utf8[0] = (char)(0xC0 | cp >> 6);
+            utf8[1] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            utf8[0] = (char)(0xE0 | cp >> 12);
+            utf8[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+            utf8[2] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            utf8[0] = (char)(0xF0 | cp >> 18);
+            utf8[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+            utf8[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+            utf8[3] = (char)(0x80 | (cp & 0x3F));
+        }
+        if (dm_text_measure(f->text, utf8, 48, &w, &h) < 0 || dm_text_runs(f->text, utf8, 48, 0, &run, 1) != 1)
+            continue;   /* no installed font has it */
+        if (!strcmp(run.family, dm_text_family(f->text)))
+            continue;   /* the primary font has it */
+        assert_true(sorted_family(cp, want, sizeof want));
+        if (strcmp(run.family, want))
+            fail_msg("U+%04X: drawn with %s, fontconfig's sorted list starts with %s", (unsigned)cp, run.family, want);
+        compared++;
+    }
+    print_message("fallbacks: %d code points, each with fontconfig's first font that has it\n", compared);
+    assert_true(compared >= 15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_measure_equals_render),
+        cmocka_unit_test(test_fallback_is_fontconfigs_first),
         cmocka_unit_test(test_height_is_box_height),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_family_and_path),
