@@ -14,10 +14,19 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libavformat/avformat.h>
-#include <libavutil/avstring.h>
-#include <libavutil/dict.h>
-#include <libavutil/mem.h>
+#include "av_lazy.h"
+
+/* FFmpeg's functions, through the table loaded on first use (av_lazy.h):
+ * every path here starts from a loader that has loaded it. */
+#define AV dm_av_loaded()
+
+/* av_err2str, through the table */
+#define av_error(code) av_error_text((char[AV_ERROR_MAX_STRING_SIZE]){ 0 }, (code))
+static const char *av_error_text(char *buf, int code)
+{
+    AV->av_strerror(code, buf, AV_ERROR_MAX_STRING_SIZE);
+    return buf;
+}
 
 /* An event whose end is not given lasts until the next one, at most this. */
 #define SUBS_OPEN_END_MS 10000
@@ -311,7 +320,7 @@ void subs_source_free(subs_source *src)
     free(src->header);
     free(src->font_part);
     for (size_t i = 0; i < src->n_pkts; i++)
-        av_packet_free(&src->pkts[i]);
+        AV->av_packet_free(&src->pkts[i]);
     free(src->pkts);
     for (size_t i = 0; i < src->n_pics; i++) {
         for (int j = 0; j < src->pics[i].n; j++)
@@ -319,7 +328,8 @@ void subs_source_free(subs_source *src)
         free(src->pics[i].rects);
     }
     free(src->pics);
-    avcodec_parameters_free(&src->par);
+    if (src->par)
+        AV->avcodec_parameters_free(&src->par);
     pthread_mutex_destroy(&src->lock);
     free(src->path);
     free(src);
@@ -424,7 +434,7 @@ static int set_header(subs_source *src, const char *hdr, size_t len)
 
 static int64_t ts_to_ms(int64_t ts, AVRational tb)
 {
-    return av_rescale_q_rnd(ts, tb, (AVRational){1, 1000}, AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX);
+    return AV->av_rescale_q_rnd(ts, tb, (AVRational){1, 1000}, AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX);
 }
 
 /* Decode one text packet into events. */
@@ -438,7 +448,7 @@ static int decode_text_packet(subs_source *src, size_t *cap, AVCodecContext *dec
     if (pkt->pts == AV_NOPTS_VALUE)
         return 0;  /* an event without a time cannot be placed */
     memset(&sub, 0, sizeof sub);
-    ret = avcodec_decode_subtitle2(dec, &sub, &got, (AVPacket *)pkt);
+    ret = AV->avcodec_decode_subtitle2(dec, &sub, &got, (AVPacket *)pkt);
     if (ret < 0 || !got)
         return 0;  /* a bad packet loses its event, not the track */
     pts_ms = ts_to_ms(pkt->pts, tb) - offset_ms + sub.start_display_time;
@@ -451,29 +461,29 @@ static int decode_text_packet(subs_source *src, size_t *cap, AVCodecContext *dec
         if (r->type == SUBTITLE_ASS && r->ass && r->ass[0])
             ret = add_event(src, cap, pts_ms, dur, r->ass);
     }
-    avsubtitle_free(&sub);
+    AV->avsubtitle_free(&sub);
     return ret < 0 ? ret : 0;
 }
 
 static int open_decoder(const AVCodecParameters *par, AVRational tb, AVCodecContext **out,
                         char *why, size_t whylen)
 {
-    const AVCodec *codec = avcodec_find_decoder(par->codec_id);
+    const AVCodec *codec = AV->avcodec_find_decoder(par->codec_id);
     AVCodecContext *dec;
     int ret;
 
     *out = NULL;
     if (!codec) {
-        dm_set_err(why, whylen, "libavcodec has no decoder for %s", avcodec_get_name(par->codec_id));
+        dm_set_err(why, whylen, "libavcodec has no decoder for %s", AV->avcodec_get_name(par->codec_id));
         return DM_EFORMAT;
     }
-    dec = avcodec_alloc_context3(codec);
+    dec = AV->avcodec_alloc_context3(codec);
     if (!dec)
         return DM_ENOMEM;
-    if ((ret = avcodec_parameters_to_context(dec, par)) < 0 ||
-        (dec->pkt_timebase = tb, ret = avcodec_open2(dec, codec, NULL)) < 0) {
-        dm_set_err(why, whylen, "cannot open the %s decoder (%s)", codec->name, av_err2str(ret));
-        avcodec_free_context(&dec);
+    if ((ret = AV->avcodec_parameters_to_context(dec, par)) < 0 ||
+        (dec->pkt_timebase = tb, ret = AV->avcodec_open2(dec, codec, NULL)) < 0) {
+        dm_set_err(why, whylen, "cannot open the %s decoder (%s)", codec->name, av_error(ret));
+        AV->avcodec_free_context(&dec);
         return DM_EFORMAT;
     }
     *out = dec;
@@ -482,16 +492,16 @@ static int open_decoder(const AVCodecParameters *par, AVRational tb, AVCodecCont
 
 static void copy_meta(char *dst, size_t len, AVDictionary *meta, const char *key)
 {
-    AVDictionaryEntry *e = av_dict_get(meta, key, NULL, 0);
-    av_strlcpy(dst, e ? e->value : "", len);
+    AVDictionaryEntry *e = AV->av_dict_get(meta, key, NULL, 0);
+    AV->av_strlcpy(dst, e ? e->value : "", len);
 }
 
 /* ------------------------------------------------------------ the film */
 
 static int is_font_attachment(const AVStream *st)
 {
-    AVDictionaryEntry *mt = av_dict_get(st->metadata, "mimetype", NULL, 0);
-    AVDictionaryEntry *fn = av_dict_get(st->metadata, "filename", NULL, 0);
+    AVDictionaryEntry *mt = AV->av_dict_get(st->metadata, "mimetype", NULL, 0);
+    AVDictionaryEntry *fn = AV->av_dict_get(st->metadata, "filename", NULL, 0);
     static const char *const mimes[] = {
         "application/x-truetype-font", "application/vnd.ms-opentype", "application/x-font-ttf",
         "application/x-font", "application/font-sfnt", "font/collection", "font/otf",
@@ -516,7 +526,7 @@ static int is_font_attachment(const AVStream *st)
 
 static int add_font(subs_shared *sh, const AVStream *st)
 {
-    AVDictionaryEntry *fn = av_dict_get(st->metadata, "filename", NULL, 0);
+    AVDictionaryEntry *fn = AV->av_dict_get(st->metadata, "filename", NULL, 0);
     subs_font *n = realloc(sh->fonts, (sh->n_fonts + 1) * sizeof *n);
     subs_font *f;
 
@@ -552,19 +562,21 @@ int subs_load_film(subs_shared *sh, const char *film, char *err, size_t errlen)
     int64_t offset_ms = 0;
     size_t n_pkts = 0;
 
-    ret = avformat_open_input(&ic, film, NULL, NULL);
+    if (!dm_av_load(err, errlen))
+        return DM_EIO;
+    ret = AV->avformat_open_input(&ic, film, NULL, NULL);
     if (ret < 0) {
         dm_set_err(err, errlen, "%s: %s", film,
-                   ret == AVERROR(ENOENT) ? "no such file" : av_err2str(ret));
+                   ret == AVERROR(ENOENT) ? "no such file" : av_error(ret));
         return ret == AVERROR(ENOENT) ? DM_EIO : DM_EFORMAT;
     }
-    ret = avformat_find_stream_info(ic, NULL);
+    ret = AV->avformat_find_stream_info(ic, NULL);
     if (ret < 0) {
-        dm_set_err(err, errlen, "%s: cannot read the streams (%s)", film, av_err2str(ret));
-        avformat_close_input(&ic);
+        dm_set_err(err, errlen, "%s: cannot read the streams (%s)", film, av_error(ret));
+        AV->avformat_close_input(&ic);
         return DM_EFORMAT;
     }
-    best_video = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    best_video = AV->av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (best_video >= 0) {
         sh->video_w = ic->streams[best_video]->codecpar->width;
         sh->video_h = ic->streams[best_video]->codecpar->height;
@@ -598,9 +610,9 @@ int subs_load_film(subs_shared *sh, const char *film, char *err, size_t errlen)
         fs[i].src = src;
         st->discard = AVDISCARD_DEFAULT;
         nsubs++;
-        d = avcodec_descriptor_get(st->codecpar->codec_id);
+        d = AV->avcodec_descriptor_get(st->codecpar->codec_id);
         src->info.kind = d && (d->props & AV_CODEC_PROP_BITMAP_SUB) ? DM_SUBS_BITMAP : DM_SUBS_TEXT;
-        av_strlcpy(src->info.codec, avcodec_get_name(st->codecpar->codec_id), sizeof src->info.codec);
+        AV->av_strlcpy(src->info.codec, AV->avcodec_get_name(st->codecpar->codec_id), sizeof src->info.codec);
         copy_meta(src->info.lang, sizeof src->info.lang, st->metadata, "language");
         if (strcmp(src->info.lang, "und") == 0)
             src->info.lang[0] = 0;
@@ -611,8 +623,8 @@ int subs_load_film(subs_shared *sh, const char *film, char *err, size_t errlen)
         src->tb = st->time_base;
         src->offset_ms = offset_ms;
         if (src->info.kind == DM_SUBS_BITMAP) {
-            src->par = avcodec_parameters_alloc();
-            if (!src->par || avcodec_parameters_copy(src->par, st->codecpar) < 0) {
+            src->par = AV->avcodec_parameters_alloc();
+            if (!src->par || AV->avcodec_parameters_copy(src->par, st->codecpar) < 0) {
                 ret = DM_ENOMEM;
                 goto done;
             }
@@ -638,25 +650,25 @@ int subs_load_film(subs_shared *sh, const char *film, char *err, size_t errlen)
     if (!nsubs)
         goto done;  /* nothing to read through the film for */
 
-    pkt = av_packet_alloc();
+    pkt = AV->av_packet_alloc();
     if (!pkt) {
         ret = DM_ENOMEM;
         goto done;
     }
     for (;;) {
         film_stream *f;
-        int r = av_read_frame(ic, pkt);
+        int r = AV->av_read_frame(ic, pkt);
         if (r == AVERROR_EOF)
             break;
         if (r < 0) {
             /* a damaged tail: keep what was read, as a player would */
             subs_log_to(sh->log, sh->log_ud, DM_SUBS_LOG_WARN, "%s: reading stopped early (%s)", film,
-                        av_err2str(r));
+                        av_error(r));
             break;
         }
         f = (unsigned)pkt->stream_index < ic->nb_streams ? &fs[pkt->stream_index] : NULL;
         if (!f || !f->src || f->src->pic_state < 0) {
-            av_packet_unref(pkt);
+            AV->av_packet_unref(pkt);
             continue;
         }
         if (++n_pkts > SUBS_MAX_PACKETS) {
@@ -666,7 +678,7 @@ int subs_load_film(subs_shared *sh, const char *film, char *err, size_t errlen)
         }
         if (f->src->info.kind == DM_SUBS_TEXT) {
             ret = decode_text_packet(f->src, &f->cap, f->dec, pkt, f->src->tb, offset_ms);
-            av_packet_unref(pkt);
+            AV->av_packet_unref(pkt);
             if (ret < 0)
                 goto done;
         } else {
@@ -680,8 +692,8 @@ int subs_load_film(subs_shared *sh, const char *film, char *err, size_t errlen)
                 f->src->pkts = n;
                 f->cap = ncap;
             }
-            f->src->pkts[f->src->n_pkts] = av_packet_clone(pkt);
-            av_packet_unref(pkt);
+            f->src->pkts[f->src->n_pkts] = AV->av_packet_clone(pkt);
+            AV->av_packet_unref(pkt);
             if (!f->src->pkts[f->src->n_pkts]) {
                 ret = DM_ENOMEM;
                 goto done;
@@ -698,10 +710,10 @@ done:
     if (ret == DM_ENOMEM)
         dm_set_err(err, errlen, "%s: out of memory reading the subtitles", film);
     for (unsigned i = 0; fs && i < ic->nb_streams; i++)
-        avcodec_free_context(&fs[i].dec);
+        AV->avcodec_free_context(&fs[i].dec);
     free(fs);
-    av_packet_free(&pkt);
-    avformat_close_input(&ic);
+    AV->av_packet_free(&pkt);
+    AV->avformat_close_input(&ic);
     return ret;
 }
 
@@ -784,7 +796,7 @@ static int check_timing_lines(const char *fmt, const char *buf, size_t len, int 
             if (!ok) {
                 if (!bad++) {
                     *line = n;
-                    av_strlcpy(what, l, whatlen);
+                    AV->av_strlcpy(what, l, whatlen);
                 }
             }
         }
@@ -800,11 +812,11 @@ static void explain_empty(const char *fmt, const char *buf, size_t len, char *wh
     char what[96];
 
     if (strcmp(fmt, "ass") == 0 || strcmp(fmt, "ssa") == 0) {
-        if (!av_stristr(buf, "[Script Info]"))
+        if (!AV->av_stristr(buf, "[Script Info]"))
             dm_set_err(why, whylen, "no [Script Info] section: not an ASS/SSA script");
-        else if (!av_stristr(buf, "[Events]"))
+        else if (!AV->av_stristr(buf, "[Events]"))
             dm_set_err(why, whylen, "no [Events] section");
-        else if (!av_stristr(buf, "Dialogue:"))
+        else if (!AV->av_stristr(buf, "Dialogue:"))
             dm_set_err(why, whylen, "no Dialogue line in [Events]");
         else
             dm_set_err(why, whylen, "no Dialogue line could be read (each needs Layer, Start, End, Style, "
@@ -849,7 +861,7 @@ static const char *format_name(const char *fmt)
 static int read_text_file(subs_shared *sh, subs_source *src, const char *utf8, size_t len,
                           const char *fmt, const char *name, char *err, size_t errlen)
 {
-    const AVInputFormat *ifmt = av_find_input_format(demuxer_for(fmt));
+    const AVInputFormat *ifmt = AV->av_find_input_format(demuxer_for(fmt));
     mem_reader mem = {(const uint8_t *)utf8, len, 0};
     AVFormatContext *ic = NULL;
     AVIOContext *pb = NULL;
@@ -869,26 +881,26 @@ static int read_text_file(subs_shared *sh, subs_source *src, const char *utf8, s
     if ((strcmp(fmt, "vtt") == 0 &&
          (len < 6 || strncmp(utf8, "WEBVTT", 6) != 0 ||
           (len > 6 && utf8[6] != ' ' && utf8[6] != '\t' && utf8[6] != '\n' && utf8[6] != '\r'))) ||
-        ((strcmp(fmt, "ass") == 0 || strcmp(fmt, "ssa") == 0) && !av_stristr(utf8, "[Script Info]"))) {
+        ((strcmp(fmt, "ass") == 0 || strcmp(fmt, "ssa") == 0) && !AV->av_stristr(utf8, "[Script Info]"))) {
         explain_empty(fmt, utf8, len, why, sizeof why);
         dm_set_err(err, errlen, "%s: not a %s file: %s", name, format_name(fmt), why);
         return DM_EPARSE;
     }
-    iobuf = av_malloc(4096);
-    ic = avformat_alloc_context();
-    pb = iobuf ? avio_alloc_context(iobuf, 4096, 0, &mem, mem_read, NULL, mem_seek) : NULL;
+    iobuf = AV->av_malloc(4096);
+    ic = AV->avformat_alloc_context();
+    pb = iobuf ? AV->avio_alloc_context(iobuf, 4096, 0, &mem, mem_read, NULL, mem_seek) : NULL;
     if (!iobuf || !ic || !pb) {
         if (!pb)
-            av_free(iobuf);
+            AV->av_free(iobuf);
         ret = DM_ENOMEM;
         goto done;
     }
     ic->pb = pb;
     ic->flags |= AVFMT_FLAG_CUSTOM_IO;
-    ret = avformat_open_input(&ic, "", ifmt, NULL);  /* frees ic on failure */
+    ret = AV->avformat_open_input(&ic, "", ifmt, NULL);  /* frees ic on failure */
     if (ret < 0) {
         dm_set_err(err, errlen, "%s: not a valid %s file (libavformat: %s)", name, format_name(fmt),
-                   av_err2str(ret));
+                   av_error(ret));
         ret = DM_EPARSE;
         goto done;
     }
@@ -907,20 +919,20 @@ static int read_text_file(subs_shared *sh, subs_source *src, const char *utf8, s
         dm_set_err(err, errlen, "%s: %s", name, why);
         goto done;
     }
-    av_strlcpy(src->info.codec, avcodec_get_name(ic->streams[si]->codecpar->codec_id),
+    AV->av_strlcpy(src->info.codec, AV->avcodec_get_name(ic->streams[si]->codecpar->codec_id),
                sizeof src->info.codec);
     if (dec->subtitle_header && (ret = set_header(src, (const char *)dec->subtitle_header,
                                                   (size_t)dec->subtitle_header_size)) < 0)
         goto done;
-    pkt = av_packet_alloc();
+    pkt = AV->av_packet_alloc();
     if (!pkt) {
         ret = DM_ENOMEM;
         goto done;
     }
-    while ((ret = av_read_frame(ic, pkt)) >= 0) {
+    while ((ret = AV->av_read_frame(ic, pkt)) >= 0) {
         if (pkt->stream_index == si)
             ret = decode_text_packet(src, &cap, dec, pkt, ic->streams[si]->time_base, 0);
-        av_packet_unref(pkt);
+        AV->av_packet_unref(pkt);
         if (ret < 0)
             goto done;
     }
@@ -947,12 +959,12 @@ static int read_text_file(subs_shared *sh, subs_source *src, const char *utf8, s
 done:
     if (ret == DM_ENOMEM)
         dm_set_err(err, errlen, "%s: out of memory", name);
-    av_packet_free(&pkt);
-    avcodec_free_context(&dec);
-    avformat_close_input(&ic);
+    AV->av_packet_free(&pkt);
+    AV->avcodec_free_context(&dec);
+    AV->avformat_close_input(&ic);
     if (pb) {
-        av_freep(&pb->buffer);
-        avio_context_free(&pb);
+        AV->av_freep(&pb->buffer);
+        AV->avio_context_free(&pb);
     }
     return ret;
 }
@@ -983,6 +995,8 @@ int subs_load_memory(subs_shared *sh, const void *data, size_t len, const char *
     size_t ulen = 0;
     int ret;
 
+    if (!dm_av_load(err, errlen))
+        return DM_EIO;
     if (!format || !demuxer_for(format)) {
         dm_set_err(err, errlen, "%s: unknown subtitle format \"%s\" (expected srt, ass, ssa or vtt)",
                    name, format ? format : "");
@@ -1000,7 +1014,7 @@ int subs_load_memory(subs_shared *sh, const void *data, size_t len, const char *
     if (ret < 0) {
         /* err says what of the encoding; name the file */
         char inner[256];
-        av_strlcpy(inner, err ? err : "", sizeof inner);
+        AV->av_strlcpy(inner, err ? err : "", sizeof inner);
         dm_set_err(err, errlen, "%s: %s", name, inner);
         source_drop_last(sh);
         return ret;
@@ -1023,6 +1037,8 @@ int subs_load_file(subs_shared *sh, const char *path, int auto_loaded, const cha
     size_t len = 0, cap = 0;
     int ret;
 
+    if (!dm_av_load(err, errlen))
+        return DM_EIO;
     if (!fmt) {
         const char *dot = strrchr(path, '.');
         dm_set_err(err, errlen, "%s: unknown subtitle extension \"%s\" (expected .srt, .ass, .ssa or .vtt)",
@@ -1138,6 +1154,8 @@ int subs_load_pictures(subs_source *src, int video_w, int video_h, char *err, si
     int ret = 0;
     char why[200];
 
+    if (!dm_av_load(err, errlen))
+        return DM_EIO;
     pthread_mutex_lock(&src->lock);
     if (src->pic_state != 0) {
         ret = src->pic_state > 0 ? 0 : src->pic_state;
@@ -1162,7 +1180,7 @@ int subs_load_pictures(subs_source *src, int video_w, int video_h, char *err, si
         if (pkt->pts == AV_NOPTS_VALUE)
             continue;
         memset(&sub, 0, sizeof sub);
-        if (avcodec_decode_subtitle2(dec, &sub, &got, (AVPacket *)pkt) < 0 || !got)
+        if (AV->avcodec_decode_subtitle2(dec, &sub, &got, (AVPacket *)pkt) < 0 || !got)
             continue;  /* a damaged packet loses its picture, not the track */
         start = ts_to_ms(pkt->pts, src->tb) - src->offset_ms + sub.start_display_time;
         if (sub.end_display_time > sub.start_display_time && sub.end_display_time != UINT32_MAX)
@@ -1179,7 +1197,7 @@ int subs_load_pictures(subs_source *src, int video_w, int video_h, char *err, si
         if (sub.num_rects) {
             ev.rects = calloc(sub.num_rects, sizeof *ev.rects);
             if (!ev.rects) {
-                avsubtitle_free(&sub);
+                AV->avsubtitle_free(&sub);
                 ret = DM_ENOMEM;
                 goto done;
             }
@@ -1189,14 +1207,14 @@ int subs_load_pictures(subs_source *src, int video_w, int video_h, char *err, si
                     for (int k = 0; k < ev.n; k++)
                         free(ev.rects[k].index);
                     free(ev.rects);
-                    avsubtitle_free(&sub);
+                    AV->avsubtitle_free(&sub);
                     goto done;
                 }
                 if (ev.rects[ev.n].index)
                     ev.n++;
             }
         }
-        avsubtitle_free(&sub);
+        AV->avsubtitle_free(&sub);
         if (ev.n == 0) {
             free(ev.rects);
             continue;
@@ -1235,7 +1253,7 @@ int subs_load_pictures(subs_source *src, int video_w, int video_h, char *err, si
     src->info.events = src->n_pics;
     ret = 0;
 done:
-    avcodec_free_context(&dec);
+    AV->avcodec_free_context(&dec);
     if (ret == DM_ENOMEM)
         dm_set_err(src->pic_err, sizeof src->pic_err, "out of memory decoding subtitle track %d",
                    src->info.sid);
@@ -1243,7 +1261,7 @@ done:
     if (ret == 0) {
         /* the packets are not needed any more */
         for (size_t i = 0; i < src->n_pkts; i++)
-            av_packet_free(&src->pkts[i]);
+            AV->av_packet_free(&src->pkts[i]);
         free(src->pkts);
         src->pkts = NULL;
         src->n_pkts = 0;

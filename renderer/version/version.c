@@ -9,10 +9,9 @@
 #include <SDL_ttf.h>
 #include <ass/ass.h>
 #include <hb.h>
-#include <libavcodec/avcodec.h>
 #include <libavfilter/avfilter.h>
-#include <libavformat/avformat.h>
-#include <libavutil/avutil.h>
+
+#include "av_lazy.h"
 #ifdef DM_HAVE_LIVE
 #include <libwebsockets.h>
 #endif
@@ -41,9 +40,18 @@ void dm_print_version(FILE *f, const char *program)
 
     fprintf(f, "%s %s\n", program, DM_VERSION);
     fputs("libraries:\n", f);
-    av_line(f, "libavformat", avformat_version());
-    av_line(f, "libavcodec", avcodec_version());
-    av_line(f, "libavutil", avutil_version());
+    {
+        /* through the lazily loaded table: the converter loads FFmpeg only for this and --sub */
+        char err[512];
+        const dm_av *av = dm_av_load(err, sizeof err);
+        if (av) {
+            av_line(f, "libavformat", av->avformat_version());
+            av_line(f, "libavcodec", av->avcodec_version());
+            av_line(f, "libavutil", av->avutil_version());
+        } else {
+            fprintf(f, "  %-15s %s\n", "FFmpeg", err);
+        }
+    }
     if (avfilter_version)
         av_line(f, "libavfilter", avfilter_version());
     SDL_GetVersion(&sdl);

@@ -23,3 +23,9 @@ add_test(NAME formats_cli
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/formats_cli.py
           $<TARGET_FILE:danmaku-convert> $<TARGET_FILE:danmaku>)
 set_tests_properties(formats_cli PROPERTIES LABELS "e2e;formats" ENVIRONMENT "${DM_TEST_ENV}")
+# The converter starts without FFmpeg's libraries and loads them for --version and --sub.
+add_test(NAME convert_loads_ffmpeg_when_asked
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/convert_loads.sh $<TARGET_FILE:danmaku-convert>
+          ${DM_GEN_TRACKS_DIR}/gen-bilibili-dense-180s.xml)
+set_tests_properties(convert_loads_ffmpeg_when_asked PROPERTIES LABELS "e2e;formats" ENVIRONMENT "${DM_TEST_ENV}"
+  FIXTURES_REQUIRED gen_tracks)
