@@ -511,39 +511,6 @@ static int next_cp(const unsigned char **ps, uint32_t *cp)
     return 0;
 }
 
-/*
- * A run no lookup can touch: its glyphs from the cmap, their advances, and
- * TTF_Size_Internal's arithmetic. -1 when a glyph is missing or shaped.
- */
-static int unshaped_width(memo_font *f, const char *utf8, int *w)
-{
-    const unsigned char *s = (const unsigned char *)utf8;
-    int x = 0, minx = 0, maxx = 0;
-
-    while (*s) {
-        uint32_t cp;
-        hb_codepoint_t g;
-        const glyph_memo *gm;
-        int px;
-        if (next_cp(&s, &cp) < 0)
-            return -1;
-        const cmap_memo *m = cp_memo(f, cp);
-        if (!m || !m->glyph || m->starts)
-            return -1;
-        g = m->glyph;
-        gm = glyph_of(f, g);
-        if (!gm || f->failed)
-            return -1;
-        px = FT_FLOOR(x) + gm->left;
-        minx = px < minx ? px : minx;
-        maxx = px + gm->width > maxx ? px + gm->width : maxx;
-        x += memo_h_advance(f->memo, f, g, NULL);   /* last: it may grow the memo under gm */
-    }
-    maxx = FT_FLOOR(x) > maxx ? FT_FLOOR(x) : maxx;
-    *w = maxx - minx;
-    return f->failed ? -1 : 0;
-}
-
 /* One glyph at pen *x (26.6), as TTF_Size_Internal places it: the box's span, and the pen moved on. */
 static int put_glyph(memo_font *f, uint32_t glyph, int x_offset, int x_advance, int *x, int *minx, int *maxx)
 {
@@ -565,6 +532,33 @@ static int put_plain(memo_font *f, uint32_t glyph, int *x, int *minx, int *maxx)
     int adv = memo_h_advance(f->memo, f, glyph, NULL);   /* first: it may grow the glyph memo */
 
     return f->failed ? -1 : put_glyph(f, glyph, 0, adv, x, minx, maxx);
+}
+
+/* The run's width once every glyph is placed: the boxes' span and the pen's final position. */
+static int run_box_width(const memo_font *f, int x, int minx, int maxx, int *w)
+{
+    maxx = FT_FLOOR(x) > maxx ? FT_FLOOR(x) : maxx;
+    *w = maxx - minx;
+    return f->failed ? -1 : 0;
+}
+
+/*
+ * A run no lookup can touch: its glyphs from the cmap, their advances, and
+ * TTF_Size_Internal's arithmetic. -1 when a glyph is missing or shaped.
+ */
+static int unshaped_width(memo_font *f, const char *utf8, int *w)
+{
+    const unsigned char *s = (const unsigned char *)utf8;
+    int x = 0, minx = 0, maxx = 0;
+
+    while (*s) {
+        uint32_t cp;
+        const cmap_memo *m;
+        if (next_cp(&s, &cp) < 0 || !(m = cp_memo(f, cp)) || !m->glyph || m->starts ||
+            put_plain(f, m->glyph, &x, &minx, &maxx) < 0)
+            return -1;
+    }
+    return run_box_width(f, x, minx, maxx, w);
 }
 
 static piece_memo *piece_slot(dm_run_widths *rw, int key, int pt, const char *s, size_t len, uint64_t *hash)
@@ -710,9 +704,7 @@ static int pieces_width(dm_run_widths *rw, memo_font *f, int key, int pt, const 
         }
         i = j;
     }
-    maxx = FT_FLOOR(x) > maxx ? FT_FLOOR(x) : maxx;
-    *w = maxx - minx;
-    return f->failed ? -1 : 0;
+    return run_box_width(f, x, minx, maxx, w);
 }
 
 int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int face_index, int pt, int rtl,
@@ -743,19 +735,11 @@ int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int f
     hb_shape(f->memo, rw->buf, &kern, 1);
     info = hb_buffer_get_glyph_infos(rw->buf, &n);
     pos = hb_buffer_get_glyph_positions(rw->buf, &n);
-    for (unsigned g = 0; g < n; g++) {
-        const glyph_memo *gm = glyph_of(f, info[g].codepoint);
-        int pos_x = x + pos[g].x_offset, px;
-        if (!gm || f->failed)
+    for (unsigned g = 0; g < n; g++)
+        if (put_glyph(f, info[g].codepoint, pos[g].x_offset, pos[g].x_advance, &x, &minx, &maxx) < 0)
             return -1;
-        x += pos[g].x_advance;
-        px = FT_FLOOR(pos_x) + gm->left;
-        minx = px < minx ? px : minx;
-        maxx = px + gm->width > maxx ? px + gm->width : maxx;
-    }
-    maxx = FT_FLOOR(x) > maxx ? FT_FLOOR(x) : maxx;
-    *w = maxx - minx;
-    if (!f->failed)
-        dm_run_width_remember(rw, key, pt, rtl, script, utf8, *w);
+    if (run_box_width(f, x, minx, maxx, w) < 0)
+        return -1;
+    dm_run_width_remember(rw, key, pt, rtl, script, utf8, *w);
     return 0;
 }
