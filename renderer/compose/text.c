@@ -75,7 +75,13 @@ typedef struct text_memo {
 /* Code point -> fallback face, an open-addressing hash slot. */
 typedef struct text_cp_slot {
     uint32_t cp;          /* code point + 1 (0 marks an empty slot) */
-    int face;             /* face index, or -1 when no installed font has it */
+    int16_t face;         /* fallback face index, or -1 when no installed font has it */
+    uint8_t fallback;     /* `face` is known */
+    uint8_t single;       /* what follows is known: the code point as a cluster of its own */
+    int16_t single_face;  /* ...its face (-1: skipped) */
+    int8_t dir;           /* ...its strong direction (strong_direction) */
+    uint8_t missing;      /* ...it counts as a code point without a glyph */
+    const char *script;   /* ...complex_script */
 } text_cp_slot;
 
 /* A run: consecutive clusters drawn with one font in one direction. */
@@ -108,7 +114,7 @@ struct dm_text {
     text_size sizes[MAX_SIZES];     /* remembered size decisions, round-robin */
     int nsizes;                     /* entries filled */
     int next_size;                  /* next entry to overwrite when full */
-    text_cp_slot *cpmap;            /* fallback choices per code point */
+    text_cp_slot *cpmap;            /* fallback choices and clusters of one code point, per code point */
     size_t cpcap;                   /* slots (power of two) */
     size_t cpcount;                 /* slots used */
     uint32_t *cps;                  /* scratch: decoded text */
@@ -331,33 +337,60 @@ static int face_add(dm_text *t, FcPattern *pat, int *out, char *err, size_t errl
 }
 
 /*
- * First font in fontconfig's sorted list for `pat` that provides `cp`. That
- * is nearly always fontconfig's best match, which costs a third of a sort
- * (the sort also unites the character sets of the fonts it lists): the match
- * is asked first, the sorted list only when the match lacks `cp`.
+ * First font in fontconfig's sorted list for `pat` that provides `cp`: the
+ * font with `cp` that scores best against `pat`. fontconfig scores each
+ * font on its own, so that is its best match among the installed fonts
+ * that have `cp` (FcFontMatch is FcFontSetMatch over all of them), which
+ * costs a look at each font's character set instead of a score for each
+ * font (a third of a sort). The sorted list is the way left when the file
+ * of that font cannot be read.
  */
 static int face_find_sorted(dm_text *t, FcPattern *pat, uint32_t cp, int *out)
 {
     FcResult res;
-    FcFontSet *set;
-    FcPattern *best;
+    FcFontSet *set, *have = FcFontSetCreate();
+    FcSetName names[2] = { FcSetSystem, FcSetApplication };
+    FcPattern *best = NULL;
     int rc = 0;
 
     *out = -1;
-    if (!FcConfigSubstitute(NULL, pat, FcMatchPattern))
+    if (!have || !FcConfigSubstitute(NULL, pat, FcMatchPattern)) {
+        if (have)
+            FcFontSetDestroy(have);
         return DM_ENOMEM;
+    }
     FcDefaultSubstitute(pat);
-    best = FcFontMatch(NULL, pat, &res);
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        FcFontSet *fonts = FcConfigGetFonts(NULL, names[k]);
+        for (int i = 0; fonts && i < fonts->nfont; i++) {
+            FcCharSet *cs = NULL;
+            if (FcPatternGetCharSet(fonts->fonts[i], FC_CHARSET, 0, &cs) != FcResultMatch || !FcCharSetHasChar(cs, cp))
+                continue;
+            FcPatternReference(fonts->fonts[i]);
+            if (!FcFontSetAdd(have, fonts->fonts[i])) {
+                FcPatternDestroy(fonts->fonts[i]);
+                rc = DM_ENOMEM;
+                break;
+            }
+        }
+    }
+    if (rc == 0 && have->nfont == 0) {
+        FcFontSetDestroy(have);
+        return 0;            /* no installed font has it */
+    }
+    if (rc == 0)
+        best = FcFontSetMatch(NULL, &have, 1, pat, &res);
+    FcFontSetDestroy(have);
     if (best) {
-        FcCharSet *cs = NULL;
-        if (FcPatternGetCharSet(best, FC_CHARSET, 0, &cs) == FcResultMatch && FcCharSetHasChar(cs, cp))
-            rc = face_add(t, best, out, NULL, 0);
+        rc = face_add(t, best, out, NULL, 0);
         FcPatternDestroy(best);
-        if (rc != DM_EIO && (rc < 0 || *out >= 0))
+        if (rc != DM_EIO)
             return rc;
-        rc = 0;              /* lacking cp, or an unreadable file: the sorted list */
+        rc = 0;              /* an unreadable file: the sorted list */
         *out = -1;
     }
+    if (rc < 0)
+        return rc;
     set = FcFontSort(NULL, pat, FcTrue, NULL, &res);
     if (!set)
         return 0;
@@ -402,18 +435,16 @@ static FcPattern *pattern_for_cp(uint32_t cp)
     return pat;
 }
 
-/* The fallback face for a code point the primary font lacks, cached. */
-static int face_fallback(dm_text *t, uint32_t cp, int *out)
+/* The code point's slot in t->cpmap, made on first use (nothing known yet); NULL without memory. */
+static text_cp_slot *cp_slot(dm_text *t, uint32_t cp)
 {
     size_t mask, i;
-    FcPattern *pat;
-    int rc;
 
     if (t->cpcount * 2 >= t->cpcap) {
         size_t ncap = t->cpcap ? t->cpcap * 2 : 256;
         text_cp_slot *nm = calloc(ncap, sizeof *nm);
         if (!nm)
-            return DM_ENOMEM;
+            return NULL;
         for (size_t k = 0; k < t->cpcap; k++) {
             if (!t->cpmap[k].cp)
                 continue;
@@ -427,13 +458,26 @@ static int face_fallback(dm_text *t, uint32_t cp, int *out)
         t->cpcap = ncap;
     }
     mask = t->cpcap - 1;
-    i = ((cp + 1) * 2654435761u) & mask;
-    while (t->cpmap[i].cp) {
-        if (t->cpmap[i].cp == cp + 1) {
-            *out = t->cpmap[i].face;
-            return 0;
-        }
-        i = (i + 1) & mask;
+    for (i = ((cp + 1) * 2654435761u) & mask; t->cpmap[i].cp; i = (i + 1) & mask)
+        if (t->cpmap[i].cp == cp + 1)
+            return &t->cpmap[i];
+    t->cpmap[i].cp = cp + 1;
+    t->cpcount++;
+    return &t->cpmap[i];
+}
+
+/* The fallback face for a code point the primary font lacks, cached. */
+static int face_fallback(dm_text *t, uint32_t cp, int *out)
+{
+    text_cp_slot *slot = cp_slot(t, cp);
+    FcPattern *pat;
+    int rc;
+
+    if (!slot)
+        return DM_ENOMEM;
+    if (slot->fallback) {
+        *out = slot->face;
+        return 0;
     }
     pat = pattern_for_cp(cp);
     if (!pat)
@@ -447,9 +491,8 @@ static int face_fallback(dm_text *t, uint32_t cp, int *out)
     }
     if (rc < 0)
         return rc;
-    t->cpmap[i].cp = cp + 1;
-    t->cpmap[i].face = *out;
-    t->cpcount++;
+    slot->face = (int16_t)*out;   /* (finding a face leaves the table as it is) */
+    slot->fallback = 1;
     return 0;
 }
 
@@ -725,6 +768,53 @@ static int cluster_face(dm_text *t, const uint32_t *c, size_t n, int *out)
     return 0;
 }
 
+/* A cluster's face (cluster_face), strong direction and complex script. */
+static int cluster_of(dm_text *t, const uint32_t *c, size_t n, int *face, int *dir, const char **script)
+{
+    int rc = cluster_face(t, c, n, face);
+
+    *dir = -1;
+    *script = NULL;
+    for (size_t k = 0; k < n && *dir < 0; k++)
+        *dir = strong_direction(c[k]);
+    for (size_t k = 0; k < n && !*script; k++)
+        *script = complex_script(c[k]);
+    return rc;
+}
+
+/* cluster_of for a cluster of one code point, remembered (most of the clusters that are not CP_SIMPLE). */
+static int single_cluster(dm_text *t, uint32_t cp, int *face, int *dir, const char **script)
+{
+    text_cp_slot *slot = cp_slot(t, cp);
+    size_t missing = t->missing;
+    int rc;
+
+    if (!slot)
+        return DM_ENOMEM;
+    if (slot->single) {
+        *face = slot->single_face;
+        *dir = slot->dir;
+        *script = slot->script;
+        if (slot->missing) {
+            t->missing++;
+            if (!is_undrawable(cp))
+                note_missing(t, cp);   /* as cluster_face does (said once) */
+        }
+        return 0;
+    }
+    rc = cluster_of(t, &cp, 1, face, dir, script);
+    if (rc < 0)
+        return rc;
+    if (!(slot = cp_slot(t, cp)))   /* a fallback looked up may have moved the table */
+        return DM_ENOMEM;
+    slot->single_face = (int16_t)*face;
+    slot->dir = (int8_t)*dir;
+    slot->script = *script;
+    slot->missing = t->missing != missing;
+    slot->single = 1;
+    return 0;
+}
+
 enum {
     CP_KNOWN = 1,      /* the flags below are set */
     CP_SIMPLE = 2,     /* a cluster on its own between two such code points, drawn by the primary
@@ -742,7 +832,9 @@ static unsigned cp_flags(dm_text *t, uint32_t cp)
         return t->cpinfo[cp];
     p = utf8proc_get_property((utf8proc_int32_t)cp);
     f = CP_KNOWN;
-    if (p->boundclass == UTF8PROC_BOUNDCLASS_OTHER && !is_ignorable(cp) && !is_undrawable(cp) &&
+    /* no grapheme rule joins two code points of these classes (hangul syllables join only jamo after them) */
+    if ((p->boundclass == UTF8PROC_BOUNDCLASS_OTHER || p->boundclass == UTF8PROC_BOUNDCLASS_LV ||
+         p->boundclass == UTF8PROC_BOUNDCLASS_LVT) && !is_ignorable(cp) && !is_undrawable(cp) &&
         face_has(t, 0, cp) && !complex_script(cp) && strong_direction(cp) != 1)
         f |= CP_SIMPLE;
     if (strong_direction(cp) == 0)
@@ -791,17 +883,16 @@ static int itemise(dm_text *t, size_t n)
                     j++;
                 if (j < end)
                     state = 0;
-                rc = cluster_face(t, t->cps + i, j - i, &face);
+                if (j - i == 1)
+                    rc = single_cluster(t, t->cps[i], &face, &dir, &script);
+                else
+                    rc = cluster_of(t, t->cps + i, j - i, &face, &dir, &script);
                 if (rc < 0)
                     return rc;
                 if (face < 0) {
                     i = j;
                     continue;
                 }
-                for (size_t k = i; k < j && dir < 0; k++)
-                    dir = strong_direction(t->cps[k]);
-                for (size_t k = i; k < j && !script; k++)
-                    script = complex_script(t->cps[k]);
             }
             if (!cur || cur->face != face || (dir >= 0 && cur->rtl >= 0 && dir != cur->rtl) ||
                 (script && cur->script && script != cur->script)) {
