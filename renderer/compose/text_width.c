@@ -18,6 +18,12 @@
  * positioning, so the run is shaped piece by piece between such glyphs
  * (a Japanese sentence between its kanji, a Latin word between Chinese
  * characters), and each piece once: comments repeat their words.
+ *
+ * A glyph that only a lookup with context looks at (the space, which Noto
+ * Sans CJK substitutes between two hangul syllables) counts as such a glyph
+ * wherever that lookup cannot apply within reach of it: the rules are read
+ * from the GSUB or GPOS table for how much context each needs, so Latin and
+ * Cyrillic text is cut at its spaces into words.
  */
 #include "text_width.h"
 
@@ -30,10 +36,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #define MAX_FONTS 64           /* faces x sizes kept open */
 #define MAX_RUNS 32768         /* runs remembered (cleared when full) */
 #define MAX_PIECES 32768       /* shaped pieces remembered (cleared when full) */
+#define MAX_CONTEXTUAL 64      /* lookups with context whose application a run is checked for */
 
 /* SDL_ttf's rounding of 26.6 values */
 #define FT_FLOOR(x) (((x) & -64) / 64)
@@ -52,7 +60,13 @@ typedef struct cmap_memo {
     uint32_t glyph;            /* 0: the font has none */
     uint8_t starts;            /* a lookup may start at its glyph (or that is not known) */
     uint8_t touched;           /* a lookup may look at its glyph (or that is not known) */
-    uint8_t rewrite;           /* HarfBuzz may rewrite it: a mark, a control or format character, a space, no glyph */
+    uint8_t rewrite;           /* HarfBuzz may rewrite it: a mark, a control, format or ignorable character, no glyph */
+    uint8_t fixed;             /* a lookup not in the masks below may look at it (or that is not known) */
+    uint8_t fixed_start;       /* ...may start at it */
+    uint8_t subst;             /* a substitution may start at it */
+    uint64_t ctx_input;        /* the contextual lookups (memo_font.ctx) it is input of, */
+    uint64_t ctx_before;       /* ...context before of, */
+    uint64_t ctx_after;        /* ...context after of */
 } cmap_memo;
 
 /* A run's width: the same text, direction and script on the same face and
@@ -85,7 +99,24 @@ typedef struct run_cp {
     uint32_t cp, glyph;
     uint32_t off;              /* byte offset in the run */
     uint8_t mark, inert, starts;   /* HarfBuzz may rewrite it; no lookup looks at it; a lookup may start at it */
+    uint8_t fixed, fixed_start, subst;
+    uint64_t ctx_input, ctx_before, ctx_after;   /* as in cmap_memo */
+    uint64_t near;             /* the ctx lookups that may apply with it in their reach */
 } run_cp;
+
+/*
+ * A lookup with context before or after its one input glyph, that applies
+ * at a glyph only when the glyph beside it is of its context: a space that
+ * Noto Sans CJK substitutes between two hangul syllables. A run in which
+ * it cannot apply is cut into pieces at the glyphs only it looks at.
+ */
+typedef struct ctx_lookup {
+    hb_set_t *input, *before, *after;
+    int gsub;                  /* a substitution (else a positioning) */
+    int need_before, need_after;   /* every rule has context on that side */
+    int most_before, most_after;   /* the longest context on each side */
+    int made_before, made_after, made_input;   /* a substitution may make a glyph of that set */
+} ctx_lookup;
 
 typedef struct memo_font {
     int key, pt;               /* the caller's face, and the point size */
@@ -98,6 +129,13 @@ typedef struct memo_font {
     size_t ncmap, cmap_cap;
     hb_set_t *shaped;          /* glyphs a lookup may start at (left to right, script unknown); NULL: not known */
     hb_set_t *touched;         /* glyphs a lookup may look at, as input or context; NULL: not known */
+    hb_set_t *fixed;           /* ...those of the lookups not in ctx (all of them when ctx is empty) */
+    hb_set_t *fixed_starts;    /* glyphs those lookups may start at */
+    hb_set_t *substs;          /* glyphs a substitution may start at */
+    ctx_lookup ctx[MAX_CONTEXTUAL];
+    int nctx;
+    uint64_t ctx_gsub;         /* the ctx lookups that are substitutions */
+    uint64_t ctx_made_input;   /* ...whose input a substitution may make */
     int failed;                /* a glyph could not be loaded: use SDL_ttf for this font */
 } memo_font;
 
@@ -183,7 +221,11 @@ static int is_mark(hb_unicode_general_category_t gc)
            gc == HB_UNICODE_GENERAL_CATEGORY_ENCLOSING_MARK;
 }
 
-/* Controls, format characters (joiners, variation selectors' neighbours), unassigned, separators. */
+/*
+ * Controls, format characters (joiners, variation selectors' neighbours),
+ * unassigned, line and paragraph separators. (A space with a glyph is left
+ * as it is: HarfBuzz's space fallback is for spaces the font lacks.)
+ */
 static int is_other(hb_unicode_general_category_t gc)
 {
     switch (gc) {
@@ -194,7 +236,6 @@ static int is_other(hb_unicode_general_category_t gc)
     case HB_UNICODE_GENERAL_CATEGORY_SURROGATE:
     case HB_UNICODE_GENERAL_CATEGORY_LINE_SEPARATOR:
     case HB_UNICODE_GENERAL_CATEGORY_PARAGRAPH_SEPARATOR:
-    case HB_UNICODE_GENERAL_CATEGORY_SPACE_SEPARATOR:
         return 1;
     default:
         return 0;
@@ -225,7 +266,16 @@ static const cmap_memo *cp_memo(memo_font *f, uint32_t cp)
         m->glyph = hb_font_get_nominal_glyph(f->hb, cp, &g) ? g : 0;
         m->starts = !f->shaped || hb_set_has(f->shaped, m->glyph);
         m->touched = !f->touched || hb_set_has(f->touched, m->glyph);
-        m->rewrite = !m->glyph || is_mark(gc) || is_other(gc);
+        m->rewrite = !m->glyph || is_mark(gc) || is_other(gc) || utf8proc_get_property((utf8proc_int32_t)cp)->ignorable;
+        m->fixed = !f->fixed || hb_set_has(f->fixed, m->glyph);
+        m->fixed_start = !f->fixed_starts || hb_set_has(f->fixed_starts, m->glyph);
+        m->subst = !f->substs || hb_set_has(f->substs, m->glyph);
+        m->ctx_input = m->ctx_before = m->ctx_after = 0;
+        for (int k = 0; k < f->nctx; k++) {
+            m->ctx_input |= (uint64_t)hb_set_has(f->ctx[k].input, m->glyph) << k;
+            m->ctx_before |= (uint64_t)hb_set_has(f->ctx[k].before, m->glyph) << k;
+            m->ctx_after |= (uint64_t)hb_set_has(f->ctx[k].after, m->glyph) << k;
+        }
         m->cp_plus1 = cp + 1;
         f->ncmap++;
     }
@@ -378,6 +428,17 @@ static void font_close(memo_font *f)
         hb_set_destroy(f->shaped);
     if (f->touched)
         hb_set_destroy(f->touched);
+    if (f->fixed)
+        hb_set_destroy(f->fixed);
+    if (f->fixed_starts)
+        hb_set_destroy(f->fixed_starts);
+    if (f->substs)
+        hb_set_destroy(f->substs);
+    for (int k = 0; k < f->nctx; k++) {
+        hb_set_destroy(f->ctx[k].input);
+        hb_set_destroy(f->ctx[k].before);
+        hb_set_destroy(f->ctx[k].after);
+    }
     memset(f, 0, sizeof *f);
 }
 
@@ -403,11 +464,183 @@ void dm_run_widths_free(dm_run_widths **prw)
     *prw = NULL;
 }
 
+/* ------------------------------------------------ lookups with context */
+
+/* A big-endian number of a GSUB or GPOS table; -1 past its end. */
+static long ot_u16(const hb_blob_t *blob, size_t off)
+{
+    unsigned len;
+    const unsigned char *p = (const unsigned char *)hb_blob_get_data((hb_blob_t *)blob, &len);
+
+    return p && off + 2 <= len ? (long)p[off] << 8 | p[off + 1] : -1;
+}
+
+static long ot_u32(const hb_blob_t *blob, size_t off)
+{
+    long hi = ot_u16(blob, off), lo = ot_u16(blob, off + 2);
+
+    return hi < 0 || lo < 0 ? -1 : hi << 16 | lo;
+}
+
+/* Whether two sets share a glyph (1 too when that cannot be told). */
+static int sets_meet(const hb_set_t *a, const hb_set_t *b)
+{
+    hb_set_t *both = hb_set_copy(a);
+    int meet;
+
+    hb_set_intersect(both, b);
+    meet = !hb_set_allocation_successful(both) || !hb_set_is_empty(both);
+    hb_set_destroy(both);
+    return meet;
+}
+
+/* The context a lookup's rules ask for: the fewest glyphs before and after the input. */
+typedef struct ctx_need {
+    long before, after;            /* the fewest */
+    long most_before, most_after;  /* the most */
+} ctx_need;
+
+static void need_add(ctx_need *n, long before, long after)
+{
+    n->before = before < n->before ? before : n->before;
+    n->after = after < n->after ? after : n->after;
+    n->most_before = before > n->most_before ? before : n->most_before;
+    n->most_after = after > n->most_after ? after : n->most_after;
+}
+
+/*
+ * One rule of a chained context (format 1, or 2 with classes): 0, or -1 when
+ * it is not one input glyph with its context (the check below is for one
+ * glyph), or when a class of its context is class 0, which stands for glyphs
+ * HarfBuzz's sets of context glyphs do not hold.
+ */
+static int chain_rule(const hb_blob_t *t, size_t rule, int classes, ctx_need *n)
+{
+    long nb = ot_u16(t, rule), ni, nl;
+
+    if (nb < 0 || (ni = ot_u16(t, rule + 2 + 2 * (size_t)nb)) != 1)
+        return -1;
+    nl = ot_u16(t, rule + 4 + 2 * (size_t)nb);
+    if (nl < 0)
+        return -1;
+    for (long k = 0; classes && k < nb; k++)
+        if (ot_u16(t, rule + 2 + 2 * (size_t)k) <= 0)
+            return -1;
+    for (long k = 0; classes && k < nl; k++)
+        if (ot_u16(t, rule + 6 + 2 * (size_t)nb + 2 * (size_t)k) <= 0)
+            return -1;
+    need_add(n, nb, nl);
+    return 0;
+}
+
+/* A chained context subtable (GSUB 6, GPOS 8) or a reverse chained one (GSUB 8, `reverse`). */
+static int chain_subtable(const hb_blob_t *t, size_t st, int reverse, ctx_need *n)
+{
+    long format = ot_u16(t, st), nb, ni, nl, sets;
+    size_t first;
+
+    if (reverse) {   /* format 1: coverage, backtrack coverages, lookahead coverages */
+        nb = ot_u16(t, st + 4);
+        nl = nb < 0 ? -1 : ot_u16(t, st + 6 + 2 * (size_t)nb);
+        if (format != 1 || nl < 0)
+            return -1;
+        need_add(n, nb, nl);
+        return 0;
+    }
+    if (format == 3) {
+        nb = ot_u16(t, st + 2);
+        ni = nb < 0 ? -1 : ot_u16(t, st + 4 + 2 * (size_t)nb);
+        nl = ni != 1 ? -1 : ot_u16(t, st + 8 + 2 * (size_t)nb);
+        if (nl < 0)
+            return -1;
+        need_add(n, nb, nl);
+        return 0;
+    }
+    if (format != 1 && format != 2)
+        return -1;
+    /* rule sets (format 1) or class sets (format 2), each a list of rules */
+    first = format == 1 ? 6 : 12;
+    sets = ot_u16(t, st + first - 2);
+    for (long k = 0; sets >= 0 && k < sets; k++) {
+        long set = ot_u16(t, st + first + 2 * (size_t)k), rules;
+        if (set < 0)
+            return -1;
+        if (set == 0)
+            continue;
+        rules = ot_u16(t, st + (size_t)set);
+        for (long r = 0; r < rules; r++) {
+            long rule = ot_u16(t, st + (size_t)set + 2 + 2 * (size_t)r);
+            if (rule <= 0 || chain_rule(t, st + (size_t)set + (size_t)rule, format == 2, n) < 0)
+                return -1;
+        }
+        if (rules < 0)
+            return -1;
+    }
+    return sets < 0 ? -1 : 0;
+}
+
+/*
+ * The context every rule of lookup `index` of the table needs, or -1 when
+ * that cannot be told: not a chained context, a rule with more than one
+ * input glyph, or a lookup that skips base glyphs (its context may then be
+ * further away than the glyph beside).
+ */
+static int lookup_need(const hb_blob_t *t, int gsub, unsigned index, ctx_need *n)
+{
+    long list = ot_u16(t, 8), count, lookup, type, flag, subtables;
+
+    n->before = n->after = 0xFFFF;
+    n->most_before = n->most_after = 0;
+    if (list <= 0 || (count = ot_u16(t, (size_t)list)) < 0 || index >= (unsigned long)count)
+        return -1;
+    lookup = ot_u16(t, (size_t)list + 2 + 2 * (size_t)index);
+    if (lookup <= 0)
+        return -1;
+    lookup += list;
+    type = ot_u16(t, (size_t)lookup);
+    flag = ot_u16(t, (size_t)lookup + 2);
+    subtables = ot_u16(t, (size_t)lookup + 4);
+    if (type < 0 || flag < 0 || (flag & 0x0002) || subtables <= 0)
+        return -1;
+    for (long k = 0; k < subtables; k++) {
+        long off = ot_u16(t, (size_t)lookup + 6 + 2 * (size_t)k), kind = type;
+        size_t st;
+        if (off <= 0)
+            return -1;
+        st = (size_t)lookup + (size_t)off;
+        if (kind == (gsub ? 7 : 9)) {   /* extension: the real type and a 32-bit offset */
+            long ext = ot_u32(t, st + 4);
+            kind = ot_u16(t, st + 2);
+            if (ot_u16(t, st) != 1 || ext <= 0)
+                return -1;
+            st += (size_t)ext;
+        }
+        if (kind == (gsub ? 6 : 8)) {
+            if (chain_subtable(t, st, 0, n) < 0)
+                return -1;
+        } else if (gsub && kind == 8) {
+            if (chain_subtable(t, st, 1, n) < 0)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /*
  * The glyphs that a GSUB or GPOS lookup of the plan HarfBuzz makes for
  * left-to-right text of unknown script (what TTF_Size_Internal asks for,
  * kerning on) may start at (f->shaped), and those it may look at as input
  * or as context before or after (f->touched); each NULL when it cannot tell.
+ *
+ * Lookups of one input glyph whose every rule asks for a glyph beside it
+ * (f->ctx: a space between hangul syllables in Noto Sans CJK) are kept
+ * apart, with their sets: a run in which no input glyph of such a lookup
+ * has a glyph of its context beside it, nor anything a substitution may
+ * change, is a run in which it does nothing (pieces_width). f->fixed and
+ * f->fixed_starts are the other lookups' glyphs, f->substs the glyphs a
+ * substitution may start at.
  */
 static void plan_glyphs(memo_font *f)
 {
@@ -416,46 +649,99 @@ static void plan_glyphs(memo_font *f)
     hb_segment_properties_t props = HB_SEGMENT_PROPERTIES_DEFAULT;
     hb_face_t *face = hb_font_get_face(f->hb);
     hb_set_t *glyphs = hb_set_create(), *touched = hb_set_create(), *lookups = hb_set_create();
+    hb_set_t *fixed = hb_set_create(), *fixed_starts = hb_set_create(), *substs = hb_set_create();
+    hb_set_t *made = hb_set_create();
     hb_shape_plan_t *plan;
+    int ok = 1;
     /* tables HarfBuzz shapes or kerns with outside GSUB and GPOS: no shortcut on such a face */
     static const hb_tag_t others[] = { HB_TAG('m', 'o', 'r', 'x'), HB_TAG('m', 'o', 'r', 't'),
                                        HB_TAG('k', 'e', 'r', 'x'), HB_TAG('k', 'e', 'r', 'n'),
                                        HB_TAG('t', 'r', 'a', 'k') };
 
-    for (size_t k = 0; k < sizeof others / sizeof others[0]; k++) {
+    for (size_t k = 0; k < sizeof others / sizeof others[0] && ok; k++) {
         hb_blob_t *blob = hb_face_reference_table(face, others[k]);
-        unsigned len = hb_blob_get_length(blob);
+        ok = hb_blob_get_length(blob) == 0;
         hb_blob_destroy(blob);
-        if (len) {
-            hb_set_destroy(glyphs);
-            hb_set_destroy(touched);
-            hb_set_destroy(lookups);
-            return;
-        }
     }
     props.direction = HB_DIRECTION_LTR;
     props.script = (hb_script_t)HB_TAG('Z', 'z', 'z', 'z');
     props.language = hb_language_get_default();
-    plan = hb_shape_plan_create_cached(face, &props, &kern, 1, NULL);
-    for (int t = 0; t < 2; t++) {
+    plan = ok ? hb_shape_plan_create_cached(face, &props, &kern, 1, NULL) : NULL;
+    for (int t = 0; t < 2 && plan; t++) {
         hb_codepoint_t lookup = HB_SET_VALUE_INVALID;
+        hb_blob_t *blob = hb_face_reference_table(face, tables[t]);
         hb_set_clear(lookups);
         hb_ot_shape_plan_collect_lookups(plan, tables[t], lookups);
         while (hb_set_next(lookups, &lookup)) {
-            hb_ot_layout_lookup_collect_glyphs(face, tables[t], lookup, NULL, glyphs, NULL, NULL);
-            hb_ot_layout_lookup_collect_glyphs(face, tables[t], lookup, touched, touched, touched, NULL);
+            hb_set_t *in = hb_set_create(), *before = hb_set_create(), *after = hb_set_create();
+            ctx_need need;
+            hb_ot_layout_lookup_collect_glyphs(face, tables[t], lookup, before, in, after, t ? NULL : made);
+            hb_set_union(glyphs, in);
+            hb_set_union(touched, in);
+            hb_set_union(touched, before);
+            hb_set_union(touched, after);
+            if (!t)
+                hb_set_union(substs, in);
+            if (f->nctx < MAX_CONTEXTUAL && lookup_need(blob, !t, lookup, &need) == 0 &&
+                (need.before > 0 || need.after > 0)) {
+                ctx_lookup *c = &f->ctx[f->nctx++];
+                c->input = in;
+                c->before = before;
+                c->after = after;
+                c->gsub = !t;
+                c->need_before = need.before > 0;
+                c->need_after = need.after > 0;
+                c->most_before = (int)need.most_before;
+                c->most_after = (int)need.most_after;
+                continue;
+            }
+            hb_set_union(fixed, in);
+            hb_set_union(fixed, before);
+            hb_set_union(fixed, after);
+            hb_set_union(fixed_starts, in);
+            hb_set_destroy(in);
+            hb_set_destroy(before);
+            hb_set_destroy(after);
         }
+        hb_blob_destroy(blob);
     }
-    hb_shape_plan_destroy(plan);
+    for (int k = 0; k < f->nctx; k++) {
+        ctx_lookup *c = &f->ctx[k];
+        c->made_before = sets_meet(made, c->before);
+        c->made_after = sets_meet(made, c->after);
+        c->made_input = sets_meet(made, c->input);
+        f->ctx_gsub |= (uint64_t)c->gsub << k;
+        f->ctx_made_input |= (uint64_t)c->made_input << k;
+        ok = ok && hb_set_allocation_successful(c->input) && hb_set_allocation_successful(c->before) &&
+             hb_set_allocation_successful(c->after);
+    }
+    if (plan)
+        hb_shape_plan_destroy(plan);
     hb_set_destroy(lookups);
-    if (hb_set_allocation_successful(glyphs))
-        f->shaped = glyphs;
-    else
+    hb_set_destroy(made);
+    ok = ok && plan && hb_set_allocation_successful(glyphs) && hb_set_allocation_successful(touched) &&
+         hb_set_allocation_successful(fixed) && hb_set_allocation_successful(fixed_starts) &&
+         hb_set_allocation_successful(substs);
+    if (!ok) {   /* nothing known: every glyph may be looked at */
         hb_set_destroy(glyphs);
-    if (f->shaped && hb_set_allocation_successful(touched))
-        f->touched = touched;
-    else
         hb_set_destroy(touched);
+        hb_set_destroy(fixed);
+        hb_set_destroy(fixed_starts);
+        hb_set_destroy(substs);
+        for (int k = 0; k < f->nctx; k++) {
+            hb_set_destroy(f->ctx[k].input);
+            hb_set_destroy(f->ctx[k].before);
+            hb_set_destroy(f->ctx[k].after);
+        }
+        f->nctx = 0;
+        f->ctx_gsub = f->ctx_made_input = 0;
+        return;
+    }
+    f->shaped = glyphs;
+    f->touched = touched;
+    f->fixed = fixed;
+    f->fixed_starts = fixed_starts;
+    f->substs = substs;
 }
 
 /* The face at pt, opened as SDL_ttf opens its own (72 dpi, default load flags). */
@@ -554,7 +840,7 @@ static int unshaped_width(memo_font *f, const char *utf8, int *w)
     while (*s) {
         uint32_t cp;
         const cmap_memo *m;
-        if (next_cp(&s, &cp) < 0 || !(m = cp_memo(f, cp)) || !m->glyph || m->starts ||
+        if (next_cp(&s, &cp) < 0 || !(m = cp_memo(f, cp)) || !m->glyph || m->starts || m->rewrite ||
             put_plain(f, m->glyph, &x, &minx, &maxx) < 0)
             return -1;
     }
@@ -629,6 +915,70 @@ static const piece_memo *shaped_piece(dm_run_widths *rw, memo_font *f, int key, 
     return m;
 }
 
+/* Whether the glyph at i (a neighbour of an input glyph of ctx lookup k) cannot be of its context on that side. */
+static int not_context(const memo_font *f, const run_cp *cps, size_t n, size_t i, int k, int after)
+{
+    const run_cp *c;
+
+    if (i >= n)
+        return 1;                            /* the run's end (or its start): nothing there */
+    c = &cps[i];
+    if (c->mark)
+        return 0;                            /* a mark the lookup may skip, or what HarfBuzz may rewrite */
+    if ((after ? c->ctx_after : c->ctx_before) >> k & 1)
+        return 0;
+    return !(c->subst && (after ? f->ctx[k].made_after : f->ctx[k].made_before));
+}
+
+#define MAX_REACH 8   /* context this long at most is followed glyph by glyph; longer, the whole run */
+
+/*
+ * Which ctx lookups may apply with each glyph of the run in their reach
+ * (cps[].near). Each is one input glyph with context on one side at least,
+ * in every rule; at an input glyph that no other substitution changes, with
+ * a glyph beside it that is not of that context and that no substitution
+ * may make into one, it cannot apply. Where it may, it looks as far as its
+ * longest context, and at the whole run when the run has a mark (which it
+ * may skip) or the context is long.
+ */
+static void ctx_reach(const memo_font *f, run_cp *cps, size_t n)
+{
+    uint64_t whole = 0;
+    int marks = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        cps[i].near = 0;
+        marks |= cps[i].mark;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const run_cp *c = &cps[i];
+        uint64_t at = c->ctx_input;
+        if (c->subst)
+            whole |= f->ctx_made_input;      /* a substitute of it may be such an input */
+        for (int k = 0; at; k++, at >>= 1) {
+            const ctx_lookup *l = &f->ctx[k];
+            uint64_t bit = (uint64_t)1 << k;
+            size_t from, to;
+            if (!(at & 1) || (whole & bit))
+                continue;
+            if (!c->fixed_start && !(c->subst && (c->ctx_input & f->ctx_gsub & ~bit)) &&
+                ((l->need_before && not_context(f, cps, n, i - 1, k, 0)) ||
+                 (l->need_after && not_context(f, cps, n, i + 1, k, 1))))
+                continue;                    /* it cannot apply here */
+            if (marks || l->most_before > MAX_REACH || l->most_after > MAX_REACH) {
+                whole |= bit;
+                continue;
+            }
+            from = i > (size_t)l->most_before ? i - (size_t)l->most_before : 0;
+            to = i + (size_t)l->most_after < n ? i + (size_t)l->most_after : n - 1;
+            for (size_t j = from; j <= to; j++)
+                cps[j].near |= bit;
+        }
+    }
+    for (size_t i = 0; whole && i < n; i++)
+        cps[i].near |= whole;
+}
+
 /*
  * A left-to-right run of unknown script in pieces: the glyphs no lookup
  * looks at placed with their advances, the pieces between them shaped on
@@ -663,16 +1013,26 @@ static int pieces_width(dm_run_widths *rw, memo_font *f, int key, int pt, const 
             return -1;
         c->glyph = m->glyph;
         c->mark = m->rewrite;
-        c->starts = m->starts;
-        c->inert = !m->rewrite && !m->touched;
+        c->fixed = m->fixed;
+        c->fixed_start = m->fixed_start;
+        c->subst = m->subst;
+        c->ctx_input = m->ctx_input;
+        c->ctx_before = m->ctx_before;
+        c->ctx_after = m->ctx_after;
+    }
+    ctx_reach(f, rw->cps, n);
+    for (size_t i = 0; i < n; i++) {
+        run_cp *c = &rw->cps[i];
+        c->starts = c->mark || c->fixed_start || (c->ctx_input & c->near);
+        c->inert = !c->mark && !c->fixed && !((c->ctx_input | c->ctx_before | c->ctx_after) & c->near);
     }
     for (size_t i = 0; i < n; i++) {
         if (i + 1 < n && rw->cps[i + 1].mark)
             rw->cps[i].inert = 0;            /* a mark after it: its cluster may be composed */
         inert += rw->cps[i].inert;
     }
-    if (!inert || inert == n)
-        return -1;                           /* none: shape it whole; all: unshaped_width's case */
+    if (!inert)
+        return -1;                           /* none: shape it whole */
     for (size_t i = 0; i < n;) {
         size_t j = i;
         int shape = 0;
