@@ -798,26 +798,39 @@ static int next_cp(const unsigned char **ps, uint32_t *cp)
 }
 
 /* One glyph at pen *x (26.6), as TTF_Size_Internal places it: the box's span, and the pen moved on. */
-static int put_glyph(memo_font *f, uint32_t glyph, int x_offset, int x_advance, int *x, int *minx, int *maxx)
+/* A glyph's box at the pen (plus x_offset), and the pen moved on by x_advance (26.6). */
+static void place(const glyph_memo *gm, int x_offset, int x_advance, int *x, int *minx, int *maxx)
 {
-    const glyph_memo *gm = glyph_of(f, glyph);
-    int px;
+    int px = FT_FLOOR(*x + x_offset) + gm->left;
 
-    if (!gm || f->failed)
-        return -1;
-    px = FT_FLOOR(*x + x_offset) + gm->left;
     *minx = px < *minx ? px : *minx;
     *maxx = px + gm->width > *maxx ? px + gm->width : *maxx;
     *x += x_advance;
+}
+
+static int put_glyph(memo_font *f, uint32_t glyph, int x_offset, int x_advance, int *x, int *minx, int *maxx)
+{
+    const glyph_memo *gm = glyph_of(f, glyph);
+
+    if (!gm || f->failed)
+        return -1;
+    place(gm, x_offset, x_advance, x, minx, maxx);
     return 0;
 }
 
 /* A glyph no lookup touches: HarfBuzz's position for it is its advance. */
 static int put_plain(memo_font *f, uint32_t glyph, int *x, int *minx, int *maxx)
 {
-    int adv = memo_h_advance(f->memo, f, glyph, NULL);   /* first: it may grow the glyph memo */
+    glyph_memo *gm = glyph_of(f, glyph);
 
-    return f->failed ? -1 : put_glyph(f, glyph, 0, adv, x, minx, maxx);
+    if (!gm || f->failed) {
+        f->failed = 1;
+        return -1;
+    }
+    if (gm->advance == INT32_MIN)   /* as memo_h_advance answers HarfBuzz */
+        gm->advance = hb_font_get_glyph_h_advance(f->hb, glyph);
+    place(gm, 0, gm->advance, x, minx, maxx);
+    return 0;
 }
 
 /* The run's width once every glyph is placed: the boxes' span and the pen's final position. */

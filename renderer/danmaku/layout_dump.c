@@ -124,7 +124,20 @@ static void put_number(line_buf *b, const char *key, double d)
         return;
     }
     if (d >= INT_MIN && d <= INT_MAX && d == (double)(int)d) {
-        n = snprintf(num, sizeof num, "%d", (int)d);
+        /* what "%d" prints, without printf's cost on the dump's thousands of numbers */
+        long long v = (long long)d;
+        unsigned long long u = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
+        char digits[24];
+        int k = 0;
+        do {
+            digits[k++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        n = 0;
+        if (v < 0)
+            num[n++] = '-';
+        while (k)
+            num[n++] = digits[--k];
     } else {
         double back;
         n = snprintf(num, sizeof num, "%1.15g", d);
