@@ -655,14 +655,13 @@ static int decode(dm_text *t, const char *utf8, size_t *n)
     return 0;
 }
 
-static int buf_put_cp(dm_text *t, uint32_t cp)
+/* (itemise makes the room first: 4 bytes a code point and a NUL for each) */
+static void buf_put_cp(dm_text *t, uint32_t cp)
 {
-    int rc = grow((void **)&t->buf, &t->bufcap, t->buflen + 5, 1);
-
-    if (rc < 0)
-        return rc;
-    t->buflen += (size_t)utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)t->buf + t->buflen);
-    return 0;
+    if (cp < 0x80)
+        t->buf[t->buflen++] = (char)cp;
+    else
+        t->buflen += (size_t)utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)t->buf + t->buflen);
 }
 
 static int buf_end_run(dm_text *t)
@@ -852,6 +851,9 @@ static int itemise(dm_text *t, size_t n)
 
     t->nruns = t->nlines = t->buflen = 0;
     t->missing = 0;
+    /* each code point at most 4 bytes and one run of its own (its NUL) */
+    if ((rc = grow((void **)&t->buf, &t->bufcap, 5 * n + 1, 1)) < 0)
+        return rc;
     for (;;) {
         size_t end = i;
         text_line *line;
@@ -915,11 +917,8 @@ static int itemise(dm_text *t, size_t n)
                 cur->rtl = dir;
             if (!cur->script)
                 cur->script = script;
-            for (size_t k = i; k < j; k++) {
-                rc = buf_put_cp(t, t->cps[k]);
-                if (rc < 0)
-                    return rc;
-            }
+            for (size_t k = i; k < j; k++)
+                buf_put_cp(t, t->cps[k]);
             i = j;
         }
         if (cur) {

@@ -96,11 +96,9 @@ typedef struct piece_memo {
 
 /* A code point of the run being measured in pieces. */
 typedef struct run_cp {
-    uint32_t cp, glyph;
+    cmap_memo m;               /* its code point's entry */
     uint32_t off;              /* byte offset in the run */
-    uint8_t mark, inert, starts;   /* HarfBuzz may rewrite it; no lookup looks at it; a lookup may start at it */
-    uint8_t fixed, fixed_start, subst;
-    uint64_t ctx_input, ctx_before, ctx_after;   /* as in cmap_memo */
+    uint8_t inert, starts;     /* no lookup looks at it; a lookup may start at it */
     uint64_t near;             /* the ctx lookups that may apply with it in their reach */
 } run_cp;
 
@@ -414,6 +412,17 @@ void dm_run_width_remember(dm_run_widths *rw, int key, int pt, int rtl, const ch
     rw->nruns++;
 }
 
+static void ctx_free(memo_font *f)
+{
+    for (int k = 0; k < f->nctx; k++) {
+        hb_set_destroy(f->ctx[k].input);
+        hb_set_destroy(f->ctx[k].before);
+        hb_set_destroy(f->ctx[k].after);
+    }
+    f->nctx = 0;
+    f->ctx_gsub = f->ctx_made_input = 0;
+}
+
 static void font_close(memo_font *f)
 {
     if (f->memo)
@@ -434,11 +443,7 @@ static void font_close(memo_font *f)
         hb_set_destroy(f->fixed_starts);
     if (f->substs)
         hb_set_destroy(f->substs);
-    for (int k = 0; k < f->nctx; k++) {
-        hb_set_destroy(f->ctx[k].input);
-        hb_set_destroy(f->ctx[k].before);
-        hb_set_destroy(f->ctx[k].after);
-    }
+    ctx_free(f);
     memset(f, 0, sizeof *f);
 }
 
@@ -728,13 +733,7 @@ static void plan_glyphs(memo_font *f)
         hb_set_destroy(fixed);
         hb_set_destroy(fixed_starts);
         hb_set_destroy(substs);
-        for (int k = 0; k < f->nctx; k++) {
-            hb_set_destroy(f->ctx[k].input);
-            hb_set_destroy(f->ctx[k].before);
-            hb_set_destroy(f->ctx[k].after);
-        }
-        f->nctx = 0;
-        f->ctx_gsub = f->ctx_made_input = 0;
+        ctx_free(f);
         return;
     }
     f->shaped = glyphs;
@@ -936,11 +935,11 @@ static int not_context(const memo_font *f, const run_cp *cps, size_t n, size_t i
     if (i >= n)
         return 1;                            /* the run's end (or its start): nothing there */
     c = &cps[i];
-    if (c->mark)
+    if (c->m.rewrite)
         return 0;                            /* a mark the lookup may skip, or what HarfBuzz may rewrite */
-    if ((after ? c->ctx_after : c->ctx_before) >> k & 1)
+    if ((after ? c->m.ctx_after : c->m.ctx_before) >> k & 1)
         return 0;
-    return !(c->subst && (after ? f->ctx[k].made_after : f->ctx[k].made_before));
+    return !(c->m.subst && (after ? f->ctx[k].made_after : f->ctx[k].made_before));
 }
 
 #define MAX_REACH 8   /* context this long at most is followed glyph by glyph; longer, the whole run */
@@ -961,12 +960,12 @@ static void ctx_reach(const memo_font *f, run_cp *cps, size_t n)
 
     for (size_t i = 0; i < n; i++) {
         cps[i].near = 0;
-        marks |= cps[i].mark;
+        marks |= cps[i].m.rewrite;
     }
     for (size_t i = 0; i < n; i++) {
         const run_cp *c = &cps[i];
-        uint64_t at = c->ctx_input;
-        if (c->subst)
+        uint64_t at = c->m.ctx_input;
+        if (c->m.subst)
             whole |= f->ctx_made_input;      /* a substitute of it may be such an input */
         for (int k = 0; at; k++, at >>= 1) {
             const ctx_lookup *l = &f->ctx[k];
@@ -974,7 +973,7 @@ static void ctx_reach(const memo_font *f, run_cp *cps, size_t n)
             size_t from, to;
             if (!(at & 1) || (whole & bit))
                 continue;
-            if (!c->fixed_start && !(c->subst && (c->ctx_input & f->ctx_gsub & ~bit)) &&
+            if (!c->m.fixed_start && !(c->m.subst && (c->m.ctx_input & f->ctx_gsub & ~bit)) &&
                 ((l->need_before && not_context(f, cps, n, i - 1, k, 0)) ||
                  (l->need_after && not_context(f, cps, n, i + 1, k, 1))))
                 continue;                    /* it cannot apply here */
@@ -1010,6 +1009,7 @@ static int pieces_width(dm_run_widths *rw, memo_font *f, int key, int pt, const 
     while (*s) {
         run_cp *c;
         const cmap_memo *m;
+        uint32_t cp;
         if (n == rw->cps_cap) {
             size_t cap = rw->cps_cap ? rw->cps_cap * 2 : 256;
             run_cp *v = realloc(rw->cps, cap * sizeof *v);
@@ -1020,27 +1020,18 @@ static int pieces_width(dm_run_widths *rw, memo_font *f, int key, int pt, const 
         }
         c = &rw->cps[n++];
         c->off = (uint32_t)(s - (const unsigned char *)utf8);
-        if (next_cp(&s, &c->cp) < 0)
+        if (next_cp(&s, &cp) < 0 || !(m = cp_memo(f, cp)))
             return -1;
-        if (!(m = cp_memo(f, c->cp)))
-            return -1;
-        c->glyph = m->glyph;
-        c->mark = m->rewrite;
-        c->fixed = m->fixed;
-        c->fixed_start = m->fixed_start;
-        c->subst = m->subst;
-        c->ctx_input = m->ctx_input;
-        c->ctx_before = m->ctx_before;
-        c->ctx_after = m->ctx_after;
+        c->m = *m;
     }
     ctx_reach(f, rw->cps, n);
     for (size_t i = 0; i < n; i++) {
         run_cp *c = &rw->cps[i];
-        c->starts = c->mark || c->fixed_start || (c->ctx_input & c->near);
-        c->inert = !c->mark && !c->fixed && !((c->ctx_input | c->ctx_before | c->ctx_after) & c->near);
+        c->starts = c->m.rewrite || c->m.fixed_start || (c->m.ctx_input & c->near);
+        c->inert = !c->m.rewrite && !c->m.fixed && !((c->m.ctx_input | c->m.ctx_before | c->m.ctx_after) & c->near);
     }
     for (size_t i = 0; i < n; i++) {
-        if (i + 1 < n && rw->cps[i + 1].mark)
+        if (i + 1 < n && rw->cps[i + 1].m.rewrite)
             rw->cps[i].inert = 0;            /* a mark after it: its cluster may be composed */
         inert += rw->cps[i].inert;
     }
@@ -1050,18 +1041,18 @@ static int pieces_width(dm_run_widths *rw, memo_font *f, int key, int pt, const 
         size_t j = i;
         int shape = 0;
         if (rw->cps[i].inert) {
-            if (put_plain(f, rw->cps[i].glyph, &x, &minx, &maxx) < 0)
+            if (put_plain(f, rw->cps[i].m.glyph, &x, &minx, &maxx) < 0)
                 return -1;
             i++;
             continue;
         }
         while (j < n && !rw->cps[j].inert) {
-            shape |= rw->cps[j].starts || rw->cps[j].mark;
+            shape |= rw->cps[j].starts;
             j++;
         }
         if (!shape) {
             for (; i < j; i++)
-                if (put_plain(f, rw->cps[i].glyph, &x, &minx, &maxx) < 0)
+                if (put_plain(f, rw->cps[i].m.glyph, &x, &minx, &maxx) < 0)
                     return -1;
             continue;
         }
