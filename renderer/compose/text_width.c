@@ -59,7 +59,6 @@ typedef struct cmap_memo {
     uint32_t cp_plus1;         /* code point + 1; 0: empty slot */
     uint32_t glyph;            /* 0: the font has none */
     uint8_t starts;            /* a lookup may start at its glyph (or that is not known) */
-    uint8_t touched;           /* a lookup may look at its glyph (or that is not known) */
     uint8_t rewrite;           /* HarfBuzz may rewrite it: a mark, a control, format or ignorable character, no glyph */
     uint8_t fixed;             /* a lookup not in the masks below may look at it (or that is not known) */
     uint8_t fixed_start;       /* ...may start at it */
@@ -263,7 +262,6 @@ static const cmap_memo *cp_memo(memo_font *f, uint32_t cp)
         hb_unicode_general_category_t gc = hb_unicode_general_category(hb_unicode_funcs_get_default(), cp);
         m->glyph = hb_font_get_nominal_glyph(f->hb, cp, &g) ? g : 0;
         m->starts = !f->shaped || hb_set_has(f->shaped, m->glyph);
-        m->touched = !f->touched || hb_set_has(f->touched, m->glyph);
         m->rewrite = !m->glyph || is_mark(gc) || is_other(gc) || utf8proc_get_property((utf8proc_int32_t)cp)->ignorable;
         m->fixed = !f->fixed || hb_set_has(f->fixed, m->glyph);
         m->fixed_start = !f->fixed_starts || hb_set_has(f->fixed_starts, m->glyph);
@@ -1088,7 +1086,7 @@ int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int f
     if (dm_run_width_known(rw, key, pt, rtl, script, utf8, w) == 0)
         return 0;
     /* not remembered: its pieces are, and a whole run seldom repeats when its pieces do not */
-    if (rtl != 1 && !script && f->touched && pieces_width(rw, f, key, pt, utf8, w) == 0)
+    if (rtl != 1 && !script && f->fixed && pieces_width(rw, f, key, pt, utf8, w) == 0)
         return 0;
     /* the buffer exactly as TTF_Size_Internal sets it up */
     hb_buffer_clear_contents(rw->buf);
