@@ -1,8 +1,10 @@
 // The host's clear takes off what was sent before it, never what comes after:
 // an audience member who sees the clear (the "clear" broadcast) and answers at
 // once, usually before the player's next frame takes the clear, keeps the
-// comment (top comments lasting 0.6 s, so rounds do not overlap); the recording has delete lines for the cleared comments only, and
-// the replay's layout equals the live one.
+// comment. Top comments last 0.6 s of film, and a round starts only once the
+// last round's reply has left by the film's clock, so rounds do not overlap.
+// The recording has delete lines for the cleared comments only, and the
+// replay's layout equals the live one.
 'use strict';
 const L = require('../live/lib');
 const H = require('./hostlib');
@@ -45,7 +47,10 @@ async function main() {
     const reply = await send(a, 'after clear ' + round);
     L.check(reply.type === 'ack', 'round ' + round + ': a comment after the clear is acked');
     after.push(reply.id);
-    await L.sleep(900);   // gone before the next round's clear
+    // gone before the next round's clear: by the film's clock, not the wall's (a loaded
+    // machine's player can fall behind, and a comment lasts 0.6 s of film)
+    await L.sleep(900);
+    await H.waitStats(host, (s) => s.film_ms >= reply.t_ms + 700, 'film time past round ' + round + "'s reply", 30);
   }
   host.ws.close();
   a.ws.close();
