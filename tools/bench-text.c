@@ -5,7 +5,8 @@
  * Japanese, Korean, Latin, Cyrillic, Arabic, Thai, emoji), then the same
  * track laid out whole (text measured and lanes allocated) and laid out
  * again at another stage size, as a window resize does; then a
- * 10,000-comment scene resized, to the same font size and to a new one.
+ * 10,000-comment scene resized, to the same font size and to a new one,
+ * measured on one thread and with helper threads (wall time).
  *
  *     bench-text [COMMENTS] [--font NAME] [--track FILE]... [--check]
  *
@@ -166,36 +167,51 @@ int main(int argc, char **argv)
     }
     /* 3. a window resize of a 10,000-comment scene (the first 10,000 comments, text measured afresh):
      * to a stage of the same font size (the player with --font-px), then to a new font size, as the
-     * player lays its scene out again on a resize */
+     * player lays its scene out again on a resize; wall time, measured on this thread alone and then
+     * with helper threads measuring ahead (as the programs do), side by side */
     {
         static const struct { int w, h, font_px; const char *what; } stages[] = {
             { 1600, 900, 48, "resize to 1600x900, same font size (48 px)" },
             { 1280, 720, 0, "resize to 1280x720, new font size (32 px)" },
             { 1920, 1080, 48, "resize back to 1920x1080 (48 px)" },
         };
-        dm_text *t2 = dm_text_new(font, DM_TEXT_OUTLINE_DEFAULT, err, sizeof err);
-        dm_scene_opts so = { .layout = DM_LAYOUT_OPTS_DEFAULT, .measure = dm_text_measure, .measure_ud = t2 };
-        dm_scene *sc = t2 ? dm_scene_new(&so, NULL) : NULL;
+        enum { STAGES = sizeof stages / sizeof stages[0] };
         size_t m = track.count < 10000 ? track.count : 10000;
+        double ms[2][STAGES + 1];
+        uint64_t ahead = 0, here = 0;
         dm_track first = track;
+
         first.count = m;
-        if (!sc || dm_scene_add_track(sc, &first))
-            return 1;
-        t0 = dm_thread_cpu_now();
-        if (dm_scene_layout(sc, NULL))
-            return 1;
-        dt = dm_thread_cpu_now() - t0;
-        printf("%zu comments: first layout at 1920x1080 %7.2f ms\n", m, dt * 1000);
-        for (size_t k = 0; k < sizeof stages / sizeof stages[0]; k++) {
-            dm_layout_opts lo = dm_layout_opts_for_stage(&so.layout, stages[k].w, stages[k].h, stages[k].font_px);
-            t0 = dm_thread_cpu_now();
-            if (dm_scene_set_layout(sc, &lo, NULL))
+        for (int mode = 0; mode < 2; mode++) {
+            dm_text *t2 = dm_text_new(font, DM_TEXT_OUTLINE_DEFAULT, err, sizeof err);
+            dm_scene_opts so = { .layout = DM_LAYOUT_OPTS_DEFAULT, .measure = dm_text_measure, .measure_ud = t2,
+                                 .measure_clone = dm_text_measure_clone,
+                                 .measure_clone_free = dm_text_measure_clone_free, .measure_threads = mode ? 0 : -1 };
+            dm_scene *sc = t2 ? dm_scene_new(&so, NULL) : NULL;
+            if (!sc || dm_scene_add_track(sc, &first))
                 return 1;
-            dt = dm_thread_cpu_now() - t0;
-            printf("  %-44s %7.2f ms thread CPU\n", stages[k].what, dt * 1000);
+            t0 = dm_now();
+            if (dm_scene_layout(sc, NULL))
+                return 1;
+            ms[mode][0] = (dm_now() - t0) * 1000;
+            for (size_t k = 0; k < STAGES; k++) {
+                dm_layout_opts lo = dm_layout_opts_for_stage(&so.layout, stages[k].w, stages[k].h, stages[k].font_px);
+                t0 = dm_now();
+                if (dm_scene_set_layout(sc, &lo, NULL))
+                    return 1;
+                ms[mode][k + 1] = (dm_now() - t0) * 1000;
+            }
+            if (mode)
+                dm_scene_measure_counts(sc, &ahead, &here);
+            dm_scene_free(&sc);
+            dm_text_free(&t2);
         }
-        dm_scene_free(&sc);
-        dm_text_free(&t2);
+        printf("%zu comments, wall ms:                            one thread   with helpers\n", m);
+        printf("  %-44s %9.2f   %9.2f\n", "first layout at 1920x1080", ms[0][0], ms[1][0]);
+        for (size_t k = 0; k < STAGES; k++)
+            printf("  %-44s %9.2f   %9.2f\n", stages[k].what, ms[0][k + 1], ms[1][k + 1]);
+        printf("  (with helpers: %llu comments measured ahead, %llu on the scene's thread)\n",
+               (unsigned long long)ahead, (unsigned long long)here);
     }
     dm_track_clear(&track);
     dm_text_free(&t);

@@ -15,6 +15,7 @@
 #include <SDL_ttf.h>
 #include <utf8proc.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,7 +137,45 @@ struct dm_text {
     dm_run_widths *widths;          /* run widths as SDL_ttf measures them, memoised (text_width.h) */
     int check_widths;               /* compare each of those with TTF_SizeUTF8 (tests) */
     uint64_t width_checks, width_mismatches;
+    char *font_arg;                 /* dm_text_new's `font`, for clones (NULL: the default) */
+    dm_text *parent;                /* a clone's original: its warnings and width checks go there */
 };
+
+/*
+ * SDL_ttf opens and closes faces on its one FT_Library, which FreeType does
+ * not let two threads do at once; a face once open is its dm_text's alone.
+ * The same lock keeps an original's warnings and counters, which its clones
+ * on other threads add to.
+ */
+static pthread_mutex_t text_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static TTF_Font *font_open_rw(SDL_RWops *rw, int pt, long index)
+{
+    TTF_Font *font;
+
+    pthread_mutex_lock(&text_lock);
+    font = TTF_OpenFontIndexRW(rw, 1, pt, index);
+    pthread_mutex_unlock(&text_lock);
+    return font;
+}
+
+static void font_close(TTF_Font *font)
+{
+    pthread_mutex_lock(&text_lock);
+    TTF_CloseFont(font);
+    pthread_mutex_unlock(&text_lock);
+}
+
+/* One run width compared with TTF_SizeUTF8's (dm_text_check_widths); a clone's count in its original. */
+static void count_check(dm_text *t, int mismatch)
+{
+    if (t->parent)
+        t = t->parent;
+    pthread_mutex_lock(&text_lock);
+    t->width_checks++;
+    t->width_mismatches += mismatch != 0;
+    pthread_mutex_unlock(&text_lock);
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -263,7 +302,8 @@ static int face_has(const dm_text *t, int face, uint32_t cp)
  */
 static int face_probe_bitmap(text_face *f, char *err, size_t errlen)
 {
-    TTF_Font *font = TTF_OpenFontIndex(f->path, 12, f->index);
+    SDL_RWops *rw = SDL_RWFromFile(f->path, "rb");
+    TTF_Font *font = rw ? font_open_rw(rw, 12, f->index) : NULL;
     int h12, h48;
 
     if (!font) {
@@ -273,11 +313,11 @@ static int face_probe_bitmap(text_face *f, char *err, size_t errlen)
     h12 = TTF_FontHeight(font);
     if (TTF_SetFontSize(font, 48) < 0) {
         dm_set_err(err, errlen, "cannot size font %s: %s", f->path, TTF_GetError());
-        TTF_CloseFont(font);
+        font_close(font);
         return DM_EIO;
     }
     h48 = TTF_FontHeight(font);
-    TTF_CloseFont(font);
+    font_close(font);
     f->bitmap = h12 == h48;
     if (f->bitmap && f->strike_px <= 0)
         f->strike_px = h12 > 0 ? h12 : 1;
@@ -538,7 +578,7 @@ static TTF_Font *face_open(text_face *f, int pt)
     rw = SDL_RWFromConstMem(f->map, (int)f->map_len);
     if (!rw)
         return NULL;
-    return TTF_OpenFontIndexRW(rw, 1, pt, f->index);
+    return font_open_rw(rw, pt, f->index);
 }
 
 static int handle_get(dm_text *t, int face, int pt, int outline, TTF_Font **out)
@@ -570,7 +610,7 @@ static int handle_get(dm_text *t, int face, int pt, int outline, TTF_Font **out)
     if (t->nhandles < MAX_HANDLES) {
         victim = t->nhandles++;
     } else {
-        TTF_CloseFont(t->handles[victim].font);
+        font_close(t->handles[victim].font);
     }
     h = &t->handles[victim];
     h->face = face;
@@ -680,11 +720,18 @@ static void note_missing(dm_text *t, uint32_t cp)
     char msg[200];
     int n = (int)(sizeof t->warned / sizeof t->warned[0]);
 
+    if (t->parent)
+        t = t->parent;   /* a clone's are its original's: said once among them all */
+    pthread_mutex_lock(&text_lock);
     for (int i = 0; i < t->nwarned; i++)
-        if (t->warned[i] == cp)
+        if (t->warned[i] == cp) {
+            pthread_mutex_unlock(&text_lock);
             return;
-    if (t->nwarned > n)
+        }
+    if (t->nwarned > n) {
+        pthread_mutex_unlock(&text_lock);
         return;
+    }
     if (t->nwarned == n)
         snprintf(msg, sizeof msg, "more code points that no installed font has (U+%04X...): not named one by one",
                  (unsigned)cp);
@@ -695,6 +742,7 @@ static void note_missing(dm_text *t, uint32_t cp)
     t->nwarned++;
     if (t->warn)
         t->warn(t->warn_ud, msg);
+    pthread_mutex_unlock(&text_lock);
 }
 
 void dm_text_set_warn(dm_text *t, void (*fn)(void *ud, const char *msg), void *ud)
@@ -1022,10 +1070,8 @@ static int layout(dm_text *t, const char *utf8, int height_px, int for_render,
                     return rc;
                 if ((!fast || t->check_widths) && TTF_SizeUTF8(font, t->buf + run->off, &sw, &rh) < 0)
                     return DM_EIO;
-                if (fast && t->check_widths) {
-                    t->width_checks++;
-                    t->width_mismatches += sw != rw;
-                }
+                if (fast && t->check_widths)
+                    count_check(t, sw != rw);
                 if (!fast) {
                     rw = sw;
                     dm_run_width_remember(t->widths, run->face, (*size)->pt, run->rtl, run->script,
@@ -1211,7 +1257,7 @@ dm_text *dm_text_new(const char *font, int outline_px, char *err, size_t errlen)
     t->widths = dm_run_widths_new();   /* NULL: every width from SDL_ttf */
     t->cpinfo = calloc(0x10000, 1);      /* NULL: every code point looked at each time */
     t->memo = calloc(MEMO_CAP, sizeof *t->memo);
-    rc = open_primary(t, font, err, errlen);
+    rc = font && !(t->font_arg = strdup(font)) ? DM_ENOMEM : open_primary(t, font, err, errlen);
     if (rc == 0 && t->faces[0].bitmap) {
         dm_set_err(err, errlen, "font %s is a fixed-size bitmap font; pick a scalable one", t->faces[0].path);
         rc = DM_EINVAL;
@@ -1242,9 +1288,10 @@ void dm_text_free(dm_text **tp)
         return;
     t = *tp;
     for (int i = 0; i < t->nhandles; i++)
-        TTF_CloseFont(t->handles[i].font);
+        font_close(t->handles[i].font);
     if (t->probe)
-        TTF_CloseFont(t->probe);
+        font_close(t->probe);
+    free(t->font_arg);
     for (int i = 0; i < t->nfaces; i++) {
         free(t->faces[i].path);
         free(t->faces[i].family);
@@ -1582,8 +1629,45 @@ void dm_text_check_widths(dm_text *t, int on)
 
 void dm_text_width_checks(const dm_text *t, uint64_t *checks, uint64_t *mismatches)
 {
+    pthread_mutex_lock(&text_lock);
     *checks = t->width_checks;
     *mismatches = t->width_mismatches;
+    pthread_mutex_unlock(&text_lock);
+}
+
+dm_text *dm_text_clone(dm_text *t, char *err, size_t errlen)
+{
+    dm_text *c;
+
+    if (!t) {
+        dm_set_err(err, errlen, "no text to clone");
+        return NULL;
+    }
+    if (t->parent)
+        t = t->parent;
+    c = dm_text_new(t->font_arg, t->outline, err, errlen);
+    if (!c)
+        return NULL;
+    if (c->nfaces < 1 || strcmp(c->faces[0].path, t->faces[0].path) || c->faces[0].index != t->faces[0].index) {
+        dm_set_err(err, errlen, "the font changed since the original was opened");
+        dm_text_free(&c);
+        return NULL;
+    }
+    c->parent = t;
+    c->check_widths = t->check_widths;
+    return c;
+}
+
+void *dm_text_measure_clone(void *text)
+{
+    return dm_text_clone(text, NULL, 0);
+}
+
+void dm_text_measure_clone_free(void *clone)
+{
+    dm_text *c = clone;
+
+    dm_text_free(&c);
 }
 
 /* ---------------------------------------------------------------- live cards */

@@ -59,13 +59,28 @@ dm_text *dm_text_new(const char *font, int outline_px, char *err, size_t errlen)
 /* Close the fonts and free everything; *t becomes NULL. NULL-safe. */
 void dm_text_free(dm_text **t);
 
+/*
+ * A second dm_text for another thread: the same fonts, outline and width
+ * checks, so it measures every text exactly as `t` does. Its warnings
+ * (dm_text_set_warn) are `t`'s, said once among them all and possibly from
+ * its thread, and its width checks count in `t`'s (dm_text_width_checks).
+ * Free it with dm_text_free before `t`. NULL with the reason in err.
+ */
+dm_text *dm_text_clone(dm_text *t, char *err, size_t errlen);
+
+/* The same for a scene's measuring threads (dm_scene_opts.measure_clone). */
+void *dm_text_measure_clone(void *text);
+void dm_text_measure_clone_free(void *clone);
+
 /* Resolved family name of the primary font ("Noto Sans CJK SC"). */
 const char *dm_text_family(const dm_text *t);
 
 /*
  * Where warnings go: a code point that no installed font has is reported
  * once, naming it ("no installed font has U+0E01: ..."); the text is drawn
- * without it. fn NULL: not reported.
+ * without it. fn NULL: not reported. fn runs under this module's lock, on
+ * the thread of whichever clone (dm_text_clone) met the code point: it must
+ * not call back into dm_text.
  */
 void dm_text_set_warn(dm_text *t, void (*fn)(void *ud, const char *msg), void *ud);
 

@@ -777,11 +777,25 @@ typedef struct dm_scene_opts {
     void *measure_ud;           /* its user data */
     const dm_filter *filter;    /* borrowed, may be NULL */
     int live;                   /* comments will be appended (dm_scene_append): lay out as the film goes */
+    /*
+     * Measuring on more cores: a second measurer of measure_ud for another
+     * thread, measuring exactly as it does (dm_text_measure_clone), and its
+     * free. A scene laying out many comments at once (the tracks, a new
+     * stage) then measures them ahead on helper threads, each with a clone
+     * made on first use and kept; the layout is the same either way.
+     * NULL: every comment is measured on the scene's thread.
+     */
+    void *(*measure_clone)(void *measure_ud);
+    void (*measure_clone_free)(void *clone);
+    int measure_threads;        /* helpers: 0 one per processor beyond the first (at most 7), < 0 none */
 } dm_scene_opts;
 
 /* A new, empty scene; NULL with the reason in diag. */
 dm_scene *dm_scene_new(const dm_scene_opts *opts, dm_diag *diag);
 void dm_scene_free(dm_scene **scene);
+
+/* Comments measured so far by the helpers (measure_clone) and on the scene's thread. */
+void dm_scene_measure_counts(const dm_scene *scene, uint64_t *by_helpers, uint64_t *by_scene);
 
 /*
  * Add the comments of a track file (dm_read_file) or of a track (copied).

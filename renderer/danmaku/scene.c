@@ -24,6 +24,7 @@
 #include "danmaku.h"
 #include "cards.h"
 #include "layout_order.h"
+#include "measure_ahead.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,13 @@ struct dm_scene {
     int has_cards;              /* the tracks hold live cards */
     dm_visible *visible;        /* the last query's result */
     size_t visible_cap;
+    dm_ahead *ahead;            /* helpers measuring ahead (measure_clone), NULL: none */
+    dm_ahead_job *jobs;         /* what they measure in the running bulk (jobs_cap entries) */
+    size_t jobs_cap;
+    uint32_t measuring;         /* the comment being laid out, for the helpers' results; NO_COMMENT: none */
 };
+
+#define NO_COMMENT UINT32_MAX
 
 dm_scene *dm_scene_new(const dm_scene_opts *opts, dm_diag *diag)
 {
@@ -70,7 +77,16 @@ dm_scene *dm_scene_new(const dm_scene_opts *opts, dm_diag *diag)
     }
     s->o = *opts;
     dm_track_init(&s->track);
+    s->measuring = NO_COMMENT;
+    if (opts->measure && opts->measure_clone && opts->measure_clone_free && opts->measure_threads >= 0)
+        s->ahead = dm_ahead_new(opts->measure, opts->measure_ud, opts->measure_clone, opts->measure_clone_free,
+                                opts->measure_threads);   /* NULL: measured here, as without clones */
     return s;
+}
+
+void dm_scene_measure_counts(const dm_scene *s, uint64_t *by_helpers, uint64_t *by_scene)
+{
+    dm_ahead_counts(s ? s->ahead : NULL, by_helpers, by_scene);
 }
 
 void dm_scene_free(dm_scene **ps)
@@ -88,6 +104,8 @@ void dm_scene_free(dm_scene **ps)
     free(s->visible);
     dm_layout_free(&s->layout);
     dm_timeline_free(&s->timeline);
+    dm_ahead_free(&s->ahead);
+    free(s->jobs);
     dm_track_clear(&s->track);
     free(s);
     *ps = NULL;
@@ -197,6 +215,16 @@ static int lay_out_cards(dm_scene *s, dm_obstacle **obs, size_t *n)
     return 0;
 }
 
+/* The layout's measurer: the helpers' result for the comment being laid out, when they have one. */
+static int scene_measure(void *ud, const char *text, int height_px, int *w, int *h)
+{
+    dm_scene *s = ud;
+
+    if (s->measuring != NO_COMMENT)
+        return dm_ahead_measure(s->ahead, s->measuring, text, height_px, w, h);
+    return s->o.measure(s->o.measure_ud, text, height_px, w, h);
+}
+
 /* A fresh engine and timeline for the current settings and obstacles. */
 static int new_layout(dm_scene *s, dm_layout **layout, dm_timeline **timeline, dm_diag *diag)
 {
@@ -204,7 +232,8 @@ static int new_layout(dm_scene *s, dm_layout **layout, dm_timeline **timeline, d
     size_t nobs = 0;
     int err;
 
-    *layout = dm_layout_new(&s->o.layout, s->o.measure, s->o.measure_ud, s->o.filter, diag);
+    *layout = s->ahead ? dm_layout_new(&s->o.layout, scene_measure, s, s->o.filter, diag)
+                       : dm_layout_new(&s->o.layout, s->o.measure, s->o.measure_ud, s->o.filter, diag);
     *timeline = *layout ? dm_timeline_new(&s->o.layout) : NULL;
     if (!*layout || !*timeline) {
         err = *layout ? DM_ENOMEM : DM_EINVAL;
@@ -225,6 +254,41 @@ fail:
     return err;
 }
 
+/*
+ * Measuring ahead. A bulk of comments about to be laid out in one go: the
+ * ones the layout will measure (comments with text, of a mode and size it
+ * knows; it may still pass over some) become the helpers' jobs, in order.
+ */
+static void ahead_job(dm_scene *s, size_t *n, uint32_t i)
+{
+    const dm_comment *c = &s->track.items[i];
+    const char *text = s->texts[i] ? s->texts[i] : c->text;
+
+    if (c->kind != DM_KIND_COMMENT || s->placed[i].reason == DM_REASON_DUPLICATE || !text || !text[0] ||
+        (unsigned)c->mode >= DM_MODE_COUNT || (unsigned)c->size >= DM_SIZE_COUNT ||
+        c->deleted == DM_DELETED_BEFORE || c->bili_mode == 8 || c->bili_mode == 9)
+        return;
+    s->jobs[*n].index = i;
+    s->jobs[*n].height_px = dm_layout_height_px(&s->o.layout, c->size);
+    s->jobs[*n].text = text;
+    (*n)++;
+}
+
+/* Room for n jobs; 0 when there is none (then the bulk is measured here). */
+static int ahead_room(dm_scene *s, size_t n)
+{
+    if (!s->ahead || n < DM_AHEAD_MIN_JOBS)
+        return 0;
+    if (n > s->jobs_cap) {
+        dm_ahead_job *v = realloc(s->jobs, n * sizeof *v);
+        if (!v)
+            return 0;
+        s->jobs = v;
+        s->jobs_cap = n;
+    }
+    return 1;
+}
+
 /* Lay out comment i now and put it on the timeline. */
 static int place(dm_scene *s, size_t i)
 {
@@ -232,7 +296,10 @@ static int place(dm_scene *s, size_t i)
     int err = 0;
 
     if (c->kind == DM_KIND_COMMENT) {
+        if (s->ahead)
+            s->measuring = (uint32_t)i;
         err = dm_layout_add(s->layout, c, s->texts[i], &s->placed[i]);
+        s->measuring = NO_COMMENT;
     } else if (i >= s->base) {
         /* a live card appended after the layout: it can no longer be an obstacle */
         memset(&s->placed[i], 0, sizeof s->placed[i]);
@@ -251,18 +318,23 @@ static int place(dm_scene *s, size_t i)
 /* The tracks' comments up to (pass, t) in layout order. */
 static int advance(dm_scene *s, int pass, int64_t t)
 {
-    while (s->cursor < s->base) {
-        const dm_order_key *k = &s->order[s->cursor];
-        int err;
-        if (k->pass > pass || (k->pass == pass && k->t > t))
-            break;
-        s->cursor++;
-        if (s->placed[k->index].reason == DM_REASON_DUPLICATE)
-            continue;   /* merged into its leader */
-        if ((err = place(s, k->index)) != 0)
-            return err;
+    size_t end = s->cursor, n = 0;
+    int err = 0;
+
+    while (end < s->base && (s->order[end].pass < pass || (s->order[end].pass == pass && s->order[end].t <= t)))
+        end++;
+    if (ahead_room(s, end - s->cursor)) {
+        for (size_t k = s->cursor; k < end; k++)
+            ahead_job(s, &n, s->order[k].index);
+        dm_ahead_start(s->ahead, s->jobs, n, s->track.count);
     }
-    return 0;
+    while (s->cursor < end && !err) {
+        const dm_order_key *k = &s->order[s->cursor++];
+        if (s->placed[k->index].reason != DM_REASON_DUPLICATE)   /* else merged into its leader */
+            err = place(s, k->index);
+    }
+    dm_ahead_stop(s->ahead);
+    return err;
 }
 
 int dm_scene_layout(dm_scene *s, dm_diag *diag)
@@ -315,6 +387,13 @@ static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, dm_di
     s->layout = layout;
     s->timeline = timeline;
     s->seq_n = 0;
+    if (ahead_room(s, n)) {
+        size_t jobs = 0;
+        for (size_t k = 0; k < n; k++)
+            if (s->track.items[s->seq[k]].t_ms > keep_until)
+                ahead_job(s, &jobs, s->seq[k]);
+        dm_ahead_start(s->ahead, s->jobs, jobs, s->track.count);
+    }
     for (size_t k = 0; k < n && !err; k++) {
         size_t i = s->seq[k];
         if (s->track.items[i].t_ms > keep_until) {
@@ -332,6 +411,7 @@ static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, dm_di
         if (!err)
             s->seq[s->seq_n++] = (uint32_t)i;
     }
+    dm_ahead_stop(s->ahead);
     if (err)
         dm_diag_error(diag, "out of memory laying out the comments again");
     return err;

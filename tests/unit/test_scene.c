@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,6 +528,108 @@ static void test_delete_clear_and_changes(void **state)
 }
 
 /* --keep-off: pixels, fractions, percentages, times, and what is refused. */
+/* ---------------------------------------------------------------- measuring ahead */
+
+/* A measurer with clones: dm_test_measure's sizes, every call counted; the original slowed down. */
+typedef struct counted {
+    atomic_long *calls;
+    int slow;
+} counted;
+
+static int counted_measure(void *ud, const char *text, int height_px, int *w, int *h)
+{
+    counted *m = ud;
+    volatile unsigned spin = 0;
+
+    atomic_fetch_add(m->calls, 1);
+    if (m->slow)
+        while (spin < 20000)
+            spin++;
+    return dm_test_measure(NULL, text, height_px, w, h);
+}
+
+static void *counted_clone(void *ud)
+{
+    counted *c = malloc(sizeof *c);
+
+    if (c) {
+        c->calls = ((counted *)ud)->calls;
+        c->slow = 0;
+    }
+    return c;
+}
+
+static void counted_free(void *clone)
+{
+    free(clone);
+}
+
+/*
+ * Helper threads measuring ahead change nothing: the same dump as measuring
+ * on the scene's thread, first and after a resize; every measurement the
+ * layout asks for is answered once, by a helper or on the scene's thread.
+ */
+static void test_measuring_ahead(void **state)
+{
+    unsigned seed = 4242;
+    atomic_long calls_one = 0, calls_many = 0;
+    counted one_m = { &calls_one, 0 }, many_m = { &calls_many, 1 };
+    dm_layout_opts big = plain_opts(), small = plain_opts();
+    dm_scene_opts one = { .layout = big, .measure = counted_measure, .measure_ud = &one_m };
+    dm_scene_opts many = { .layout = big, .measure = counted_measure, .measure_ud = &many_m,
+                           .measure_clone = counted_clone, .measure_clone_free = counted_free, .measure_threads = 3 };
+    dm_scene *a, *b;
+    dm_track track;
+    uint64_t ahead = 0, here = 0;
+    long asked = 0;
+    char *da, *db;
+
+    (void)state;
+    small.stage_w = 1280;
+    small.stage_h = 720;
+    small.font_px = 32;
+    dm_track_init(&track);
+    random_track(&track, 4000, 0, &seed);
+    a = dm_scene_new(&one, NULL);
+    b = dm_scene_new(&many, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(dm_scene_add_track(a, &track), 0);
+    assert_int_equal(dm_scene_add_track(b, &track), 0);
+    for (int round = 0; round < 4; round++) {
+        if (round == 0) {
+            assert_int_equal(dm_scene_layout(a, NULL), 0);
+            assert_int_equal(dm_scene_layout(b, NULL), 0);
+        } else {
+            assert_int_equal(dm_scene_set_layout(a, round % 2 ? &small : &big, NULL), 0);
+            assert_int_equal(dm_scene_set_layout(b, round % 2 ? &small : &big, NULL), 0);
+        }
+        da = dump_of(a);
+        db = dump_of(b);
+        assert_string_equal(da, db);
+        free(da);
+        free(db);
+    }
+    asked = atomic_load(&calls_one);
+    dm_scene_measure_counts(b, &ahead, &here);
+    print_message("measuring ahead: %ld measured by the layout; %llu by helpers, %llu on its thread, %ld calls\n",
+                  asked, (unsigned long long)ahead, (unsigned long long)here, (long)atomic_load(&calls_many));
+    assert_int_equal((long)(ahead + here), asked);
+    assert_true(ahead > 0);
+    assert_true(atomic_load(&calls_many) >= asked);
+    /* without clones, or with none wanted, the scene measures on its own thread */
+    many.measure_threads = -1;
+    dm_scene_free(&b);
+    b = dm_scene_new(&many, NULL);
+    assert_int_equal(dm_scene_add_track(b, &track), 0);
+    assert_int_equal(dm_scene_layout(b, NULL), 0);
+    dm_scene_measure_counts(b, &ahead, &here);
+    assert_int_equal(ahead + here, 0);
+    dm_scene_free(&a);
+    dm_scene_free(&b);
+    dm_track_clear(&track);
+}
+
 static void test_keep_off_syntax(void **state)
 {
     dm_keep_off k;
@@ -597,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_obstacles_from_a_time),
         cmocka_unit_test(test_delete_clear_and_changes),
         cmocka_unit_test(test_keep_off_syntax),
+        cmocka_unit_test(test_measuring_ahead),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -604,6 +604,123 @@ static void test_fallback_is_fontconfigs_first(void **state)
     assert_true(compared >= 15);
 }
 
+static void count_warning(void *ud, const char *msg)
+{
+    (void)msg;
+    (*(int *)ud)++;
+}
+
+/* The layout dump of a scene, as a malloc'd string. */
+static char *scene_dump(dm_scene *sc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+
+    assert_non_null(out);
+    assert_int_equal(dm_scene_dump(sc, out, "test", 2), 0);
+    assert_int_equal(fclose(out), 0);
+    return buf;
+}
+
+/*
+ * A clone measures as its original, and a scene that measures ahead on
+ * helper threads with clones lays a track in many scripts out exactly as
+ * one that measures everything on its own thread, first and on each resize
+ * (until the helpers have measured some of it). A clone's warnings are its
+ * original's, said once among them, and its width checks count there.
+ */
+static void test_clones_measure_as_the_original(void **state)
+{
+    static const char *const pieces[] = {
+        "前", "方", "高", "能", "弹", "幕", "あ", "カ", "한", "국", "A", "V", "W", "a", "y", " ", "1", "!", "Ж",
+        "مرحبا", "שלום", "नमस्ते", "สวัสดี", "😀", "🎉", "ここ好き", "The light", "8888",
+    };
+    static const struct { int w, h, font_px; } stages[] = { { 1280, 720, 32 }, { 1920, 1080, 48 }, { 960, 540, 0 } };
+    fixture *f = *state;
+    char err[256], text[256];
+    dm_text *t2 = dm_text_new(NULL, 2, err, sizeof err), *clone;
+    dm_scene_opts one = { .layout = DM_LAYOUT_OPTS_DEFAULT, .measure = dm_text_measure, .measure_ud = f->text };
+    dm_scene_opts many = one;
+    dm_scene *a, *b;
+    dm_track track;
+    unsigned seed = 5;
+    uint64_t ahead = 0, here = 0, checks = 0, mismatches = 0;
+    int warnings = 0, w, h, w2, h2, rounds = 0;
+    char *da, *db;
+
+    assert_non_null(t2);
+    many.measure_ud = t2;
+    many.measure_clone = dm_text_measure_clone;
+    many.measure_clone_free = dm_text_measure_clone_free;
+    many.measure_threads = 2;   /* even on one processor */
+    dm_track_init(&track);
+    for (int i = 0; i < 3000; i++) {
+        dm_comment c = { .t_ms = i * 40, .mode = i % 7 == 0 ? DM_MODE_TOP : DM_MODE_SCROLL,
+                         .size = (dm_size)(i % 3), .color = 0xFFFFFF, .weight = -1, .text = text };
+        int len = 1 + (int)(rand_r(&seed) % (i % 20 == 0 ? 60 : 12));
+        size_t o = 0;
+        for (int k = 0; k < len; k++) {
+            const char *p = pieces[rand_r(&seed) % (sizeof pieces / sizeof pieces[0])];
+            if (o + strlen(p) + 1 >= sizeof text)
+                break;
+            memcpy(text + o, p, strlen(p));
+            o += strlen(p);
+        }
+        text[o] = 0;
+        assert_int_equal(dm_track_push(&track, &c), 0);
+    }
+    a = dm_scene_new(&one, NULL);
+    b = dm_scene_new(&many, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(dm_scene_add_track(a, &track), 0);
+    assert_int_equal(dm_scene_add_track(b, &track), 0);
+    assert_int_equal(dm_scene_layout(a, NULL), 0);
+    assert_int_equal(dm_scene_layout(b, NULL), 0);
+    for (;;) {
+        da = scene_dump(a);
+        db = scene_dump(b);
+        assert_string_equal(da, db);
+        free(da);
+        free(db);
+        dm_scene_measure_counts(b, &ahead, &here);
+        if ((ahead > 0 && rounds >= 2) || rounds == 12)
+            break;
+        {
+            dm_layout_opts lo = dm_layout_opts_for_stage(&one.layout, stages[rounds % 3].w, stages[rounds % 3].h,
+                                                         stages[rounds % 3].font_px);
+            assert_int_equal(dm_scene_set_layout(a, &lo, NULL), 0);
+            assert_int_equal(dm_scene_set_layout(b, &lo, NULL), 0);
+        }
+        rounds++;
+    }
+    print_message("clones: %llu comments measured ahead, %llu on the scene's thread, %d resizes\n",
+                  (unsigned long long)ahead, (unsigned long long)here, rounds);
+    assert_true(ahead > 0);
+    dm_scene_free(&a);
+    dm_scene_free(&b);
+    dm_track_clear(&track);
+
+    /* warnings and width checks */
+    dm_text_set_warn(t2, count_warning, &warnings);
+    dm_text_check_widths(t2, 1);
+    clone = dm_text_clone(t2, err, sizeof err);
+    assert_non_null(clone);
+    assert_int_equal(dm_text_measure(clone, "x\xF4\x8F\xBF\xBDy " MIXED, 48, &w, &h), 0);
+    assert_int_equal(dm_text_measure(t2, "x\xF4\x8F\xBF\xBDy " MIXED, 48, &w2, &h2), 0);
+    assert_int_equal(w, w2);
+    assert_int_equal(h, h2);
+    assert_int_equal(warnings, 1);
+    (void)dm_text_measure(clone, "\xF4\x8F\xBF\xBC", 48, &w, &h);   /* another code point: one more */
+    assert_int_equal(warnings, 2);
+    dm_text_width_checks(t2, &checks, &mismatches);
+    assert_true(checks > 0);
+    assert_int_equal(mismatches, 0);
+    dm_text_free(&clone);
+    dm_text_free(&t2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_fast_widths_are_sdl_ttf_widths),
         cmocka_unit_test(test_remembered_widths_are_measured_widths),
+        cmocka_unit_test(test_clones_measure_as_the_original),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
