@@ -47,6 +47,23 @@ int dm_test_measure(void *ud, const char *text, int height_px, int *w, int *h)
     return 0;
 }
 
+char *dm_test_scene_dump(dm_scene *scene)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int err;
+
+    if (!f)
+        return NULL;
+    err = dm_scene_dump(scene, f, "test", 2);
+    if (fclose(f) || err) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 char *dm_test_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

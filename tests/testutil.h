@@ -14,6 +14,9 @@
  */
 int dm_test_measure(void *ud, const char *text, int height_px, int *w, int *h);
 
+/* A scene's layout dump (dm_scene_dump, font "test", outline 2) as a malloc'd string; NULL on failure. */
+char *dm_test_scene_dump(dm_scene *scene);
+
 /* Read a whole file into a malloc'd NUL-terminated buffer; NULL on failure. */
 char *dm_test_slurp(const char *path, size_t *len);
 
