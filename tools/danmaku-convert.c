@@ -404,8 +404,6 @@ int main(int argc, char **argv)
     so.layout = o.layout;
     so.measure = text ? dm_text_measure : NULL;
     so.measure_ud = text;
-    so.measure_clone = text ? dm_text_measure_clone : NULL;   /* a long track is measured on every core */
-    so.measure_clone_free = dm_text_measure_clone_free;
     if (o.to == DM_FORMAT_ASS && !o.dump) {
         /* ASS: laid out with text measured as libass will draw it */
         ass.font_name = dm_text_family(text);
@@ -423,7 +421,6 @@ int main(int argc, char **argv)
         ass.anchor_ud = ass_measure;
         so.measure = dm_ass_measure_text;
         so.measure_ud = ass_measure;
-        so.measure_clone = NULL;
     }
     so.filter = o.filter;
     scene = dm_scene_new(&so, &diag);

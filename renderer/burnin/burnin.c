@@ -204,8 +204,6 @@ static int load_comments(burn *b)
     so.layout = dm_layout_opts_for_stage(&b->o->layout, 1920, 1080, b->o->font_px);
     so.measure = dm_text_measure;
     so.measure_ud = b->text;
-    so.measure_clone = dm_text_measure_clone;
-    so.measure_clone_free = dm_text_measure_clone_free;
     so.filter = b->o->filter;
     b->scene = dm_scene_new(&so, &diag);
     b->sprites = dm_sprite_cache_new(0, free_overlay_sprite, NULL);

@@ -264,7 +264,8 @@ static void ahead_job(dm_scene *s, size_t *n, uint32_t i)
     const dm_comment *c = &s->track.items[i];
     const char *text = s->texts[i] ? s->texts[i] : c->text;
 
-    if (c->kind != DM_KIND_COMMENT || s->placed[i].reason == DM_REASON_DUPLICATE || !text || !text[0] ||
+    if (c->kind != DM_KIND_COMMENT || s->placed[i].reason == DM_REASON_DUPLICATE || c->rejected || c->t_ms < 0 ||
+        !text || !text[0] ||
         (unsigned)c->mode >= DM_MODE_COUNT || (unsigned)c->size >= DM_SIZE_COUNT ||
         c->deleted == DM_DELETED_BEFORE || c->bili_mode == 8 || c->bili_mode == 9)
         return;

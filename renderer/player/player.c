@@ -220,6 +220,8 @@ static int load_tracks(player *p)
     so.layout = dm_layout_opts_for_stage(&p->opt.layout, 1920, 1080, p->opt.font_px);
     so.measure = dm_text_measure;
     so.measure_ud = p->text;
+    /* helpers measure a resize's comments on the other cores (their clones learn the track's
+     * text in the first layout; a one-off layout, as the converter's, gains nothing from them) */
     so.measure_clone = dm_text_measure_clone;
     so.measure_clone_free = dm_text_measure_clone_free;
     so.live = p->opt.listen != NULL;
