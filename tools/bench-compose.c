@@ -1,6 +1,10 @@
 /*
  * bench-compose.c - compose + present time per frame in SDL's software
- * renderer at 1920x1080 with 0, 100, 500, 1000 and 2000 comments on screen.
+ * renderer at 1920x1080 with 0, 100, 500, 1000 and 2000 comments on screen,
+ * and the memory bandwidth of the machine beside the figures: what reading,
+ * writing and copying 256 MiB buffers (out of every cache) reach on the
+ * blending threads, and the least time a frame's canvas write and picture
+ * read would take at that speed.
  *
  * The same drawing code as the player (dm_stage): a 1080p YUV420P picture
  * uploaded at 24 fps, comments scrolling at 60 Hz from their cached sprites.
@@ -20,6 +24,8 @@
  * renderer, as the player's window does: run it under a display (Xvfb
  * will do). Both print the draw calls per frame.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +79,90 @@ static long rss_kib(void)
     if (f)
         fclose(f);
     return kib;
+}
+
+/* ---------------------------------------------------------------- memory bandwidth */
+
+#define BW_BYTES ((size_t)256 << 20)
+
+typedef struct bw_part {
+    uint8_t *src, *dst;
+    size_t len;
+    int op;                      /* 0 read, 1 write, 2 copy */
+    uint64_t sum;
+} bw_part;
+
+static void *bw_run(void *arg)
+{
+    bw_part *p = arg;
+    const uint64_t *v = (const uint64_t *)p->src;
+    uint64_t sum = 0;
+
+    if (p->op == 0) {
+        for (size_t i = 0; i < p->len / 8; i += 4)
+            sum += v[i] ^ v[i + 1] ^ v[i + 2] ^ v[i + 3];
+    } else if (p->op == 1) {
+        memset(p->dst, (int)(p->len & 0x7F), p->len);
+    } else {
+        memcpy(p->dst, p->src, p->len);
+    }
+    p->sum = sum;
+    return NULL;
+}
+
+/* GB/s of one operation on `threads` threads, each on its share of the buffers; best of three. */
+static double bw_gbps(uint8_t *src, uint8_t *dst, int op, int threads)
+{
+    double best = 0;
+
+    for (int round = 0; round < 3; round++) {
+        pthread_t th[16];
+        bw_part parts[16];
+        double t0 = now_ms(), dt;
+        for (int k = 0; k < threads; k++) {
+            parts[k] = (bw_part){ src + BW_BYTES / (size_t)threads * (size_t)k,
+                                  dst + BW_BYTES / (size_t)threads * (size_t)k, BW_BYTES / (size_t)threads, op, 0 };
+            if (pthread_create(&th[k], NULL, bw_run, &parts[k]))
+                bw_run(&parts[k]), th[k] = 0;
+        }
+        for (int k = 0; k < threads; k++)
+            if (th[k])
+                pthread_join(th[k], NULL);
+        dt = now_ms() - t0;
+        if (parts[0].sum == 42)   /* keeps the reads */
+            fprintf(stderr, "\n");
+        if (dt > 0 && BW_BYTES / dt / 1e6 > best)
+            best = BW_BYTES / dt / 1e6;
+    }
+    return best;
+}
+
+/* The bandwidth line: read, write and copy on the blending threads, and the frame's floor at that speed. */
+static void print_bandwidth(int threads, int w, int h)
+{
+    uint8_t *src = malloc(BW_BYTES), *dst = malloc(BW_BYTES);
+    double rd, wr, cp, frame_mb = (double)w * h * 4 / 1e6;
+
+    if (threads < 1)
+        threads = 1;
+    if (threads > 16)
+        threads = 16;
+    if (!src || !dst) {
+        printf("memory bandwidth: not measured (no memory for two 256 MiB buffers)\n");
+        free(src);
+        free(dst);
+        return;
+    }
+    memset(src, 1, BW_BYTES);
+    memset(dst, 2, BW_BYTES);
+    rd = bw_gbps(src, dst, 0, threads);
+    wr = bw_gbps(src, dst, 1, threads);
+    cp = bw_gbps(src, dst, 2, threads);
+    printf("memory bandwidth, %d thread%s, 256 MiB buffers: read %.1f GB/s, write %.1f GB/s, copy %.1f GB/s "
+           "(each way); a %dx%d canvas (%.1f MB) written and its picture read take at least %.2f ms a frame\n",
+           threads, threads == 1 ? "" : "s", rd, wr, cp, w, h, frame_mb, frame_mb / wr + frame_mb / rd);
+    free(src);
+    free(dst);
 }
 
 int main(int argc, char **argv)
@@ -190,6 +280,8 @@ int main(int argc, char **argv)
            gpu ? 0 : threads > 0 ? threads : SDL_GetCPUCount(), (gpu ? 0 : threads > 0 ? threads : SDL_GetCPUCount()) == 1 ? "" : "s",
            ri.name ? ri.name : "?",
            w, h, frames);
+    if (!gpu)
+        print_bandwidth(threads > 0 ? threads : SDL_GetCPUCount(), w, h);
     printf("| comments on screen | median ms | p99 ms | max ms | CPU ms a frame: median / p99 | RSS MiB | sprite cache MiB | draw calls a frame |\n"
            "|---|---|---|---|---|---|---|---|\n");
     for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
