@@ -134,6 +134,7 @@ typedef struct memo_font {
     uint64_t ctx_gsub;         /* the ctx lookups that are substitutions */
     uint64_t ctx_made_input;   /* ...whose input a substitution may make */
     int failed;                /* a glyph could not be loaded: use SDL_ttf for this font */
+    hb_shape_plan_t *piece_plan; /* the plan hb_shape finds for a piece's buffer, looked up once */
 } memo_font;
 
 struct dm_run_widths {
@@ -423,6 +424,8 @@ static void ctx_free(memo_font *f)
 
 static void font_close(memo_font *f)
 {
+    if (f->piece_plan)
+        hb_shape_plan_destroy(f->piece_plan);
     if (f->memo)
         hb_font_destroy(f->memo);
     if (f->hb)
@@ -894,8 +897,14 @@ static const piece_memo *shaped_piece(dm_run_widths *rw, memo_font *f, int key, 
     hb_buffer_set_script(rw->buf, (hb_script_t)script_tag(NULL));
     hb_buffer_guess_segment_properties(rw->buf);
     hb_buffer_add_utf8(rw->buf, s, (int)len, 0, (int)len);
-    hb_shape(f->memo, rw->buf, &kern, 1);
-    if (f->failed)
+    /* what hb_shape does (hb_shape_full: the face's cached plan for the buffer's properties and
+     * the features, then its execution), with the plan, the same for every piece, found once */
+    if (!f->piece_plan) {
+        hb_segment_properties_t props;
+        hb_buffer_get_segment_properties(rw->buf, &props);
+        f->piece_plan = hb_shape_plan_create_cached(hb_font_get_face(f->memo), &props, &kern, 1, NULL);
+    }
+    if (!hb_shape_plan_execute(f->piece_plan, f->memo, rw->buf, &kern, 1) || f->failed)
         return NULL;
     info = hb_buffer_get_glyph_infos(rw->buf, &n);
     pos = hb_buffer_get_glyph_positions(rw->buf, &n);
