@@ -255,19 +255,18 @@ fail:
 }
 
 /*
- * Measuring ahead. A bulk of comments about to be laid out in one go: the
- * ones the layout will measure (comments with text, of a mode and size it
- * knows; it may still pass over some) become the helpers' jobs, in order.
+ * Measuring ahead. A bulk of comments about to be laid out in one go: those
+ * with a text and a height become the helpers' jobs, in order. The layout
+ * passes over some of them (rejected, deleted, lanes full: its own rules,
+ * not repeated here); a helper measuring one of those only wastes its time.
  */
 static void ahead_job(dm_scene *s, size_t *n, uint32_t i)
 {
     const dm_comment *c = &s->track.items[i];
     const char *text = s->texts[i] ? s->texts[i] : c->text;
 
-    if (c->kind != DM_KIND_COMMENT || s->placed[i].reason == DM_REASON_DUPLICATE || c->rejected || c->t_ms < 0 ||
-        !text || !text[0] ||
-        (unsigned)c->mode >= DM_MODE_COUNT || (unsigned)c->size >= DM_SIZE_COUNT ||
-        c->deleted == DM_DELETED_BEFORE || c->bili_mode == 8 || c->bili_mode == 9)
+    if (c->kind != DM_KIND_COMMENT || s->placed[i].reason == DM_REASON_DUPLICATE || !text || !text[0] ||
+        (unsigned)c->size >= DM_SIZE_COUNT)
         return;
     s->jobs[*n].index = i;
     s->jobs[*n].height_px = dm_layout_height_px(&s->o.layout, c->size);
