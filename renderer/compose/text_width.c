@@ -315,6 +315,10 @@ dm_run_widths *dm_run_widths_new(void)
 
     if (!rw)
         return NULL;
+    /* HarfBuzz's first hb_language_get_default is not thread-safe (it reads the locale and
+     * interns its language): made here, where a dm_text opens, before a clone's thread can
+     * shape (dm_text_clone) */
+    (void)hb_language_get_default();
     if (FT_Init_FreeType(&rw->lib)) {
         free(rw);
         return NULL;
