@@ -29,6 +29,7 @@
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
+#include FT_SIZES_H
 #include <hb.h>
 #include <hb-ft.h>
 #include <hb-ot.h>
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#define MAX_FACES 64           /* faces kept open (keys past it are measured by SDL_ttf) */
 #define MAX_FONTS 64           /* faces x sizes kept open */
 #define MAX_RUNS 32768         /* runs remembered (cleared when full) */
 #define MAX_PIECES 32768       /* shaped pieces remembered (cleared when full) */
@@ -115,13 +117,15 @@ typedef struct ctx_lookup {
     int made_before, made_after, made_input;   /* a substitution may make a glyph of that set */
 } ctx_lookup;
 
-typedef struct memo_font {
-    int key, pt;               /* the caller's face, and the point size */
-    FT_Face ft;                /* our own face on the caller's bytes */
-    hb_font_t *hb;             /* HarfBuzz on it, as SDL_ttf makes its own */
-    hb_font_t *memo;           /* a sub-font answering advances from `glyphs` */
-    glyph_memo *glyphs;        /* open addressing, cap a power of two */
-    size_t nglyphs, cap;
+/*
+ * A face, at every size: what does not depend on the size (the face HarfBuzz
+ * shapes with, its tables' lookups, the cmap) is learned once, and a new
+ * size is only a size of FreeType's face and a HarfBuzz font at its scale.
+ */
+typedef struct memo_face {
+    int open;                  /* opened (or tried) */
+    FT_Face ft;                /* our own face on the caller's bytes; a size of it per memo_font */
+    hb_font_t *hb;             /* HarfBuzz on it, as SDL_ttf makes its own (at the first size) */
     cmap_memo *cmap;           /* open addressing, cmap_cap a power of two */
     size_t ncmap, cmap_cap;
     hb_set_t *shaped;          /* glyphs a lookup may start at (left to right, script unknown); NULL: not known */
@@ -133,14 +137,27 @@ typedef struct memo_font {
     int nctx;
     uint64_t ctx_gsub;         /* the ctx lookups that are substitutions */
     uint64_t ctx_made_input;   /* ...whose input a substitution may make */
-    int failed;                /* a glyph could not be loaded: use SDL_ttf for this font */
+    int failed;                /* not scalable, or it could not be opened: SDL_ttf measures it */
     hb_shape_plan_t *piece_plan; /* the plan hb_shape finds for a piece's buffer, looked up once */
+} memo_face;
+
+/* A face at a point size. */
+typedef struct memo_font {
+    memo_face *face;
+    int key, pt;               /* the caller's face, and the point size */
+    FT_Size size;              /* the face's size object for pt */
+    hb_font_t *hb;             /* HarfBuzz on the face at pt, as SDL_ttf makes its own */
+    hb_font_t *memo;           /* a sub-font of the face's (its tables), at pt, answering from the memos */
+    glyph_memo *glyphs;        /* open addressing, cap a power of two */
+    size_t nglyphs, cap;
+    int failed;                /* a glyph could not be loaded: use SDL_ttf for this font */
 } memo_font;
 
 struct dm_run_widths {
     FT_Library lib;
     hb_font_funcs_t *funcs;    /* the memoised advance */
     hb_buffer_t *buf;
+    memo_face faces[MAX_FACES];  /* by key */
     memo_font fonts[MAX_FONTS];
     int nfonts, next;          /* used; the next to replace when full */
     run_memo *runs;            /* remembered runs, open addressing, MAX_RUNS * 2 slots once used */
@@ -184,10 +201,10 @@ static glyph_memo *glyph_of(memo_font *f, uint32_t idx)
     if (g->idx_plus1)
         return g;
     /* Load_Glyph's metrics: the slot's bitmap box, or (outlines) the metrics' */
-    if (FT_Load_Glyph(f->ft, idx, FT_LOAD_DEFAULT | FT_LOAD_TARGET_NORMAL))
+    if (FT_Load_Glyph(f->face->ft, idx, FT_LOAD_DEFAULT | FT_LOAD_TARGET_NORMAL))
         return NULL;
     {
-        FT_GlyphSlot s = f->ft->glyph;
+        FT_GlyphSlot s = f->face->ft->glyph;
         int left = s->bitmap_left, top = s->bitmap_top, rows = (int)s->bitmap.rows, width = (int)s->bitmap.width;
         if (left == 0 && top == 0 && rows == 0 && width == 0) {
             FT_Glyph_Metrics *m = &s->metrics;
@@ -204,7 +221,7 @@ static glyph_memo *glyph_of(memo_font *f, uint32_t idx)
     return g;
 }
 
-static cmap_memo *cmap_slot(memo_font *f, uint32_t cp)
+static cmap_memo *cmap_slot(memo_face *f, uint32_t cp)
 {
     size_t i = (cp * 2654435761u) & (f->cmap_cap - 1);
 
@@ -241,7 +258,7 @@ static int is_other(hb_unicode_general_category_t gc)
 }
 
 /* The code point's entry, made on first use (its glyph and what lookups do with it); NULL without memory. */
-static const cmap_memo *cp_memo(memo_font *f, uint32_t cp)
+static const cmap_memo *cp_memo(memo_face *f, uint32_t cp)
 {
     cmap_memo *m;
 
@@ -283,7 +300,7 @@ static hb_bool_t memo_nominal_glyph(hb_font_t *font, void *font_data, hb_codepoi
                                     void *user_data)
 {
     memo_font *f = font_data;
-    const cmap_memo *m = cp_memo(f, cp);
+    const cmap_memo *m = cp_memo(f->face, cp);
 
     (void)font;
     (void)user_data;
@@ -309,6 +326,51 @@ static hb_position_t memo_h_advance(hb_font_t *font, void *font_data, hb_codepoi
     return g->advance;
 }
 
+/*
+ * What else HarfBuzz may ask the font it shapes with while shaping (the
+ * marks' fallback positions, anchors on outline points, kerning without
+ * GPOS, variation selectors): this size's answer, as SDL_ttf's font gives
+ * it, not the face's font's scaled.
+ */
+static hb_bool_t memo_font_h_extents(hb_font_t *font, void *font_data, hb_font_extents_t *e, void *user_data)
+{
+    (void)font;
+    (void)user_data;
+    return hb_font_get_h_extents(((memo_font *)font_data)->hb, e);
+}
+
+static hb_bool_t memo_variation_glyph(hb_font_t *font, void *font_data, hb_codepoint_t cp, hb_codepoint_t vs,
+                                      hb_codepoint_t *glyph, void *user_data)
+{
+    (void)font;
+    (void)user_data;
+    return hb_font_get_variation_glyph(((memo_font *)font_data)->hb, cp, vs, glyph);
+}
+
+static hb_position_t memo_h_kerning(hb_font_t *font, void *font_data, hb_codepoint_t left, hb_codepoint_t right,
+                                    void *user_data)
+{
+    (void)font;
+    (void)user_data;
+    return hb_font_get_glyph_h_kerning(((memo_font *)font_data)->hb, left, right);
+}
+
+static hb_bool_t memo_extents(hb_font_t *font, void *font_data, hb_codepoint_t glyph, hb_glyph_extents_t *e,
+                              void *user_data)
+{
+    (void)font;
+    (void)user_data;
+    return hb_font_get_glyph_extents(((memo_font *)font_data)->hb, glyph, e);
+}
+
+static hb_bool_t memo_contour_point(hb_font_t *font, void *font_data, hb_codepoint_t glyph, unsigned point,
+                                    hb_position_t *x, hb_position_t *y, void *user_data)
+{
+    (void)font;
+    (void)user_data;
+    return hb_font_get_glyph_contour_point(((memo_font *)font_data)->hb, glyph, point, x, y);
+}
+
 dm_run_widths *dm_run_widths_new(void)
 {
     dm_run_widths *rw = calloc(1, sizeof *rw);
@@ -326,6 +388,11 @@ dm_run_widths *dm_run_widths_new(void)
     rw->funcs = hb_font_funcs_create();
     hb_font_funcs_set_glyph_h_advance_func(rw->funcs, memo_h_advance, NULL, NULL);
     hb_font_funcs_set_nominal_glyph_func(rw->funcs, memo_nominal_glyph, NULL, NULL);
+    hb_font_funcs_set_font_h_extents_func(rw->funcs, memo_font_h_extents, NULL, NULL);
+    hb_font_funcs_set_variation_glyph_func(rw->funcs, memo_variation_glyph, NULL, NULL);
+    hb_font_funcs_set_glyph_h_kerning_func(rw->funcs, memo_h_kerning, NULL, NULL);
+    hb_font_funcs_set_glyph_extents_func(rw->funcs, memo_extents, NULL, NULL);
+    hb_font_funcs_set_glyph_contour_point_func(rw->funcs, memo_contour_point, NULL, NULL);
     hb_font_funcs_make_immutable(rw->funcs);
     rw->buf = hb_buffer_create();
     if (!hb_buffer_allocation_successful(rw->buf)) {
@@ -415,7 +482,7 @@ void dm_run_width_remember(dm_run_widths *rw, int key, int pt, int rtl, const ch
     rw->nruns++;
 }
 
-static void ctx_free(memo_font *f)
+static void ctx_free(memo_face *f)
 {
     for (int k = 0; k < f->nctx; k++) {
         hb_set_destroy(f->ctx[k].input);
@@ -428,15 +495,24 @@ static void ctx_free(memo_font *f)
 
 static void font_close(memo_font *f)
 {
-    if (f->piece_plan)
-        hb_shape_plan_destroy(f->piece_plan);
     if (f->memo)
         hb_font_destroy(f->memo);
     if (f->hb)
         hb_font_destroy(f->hb);
+    if (f->size)
+        FT_Done_Size(f->size);
+    free(f->glyphs);
+    memset(f, 0, sizeof *f);
+}
+
+static void face_close(memo_face *f)
+{
+    if (f->piece_plan)
+        hb_shape_plan_destroy(f->piece_plan);
+    if (f->hb)
+        hb_font_destroy(f->hb);
     if (f->ft)
         FT_Done_Face(f->ft);
-    free(f->glyphs);
     free(f->cmap);
     if (f->shaped)
         hb_set_destroy(f->shaped);
@@ -460,6 +536,8 @@ void dm_run_widths_free(dm_run_widths **prw)
         return;
     for (int i = 0; i < rw->nfonts; i++)
         font_close(&rw->fonts[i]);
+    for (int i = 0; i < MAX_FACES; i++)
+        face_close(&rw->faces[i]);
     runs_clear(rw);
     free(rw->runs);
     pieces_clear(rw);
@@ -652,7 +730,7 @@ static int lookup_need(const hb_blob_t *t, int gsub, unsigned index, ctx_need *n
  * f->fixed_starts are the other lookups' glyphs, f->substs the glyphs a
  * substitution may start at.
  */
-static void plan_glyphs(memo_font *f)
+static void plan_glyphs(memo_face *f)
 {
     static const hb_tag_t tables[2] = { HB_OT_TAG_GSUB, HB_OT_TAG_GPOS };
     hb_feature_t kern = { HB_TAG('k', 'e', 'r', 'n'), 1, HB_FEATURE_GLOBAL_START, HB_FEATURE_GLOBAL_END };
@@ -748,14 +826,51 @@ static void plan_glyphs(memo_font *f)
     f->substs = substs;
 }
 
-/* The face at pt, opened as SDL_ttf opens its own (72 dpi, default load flags). */
+/* The face `key`, opened on first use as SDL_ttf opens its own; NULL when it cannot be measured here. */
+static memo_face *face_get(dm_run_widths *rw, int key, const void *data, size_t len, int index, int pt)
+{
+    memo_face *f = key >= 0 && key < MAX_FACES ? &rw->faces[key] : NULL;
+
+    if (!f)
+        return NULL;
+    if (!f->open) {
+        f->open = 1;
+        if (FT_New_Memory_Face(rw->lib, data, (FT_Long)len, index, &f->ft) || !FT_IS_SCALABLE(f->ft) ||
+            FT_Set_Char_Size(f->ft, 0, pt * 64, 0, 0)) {
+            f->failed = 1;
+            return NULL;
+        }
+        f->hb = hb_ft_font_create_referenced(f->ft);
+        hb_ft_font_set_load_flags(f->hb, FT_LOAD_DEFAULT | FT_LOAD_TARGET_NORMAL);
+        plan_glyphs(f);
+    }
+    return f->failed ? NULL : f;
+}
+
+/*
+ * The face at pt, as SDL_ttf opens its own (72 dpi, default load flags):
+ * a size of the face, active while it is measured, and a HarfBuzz font on
+ * it; shaping is on a sub-font of the face's, for the face's tables (and
+ * what HarfBuzz has made of them), at this font's scale, answering from
+ * the memos or from this font.
+ */
 static memo_font *font_get(dm_run_widths *rw, int key, const void *data, size_t len, int index, int pt)
 {
+    memo_face *face;
     memo_font *f;
+    int x, y;
+    unsigned xp, yp;
 
-    for (int i = 0; i < rw->nfonts; i++)
-        if (rw->fonts[i].key == key && rw->fonts[i].pt == pt)
-            return rw->fonts[i].failed ? NULL : &rw->fonts[i];
+    for (int i = 0; i < rw->nfonts; i++) {
+        f = &rw->fonts[i];
+        if (f->key == key && f->pt == pt) {
+            if (f->failed || (f->face->ft->size != f->size && FT_Activate_Size(f->size)))
+                return NULL;
+            return f;
+        }
+    }
+    if (!(face = face_get(rw, key, data, len, index, pt)))
+        return NULL;
     if (rw->nfonts < MAX_FONTS) {
         f = &rw->fonts[rw->nfonts++];
     } else {
@@ -763,18 +878,22 @@ static memo_font *font_get(dm_run_widths *rw, int key, const void *data, size_t 
         rw->next = (rw->next + 1) % MAX_FONTS;
         font_close(f);
     }
+    f->face = face;
     f->key = key;
     f->pt = pt;
-    if (FT_New_Memory_Face(rw->lib, data, (FT_Long)len, index, &f->ft) || !FT_IS_SCALABLE(f->ft) ||
-        FT_Set_Char_Size(f->ft, 0, pt * 64, 0, 0)) {
+    if (FT_New_Size(face->ft, &f->size) || FT_Activate_Size(f->size) || FT_Set_Char_Size(face->ft, 0, pt * 64, 0, 0)) {
         f->failed = 1;
         return NULL;
     }
-    f->hb = hb_ft_font_create_referenced(f->ft);
+    f->hb = hb_ft_font_create_referenced(face->ft);
     hb_ft_font_set_load_flags(f->hb, FT_LOAD_DEFAULT | FT_LOAD_TARGET_NORMAL);
-    f->memo = hb_font_create_sub_font(f->hb);
+    f->memo = hb_font_create_sub_font(face->hb);
+    hb_font_get_scale(f->hb, &x, &y);
+    hb_font_set_scale(f->memo, x, y);
+    hb_font_get_ppem(f->hb, &xp, &yp);
+    hb_font_set_ppem(f->memo, xp, yp);
+    hb_font_set_ptem(f->memo, hb_font_get_ptem(f->hb));
     hb_font_set_funcs(f->memo, rw->funcs, f, NULL);   /* the font takes its own reference */
-    plan_glyphs(f);
     return f;
 }
 
@@ -857,7 +976,7 @@ static int unshaped_width(memo_font *f, const char *utf8, int *w)
     while (*s) {
         uint32_t cp;
         const cmap_memo *m;
-        if (next_cp(&s, &cp) < 0 || !(m = cp_memo(f, cp)) || !m->glyph || m->starts || m->rewrite ||
+        if (next_cp(&s, &cp) < 0 || !(m = cp_memo(f->face, cp)) || !m->glyph || m->starts || m->rewrite ||
             put_plain(f, m->glyph, &x, &minx, &maxx) < 0)
             return -1;
     }
@@ -903,12 +1022,12 @@ static const piece_memo *shaped_piece(dm_run_widths *rw, memo_font *f, int key, 
     hb_buffer_add_utf8(rw->buf, s, (int)len, 0, (int)len);
     /* what hb_shape does (hb_shape_full: the face's cached plan for the buffer's properties and
      * the features, then its execution), with the plan, the same for every piece, found once */
-    if (!f->piece_plan) {
+    if (!f->face->piece_plan) {
         hb_segment_properties_t props;
         hb_buffer_get_segment_properties(rw->buf, &props);
-        f->piece_plan = hb_shape_plan_create_cached(hb_font_get_face(f->memo), &props, &kern, 1, NULL);
+        f->face->piece_plan = hb_shape_plan_create_cached(hb_font_get_face(f->memo), &props, &kern, 1, NULL);
     }
-    if (!hb_shape_plan_execute(f->piece_plan, f->memo, rw->buf, &kern, 1) || f->failed)
+    if (!hb_shape_plan_execute(f->face->piece_plan, f->memo, rw->buf, &kern, 1) || f->failed)
         return NULL;
     info = hb_buffer_get_glyph_infos(rw->buf, &n);
     pos = hb_buffer_get_glyph_positions(rw->buf, &n);
@@ -939,7 +1058,7 @@ static const piece_memo *shaped_piece(dm_run_widths *rw, memo_font *f, int key, 
 }
 
 /* Whether the glyph at i (a neighbour of an input glyph of ctx lookup k) cannot be of its context on that side. */
-static int not_context(const memo_font *f, const run_cp *cps, size_t n, size_t i, int k, int after)
+static int not_context(const memo_face *f, const run_cp *cps, size_t n, size_t i, int k, int after)
 {
     const run_cp *c;
 
@@ -964,7 +1083,7 @@ static int not_context(const memo_font *f, const run_cp *cps, size_t n, size_t i
  * longest context, and at the whole run when the run has a mark (which it
  * may skip) or the context is long.
  */
-static void ctx_reach(const memo_font *f, run_cp *cps, size_t n)
+static void ctx_reach(const memo_face *f, run_cp *cps, size_t n)
 {
     uint64_t whole = 0;
     int marks = 0;
@@ -1031,11 +1150,11 @@ static int pieces_width(dm_run_widths *rw, memo_font *f, int key, int pt, const 
         }
         c = &rw->cps[n++];
         c->off = (uint32_t)(s - (const unsigned char *)utf8);
-        if (next_cp(&s, &cp) < 0 || !(m = cp_memo(f, cp)))
+        if (next_cp(&s, &cp) < 0 || !(m = cp_memo(f->face, cp)))
             return -1;
         c->m = *m;
     }
-    ctx_reach(f, rw->cps, n);
+    ctx_reach(f->face, rw->cps, n);
     for (size_t i = 0; i < n; i++) {
         run_cp *c = &rw->cps[i];
         c->starts = c->m.rewrite || c->m.fixed_start || (c->m.ctx_input & c->near);
@@ -1094,12 +1213,12 @@ int dm_run_width(dm_run_widths *rw, int key, const void *data, size_t len, int f
 
     if (!f)
         return -1;
-    if (rtl != 1 && !script && f->shaped && unshaped_width(f, utf8, w) == 0)
+    if (rtl != 1 && !script && f->face->shaped && unshaped_width(f, utf8, w) == 0)
         return 0;
     if (dm_run_width_known(rw, key, pt, rtl, script, utf8, w) == 0)
         return 0;
     /* not remembered: its pieces are, and a whole run seldom repeats when its pieces do not */
-    if (rtl != 1 && !script && f->fixed && pieces_width(rw, f, key, pt, utf8, w) == 0)
+    if (rtl != 1 && !script && f->face->fixed && pieces_width(rw, f, key, pt, utf8, w) == 0)
         return 0;
     /* the buffer exactly as TTF_Size_Internal sets it up */
     hb_buffer_clear_contents(rw->buf);
