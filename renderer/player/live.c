@@ -197,19 +197,26 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text)
         fprintf(stderr, "danmaku: cannot make the QR code of %s\n", dm_net_join_url(l->net));
     l->started = dm_now();
     l->last_present = -1;
-    {
-        const char *url = dm_net_join_url(l->net);
-        size_t ul = strlen(url);
-        /* before the "live on port" line, which scripts wait for */
-        fprintf(stderr, "danmaku: host console: %s%shost  token: %s\n", url, ul && url[ul - 1] == '/' ? "" : "/",
-                dm_net_host_token(l->net));
-    }
-    fprintf(stderr, "danmaku: live on port %d, join at %s\n", dm_net_port(l->net), dm_net_join_url(l->net));
     *out = l;
     return 0;
 error:
     dm_live_stop(&l);
     return -1;
+}
+
+void dm_live_announce(dm_live *l)
+{
+    const char *url;
+    size_t ul;
+
+    if (!l)
+        return;
+    url = dm_net_join_url(l->net);
+    ul = strlen(url);
+    /* before the "live on port" line, which scripts wait for */
+    fprintf(stderr, "danmaku: host console: %s%shost  token: %s\n", url, ul && url[ul - 1] == '/' ? "" : "/",
+            dm_net_host_token(l->net));
+    fprintf(stderr, "danmaku: live on port %d, join at %s\n", dm_net_port(l->net), url);
 }
 
 void dm_live_stop(dm_live **pl)

@@ -23,10 +23,17 @@
 typedef struct dm_live dm_live;
 
 /*
- * Start the live feed described by the --listen family of options. Prints
- * the port and join URL on stderr. 0, or -1 with a message printed.
+ * Start the live feed described by the --listen family of options
+ * (dm_live_announce then prints the port and join URL on stderr). 0, or -1
+ * with a message printed.
  */
 int dm_live_start(dm_live **out, const player_options *o, dm_text *text);
+/*
+ * Print where the audience joins and the host console's address and token,
+ * ending with the "live on port N" line scripts wait for: call once what a
+ * client is sent on connecting (a night's programme) is in place.
+ */
+void dm_live_announce(dm_live *live);
 void dm_live_stop(dm_live **live);
 
 /*

@@ -15,6 +15,8 @@ int dm_live_start(dm_live **out, const player_options *o, dm_text *text)
     return -1;
 }
 
+void dm_live_announce(dm_live *live) {}
+
 void dm_live_stop(dm_live **live) { *live = NULL; }
 
 int dm_live_drain(dm_live *live, dm_scene *scene, int64_t film_ms, int paused) { return 0; }

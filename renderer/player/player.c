@@ -2224,6 +2224,9 @@ static int open_entry(player *p, size_t i)
             dm_stage_set_canvas(p->stage, p->canvas);   /* software: the SIMD blender on two cores */
         if (p->opt.listen && dm_live_start(&p->live, &p->opt, p->text))
             return -1;
+        /* a client that joins at once hears of the night first (the first film, not yet playing) */
+        publish_programme(p, 1);
+        dm_live_announce(p->live);
     }
     if (update_geometry(p))
         return -1;
@@ -2314,6 +2317,7 @@ static int open_overlay(player *p)
     dm_stage_set_transparent(p->stage, 1);
     if (p->opt.listen && dm_live_start(&p->live, &p->opt, p->text))
         return -1;
+    dm_live_announce(p->live);
     if (p->live)
         dm_live_set_film_handler(p->live, host_control, p);   /* the console's play, pause and seeks drive the clock */
     if (update_geometry(p))

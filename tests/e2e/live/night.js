@@ -43,7 +43,7 @@ async function main() {
   // what the page is told, and our comments' fate, by the programme entry the client last heard of
   let now = null, state = null, sent = 0;
   const states = [], acked = [[], [], []], refusals = [];
-  let seen = 0;
+  let seen = 0, earlyAcks = 0;
   const digest = () => {
     for (; seen < c.messages.length; seen++) {
       const m = c.messages[seen];
@@ -55,7 +55,11 @@ async function main() {
             m.night === 'Test Night', 'the programme names the night and its three films');
           L.check(m.now === 0 && m.next === 1 && m.state === 'film', 'now playing: the first film, next: the second');
         }
-      } else if (m.type === 'ack') acked[now].push(m);
+      } else if (m.type === 'ack') {
+        // the programme is sent on connecting, before anything the client sends is answered
+        if (now === null) earlyAcks++;
+        else acked[now].push(m);
+      }
       else if (m.type === 'error') refusals.push({ now, state, m });
     }
   };
@@ -67,6 +71,7 @@ async function main() {
     if (player.proc.exitCode !== null) break;
   }
   digest();
+  L.check(earlyAcks === 0, 'the programme reached the client before any ack (' + earlyAcks + ' acks came first)');
   // the feed closes the client before the player writes its last dump and exits
   if (player.proc.exitCode === null)
     await L.waitExit(player, Math.max(5, (deadline - Date.now()) / 1000));
