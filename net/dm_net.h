@@ -187,7 +187,9 @@ void dm_net_stamp_floor(dm_net *net, int *pass, int64_t *t_ms);
 
 /*
  * Move up to `cap` accepted comments, in acceptance order, into `out`; the
- * caller owns their strings (dm_comment_free). Returns how many.
+ * caller owns their strings (dm_comment_free). Returns how many. Never past
+ * the oldest host request still queued (dm_net_control_barrier): those after
+ * it come once it has been taken by dm_net_drain_control.
  */
 size_t dm_net_drain(dm_net *net, dm_net_comment *out, size_t cap);
 

@@ -22,6 +22,7 @@ struct dm_feed {
     int pass;                        /* backward seeks of the film so far */
     dm_net_comment *queue;           /* ring of comments for the render thread */
     size_t q_head, q_count, q_cap;
+    uint64_t drained;                /* comments taken from the queue, ever (stats.accepted counts those queued) */
     size_t reserved;                 /* places taken by comments being recorded */
     struct stamp { int64_t t_ms; int pass; } *stamps; /* ring of their stamps, oldest first (q_cap) */
     size_t s_head;                   /* (reserved of them are held) */
@@ -324,13 +325,20 @@ static void follow(dm_feed *f)
 size_t dm_feed_drain(dm_feed *f, dm_net_comment *out, size_t cap)
 {
     size_t k = 0;
+    uint64_t barrier;
 
     pthread_mutex_lock(&f->lock);
-    while (k < cap && f->q_count) {
+    /* never past the oldest host request still queued: the comments after it wait until it is
+     * carried out (read under the lock the request is queued with, so a comment sent after a
+     * clear is never taken before the clear, however long the render thread took between
+     * reading dm_feed_control_barrier and draining) */
+    barrier = f->c_count ? f->controls[f->c_head].after : UINT64_MAX;
+    while (k < cap && f->q_count && f->drained < barrier) {
         out[k++] = f->queue[f->q_head];
         memset(&f->queue[f->q_head], 0, sizeof f->queue[0]);
         f->q_head = (f->q_head + 1) % f->q_cap;
         f->q_count--;
+        f->drained++;
     }
     /*
      * Empty: start again at the front. The ring is big (65,536 comments) and

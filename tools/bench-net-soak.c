@@ -125,9 +125,12 @@ int main(int argc, char **argv)
     dm_net_halt(net);
     {
         size_t k;
-        while ((k = dm_net_drain(net, batch, sizeof batch / sizeof batch[0])) > 0)
+        do {   /* a drain stops at a request still queued: both, until neither has more */
+            k = dm_net_drain(net, batch, sizeof batch / sizeof batch[0]);
             for (size_t i = 0; i < k; i++)
                 dm_comment_free(&batch[i].c);
+            k += dm_net_drain_control(net, ctl, sizeof ctl / sizeof ctl[0]);
+        } while (k > 0);
     }
     fprintf(stderr, PROG ": %llu comments taken\n", (unsigned long long)taken);
     dm_net_stop(&net);

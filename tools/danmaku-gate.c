@@ -232,10 +232,12 @@ int main(int argc, char **argv)
         nanosleep(&tick, NULL);
         /* the feed holds nothing the screen needs here (comments go to the stream); requests the console
          * makes of a screen do not apply to a gateway */
-        while ((n = dm_net_drain(net, batch, sizeof batch / sizeof batch[0])) > 0)
+        do {   /* a drain stops at a request still queued: both, until neither has more */
+            n = dm_net_drain(net, batch, sizeof batch / sizeof batch[0]);
             for (size_t i = 0; i < n; i++)
                 dm_comment_free(&batch[i].c);
-        dm_net_drain_control(net, ctl, sizeof ctl / sizeof ctl[0]);
+            n += dm_net_drain_control(net, ctl, sizeof ctl / sizeof ctl[0]);
+        } while (n > 0);
     }
     dm_net_halt(net);
     dm_net_get_stats(net, &st);

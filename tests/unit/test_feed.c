@@ -364,6 +364,40 @@ static void test_reservations(void **state)
 }
 
 /* A recording that cannot be written at all is refused at start, naming the file and the reason. */
+/* Host requests run in their place: a comment queued after a clear is never drained before it,
+ * even by a render thread that read the barrier before the clear came (it drains afterwards). */
+static void test_drain_stops_at_request(void **state)
+{
+    dm_feed *f = dm_feed_new(8, NULL, NULL);
+    dm_net_comment nc = { 0 }, got[4];
+    dm_net_control ctl[2];
+    int64_t t;
+    int pass;
+
+    (void)state;
+    dm_feed_set_film_time(f, 1000);
+    assert_int_equal(dm_feed_control_barrier(f), UINT64_MAX);   /* what the render thread read first */
+    for (int i = 0; i < 3; i++) {
+        if (i == 1)
+            assert_int_equal(dm_feed_push_control(f, DM_NET_CLEAR, NULL), 0);
+        assert_int_equal(dm_feed_reserve(f, &t, &pass), 0);
+        nc.c.text = strdup(i == 0 ? "before" : "after");
+        dm_feed_commit(f, &nc);
+    }
+    assert_int_equal(dm_feed_drain(f, got, 4), 1);   /* the comment before the clear, and no further */
+    assert_string_equal(got[0].c.text, "before");
+    dm_comment_free(&got[0].c);
+    assert_int_equal(dm_feed_drain(f, got, 4), 0);
+    assert_int_equal(dm_feed_drain_control(f, ctl, 2), 1);
+    assert_int_equal(ctl[0].kind, DM_NET_CLEAR);
+    assert_int_equal(ctl[0].after, 1);
+    assert_int_equal(dm_feed_drain(f, got, 4), 2);   /* the clear carried out: the rest */
+    assert_string_equal(got[0].c.text, "after");
+    dm_comment_free(&got[0].c);
+    dm_comment_free(&got[1].c);
+    dm_feed_free(&f);
+}
+
 static void test_unwritable(void **state)
 {
     dm_feed *f = dm_feed_new(3, NULL, NULL);
@@ -478,6 +512,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stalled_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_line_truncated, setup, teardown),
         cmocka_unit_test(test_reservations),
+        cmocka_unit_test(test_drain_stops_at_request),
         cmocka_unit_test(test_unwritable),
         cmocka_unit_test(test_intake_and_new_film),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
