@@ -363,27 +363,33 @@ static void test_reservations(void **state)
     dm_feed_free(&f);
 }
 
-/* A recording that cannot be written at all is refused at start, naming the file and the reason. */
+/* A comment reserved and committed, as the service thread queues one. */
+static void queue_text(dm_feed *f, const char *text)
+{
+    dm_net_comment nc = { 0 };
+    int64_t t;
+    int pass;
+
+    assert_int_equal(dm_feed_reserve(f, &t, &pass), 0);
+    nc.c.text = strdup(text);
+    dm_feed_commit(f, &nc);
+}
+
 /* Host requests run in their place: a comment queued after a clear is never drained before it,
  * even by a render thread that read the barrier before the clear came (it drains afterwards). */
 static void test_drain_stops_at_request(void **state)
 {
     dm_feed *f = dm_feed_new(8, NULL, NULL);
-    dm_net_comment nc = { 0 }, got[4];
+    dm_net_comment got[4];
     dm_net_control ctl[2];
-    int64_t t;
-    int pass;
 
     (void)state;
     dm_feed_set_film_time(f, 1000);
     assert_int_equal(dm_feed_control_barrier(f), UINT64_MAX);   /* what the render thread read first */
-    for (int i = 0; i < 3; i++) {
-        if (i == 1)
-            assert_int_equal(dm_feed_push_control(f, DM_NET_CLEAR, NULL), 0);
-        assert_int_equal(dm_feed_reserve(f, &t, &pass), 0);
-        nc.c.text = strdup(i == 0 ? "before" : "after");
-        dm_feed_commit(f, &nc);
-    }
+    queue_text(f, "before");
+    assert_int_equal(dm_feed_push_control(f, DM_NET_CLEAR, NULL), 0);
+    queue_text(f, "after");
+    queue_text(f, "after");
     assert_int_equal(dm_feed_drain(f, got, 4), 1);   /* the comment before the clear, and no further */
     assert_string_equal(got[0].c.text, "before");
     dm_comment_free(&got[0].c);
@@ -398,6 +404,7 @@ static void test_drain_stops_at_request(void **state)
     dm_feed_free(&f);
 }
 
+/* A recording that cannot be written at all is refused at start, naming the file and the reason. */
 static void test_unwritable(void **state)
 {
     dm_feed *f = dm_feed_new(3, NULL, NULL);
