@@ -241,7 +241,8 @@ size_t dm_net_drain_control(dm_net *net, dm_net_control *out, size_t cap);
 
 /*
  * The `after` of the oldest request still queued (UINT64_MAX when none):
- * comments past it must wait until that request is carried out.
+ * comments past it wait until that request is taken (dm_net_drain stops
+ * there).
  */
 uint64_t dm_net_control_barrier(dm_net *net);
 

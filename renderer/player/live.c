@@ -367,9 +367,9 @@ int dm_live_drain(dm_live *l, dm_scene *scene, int64_t film_ms, int paused)
 
 long dm_live_take(dm_live *l, dm_scene *scene)
 {
-    /* not past a request still queued (one that came after this frame took its
+    /* the feed stops at a request still queued (one that came after this frame took its
      * requests, or more than a frame's batch): it runs first, next frame */
-    return take_upto(l, dm_net_control_barrier(l->net), scene);
+    return take_upto(l, UINT64_MAX, scene);
 }
 
 /* Take queued comments until `upto` have been taken in all (or the queue is empty). */
