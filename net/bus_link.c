@@ -771,17 +771,20 @@ void dm_net_bus_close(dm_net *n)
 void dm_net_bus_clock(dm_net *n)
 {
     int64_t t_ms;
-    int pass;
+    int pass, paused;
     double now;
 
     if (!n->bus || !n->opts.bus_clock)
         return;
     now = dm_now();
-    if (now - n->bus_clock_sent < 1.0 / DM_BUS_CLOCK_HZ)
+    paused = atomic_load(&n->bus_paused);
+    /* a pause or a play goes out at once: the gateways' stamps run on until they hear of it */
+    if (now - n->bus_clock_sent < 1.0 / DM_BUS_CLOCK_HZ && paused == n->bus_clock_sent_paused)
         return;
     n->bus_clock_sent = now;
+    n->bus_clock_sent_paused = paused;
     dm_feed_film_stamp(n->feed, &pass, &t_ms);
-    if (dm_bus_publish_clock(n->bus, t_ms, pass, atomic_load(&n->bus_paused))) {
+    if (dm_bus_publish_clock(n->bus, t_ms, pass, paused)) {
         if (!n->bus_clock_failing)
             fprintf(stderr, "danmaku: the comment bus is unreachable: the film clock is not published\n");
         n->bus_clock_failing = 1;

@@ -186,7 +186,8 @@ struct dm_net {
     atomic_uint_fast64_t bus_other_venue; /* stream comments of other halls, left out (venue_only) */
     atomic_int bus_stopping;       /* halting: the consumer stops waiting for room */
     atomic_int bus_paused;         /* the clock player's film is paused */
-    double bus_clock_sent;         /* render thread: when the clock was last published */
+    double bus_clock_sent;         /* render thread: when the clock was last published, */
+    int bus_clock_sent_paused;     /* ...whether it said paused */
     int bus_clock_failing;
     pthread_mutex_t bus_lock;      /* bus_settings_pending, bus_authors */
     char (*bus_authors)[16];       /* authors who commented at other gateways, for slow mode (a ring) */

@@ -101,7 +101,13 @@ async function main() {
 
   // a film pause on the console: every player pauses, the stamps stand still until it plays again
   host.ws.send(JSON.stringify({ type: 'film_pause' }));
-  await L.sleep(500);
+  // the gateways stamp with the clock player's film time: measure once its film has paused
+  // (the request goes console, bus, player; slow machines and sanitizers take a while)
+  const tPause = Date.now();
+  while (!/host: pause/.test(players[0].stderr()) && Date.now() - tPause < 10000) await L.sleep(20);
+  L.check(/host: pause/.test(players[0].stderr()), 'the clock player pauses at the console\'s word (after ' +
+    (Date.now() - tPause) + ' ms)');
+  await L.sleep(500);   /* its paused clock reaches both gateways */
   const p1 = await L.request(ca, { type: 'comment', text: 'during the pause 1' });
   await L.sleep(700);
   const p2 = await L.request(cb, { type: 'comment', text: 'during the pause 2' });
