@@ -31,7 +31,7 @@ async function main() {
   const gb = await B.startGate(args, busUrl, screening);
   const dumps = [L.path.join(args.workdir, 'bus-host-a.jsonl'), L.path.join(args.workdir, 'bus-host-b.jsonl')];
   for (const f of dumps) L.fs.rmSync(f, { force: true });
-  const common = ['--size', '640x360', '--font-px', '20', '--until', '10', '--bus', busUrl, '--screening', screening];
+  const common = ['--size', '640x360', '--font-px', '20', '--until', '15', '--bus', busUrl, '--screening', screening];
   const players = [await L.startPlayer(args, [...common, '--clock', '--dump-layout', dumps[0]]),
     await L.startPlayer(args, [...common, '--dump-layout', dumps[1]])];
   await L.sleep(1000);
@@ -116,18 +116,20 @@ async function main() {
     'while the film is paused both gateways stamp the same moment (' + p1.t_ms + ' and ' + p2.t_ms + ' ms, 700 ms apart)');
 
   // slow mode across the gateways: one viewer (the page's id) is one author at every gateway
-  const slow = await H.ask(host, { type: 'slow_mode', seconds: 3 }, ['state', 'error']);
-  L.check(slow && slow.type === 'state' && slow.slow_mode_s === 3, 'the console sets slow mode to 3 s');
-  await L.sleep(300);   // the setting reaches gateway 2 through the bucket
+  // (5 s, and a second between the tries: room for a slow machine, where the setting and the
+  // viewer's last comment take a while through the bus)
+  const slow = await H.ask(host, { type: 'slow_mode', seconds: 5 }, ['state', 'error']);
+  L.check(slow && slow.type === 'state' && slow.slow_mode_s === 5, 'the console sets slow mode to 5 s');
+  await L.sleep(1000);   // the setting reaches gateway 2 through the bucket
   const viewer = 'viewer=0123456789abcdef';
   const va = await L.connect(ga.port, undefined, viewer), vb = await L.connect(gb.port, undefined, viewer);
   const vo = await L.connect(gb.port, undefined, 'viewer=fedcba9876543210');
   const s1 = await L.request(va, { type: 'comment', text: 'slow one' });
-  await L.sleep(300);
+  await L.sleep(1000);   // the viewer's comment reaches gateway 2 through the bus
   const s2 = await L.request(vb, { type: 'comment', text: 'slow two' });
   const s3 = await L.request(vo, { type: 'comment', text: 'another viewer' });
   L.check(s1.type === 'ack', 'a viewer comments at gateway 1');
-  L.check(s2.type === 'error' && s2.code === 'slow_mode', 'the same viewer at gateway 2, 0.3 s later, is held by slow mode (' +
+  L.check(s2.type === 'error' && s2.code === 'slow_mode', 'the same viewer at gateway 2, 1 s later, is held by slow mode (' +
     JSON.stringify(s2.code || s2.type) + ')');
   L.check(s3.type === 'ack', 'another viewer at gateway 2 is not');
   vb.ws.close();
@@ -143,7 +145,7 @@ async function main() {
   L.check(host.state && host.state.approval === true, 'the console turns approval on (' +
     JSON.stringify({ closed: host.closed, state: host.state && host.state.approval,
       last: host.messages.slice(-3).map((m) => m.type + (m.type === 'error' ? ':' + m.code : '')) }) + ')');
-  await L.sleep(300);   // the setting reaches gateway 2
+  await L.sleep(1000);   // the setting reaches gateway 2
   const wa = await L.connect(gb.port, undefined, 'viewer=1111111111111111');
   const h1 = await L.request(wa, { type: 'comment', text: 'approve me at the other gateway' });
   const h2 = await L.request(wa, { type: 'comment', text: 'reject me at the other gateway' });
