@@ -20,12 +20,9 @@ char *dm_test_scene_dump(dm_scene *scene);
 /* Read a whole file into a malloc'd NUL-terminated buffer; NULL on failure. */
 char *dm_test_slurp(const char *path, size_t *len);
 
-/* Path of a file under the real tracks folder (static buffer). */
-const char *dm_test_track_path(const char *name);
-
 /*
- * The suite's tracks, named "real:FILE" (../shared/data/tracks, or
- * $DM_TRACKS_DIR: there when the clone has ../shared beside it) or
+ * The suite's tracks, named "real:FILE" (in $DM_TRACKS_DIR, which only the
+ * tests labelled `shared` are given: ../shared/data/tracks) or
  * "gen:FILE" (written by tests/gen-tracks.py into $DM_GEN_TRACKS_DIR before
  * the tests run). Path of the file, or NULL when a real track is not there
  * (a line on stdout says so and names the folder; the caller skips).

@@ -5,7 +5,8 @@
 // intermission on screen) and on the audience page ("now playing", "next",
 // the intermission's countdown), and counted in the player's statistics.
 //
-// Three generated films (45, 45 and 15 s), intermissions of 4 s. In the first film:
+// Three generated films (45, 45 and 15 s), intermissions of 30 s (room for
+// the console's steps in one on a slow machine: "start now" ends it). In the first film:
 // pause, play, +10 s, -10 s, the seek slider, the volume; Next goes to the
 // intermission before the second, where "add five minutes" lengthens it and
 // "start now" ends it; in the second, Previous goes back to the first; there,
@@ -17,7 +18,7 @@ const H = require('./hostlib');
 const FILMS = [['a', 'Alpha', '0x402020'], ['b', 'Bravo', '0x204020'], ['c', 'Charlie', '0x202040']];
 // the first two films long enough that a slow start (the browser) leaves room for +10 s before the end;
 // the last one, which plays to its end, short
-const FILM_S = { a: 45, b: 45, c: 15 }, BREAK_S = 4;
+const FILM_S = { a: 45, b: 45, c: 15 }, BREAK_S = 30;
 
 async function main() {
   const args = L.parseArgs(process.argv);

@@ -31,7 +31,7 @@ async function main() {
   const gb = await B.startGate(args, busUrl, screening);
   const dumps = [L.path.join(args.workdir, 'bus-host-a.jsonl'), L.path.join(args.workdir, 'bus-host-b.jsonl')];
   for (const f of dumps) L.fs.rmSync(f, { force: true });
-  const common = ['--size', '640x360', '--font-px', '20', '--until', '15', '--bus', busUrl, '--screening', screening];
+  const common = ['--size', '640x360', '--font-px', '20', '--until', '20', '--bus', busUrl, '--screening', screening];
   const players = [await L.startPlayer(args, [...common, '--clock', '--dump-layout', dumps[0]]),
     await L.startPlayer(args, [...common, '--dump-layout', dumps[1]])];
   await L.sleep(1000);

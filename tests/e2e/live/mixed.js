@@ -54,7 +54,8 @@ async function main() {
   const dense = densestMinute(args, track);
   console.log('# ' + L.path.basename(track) + ': ' + dense.total + ' comments, densest minute from ' +
     (dense.start / 1000).toFixed(1) + ' s with ' + dense.comments);
-  const start = dense.start / 1000, until = start + SECONDS + 4;
+  // (ten seconds past the sending: room for a slow machine, the film must not end before the last comment)
+  const start = dense.start / 1000, until = start + SECONDS + 10;
   // a plain film long enough, made now
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=0x203040:s=640x360:r=10:d=${Math.ceil(until + 2)}`,
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', film]);
