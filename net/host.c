@@ -140,7 +140,7 @@ static int form_value(const char *body, size_t len, const char *name, char *out,
                 char ch = body[x];
                 if (ch == '+') {
                     ch = ' ';
-                } else if (ch == '%' && x + 2 < j + 1 && dm_net_hexval(body[x + 1]) >= 0 &&
+                } else if (ch == '%' && x + 2 < j && dm_net_hexval(body[x + 1]) >= 0 &&
                            dm_net_hexval(body[x + 2]) >= 0) {
                     ch = (char)(dm_net_hexval(body[x + 1]) * 16 + dm_net_hexval(body[x + 2]));
                     x += 2;

@@ -30,6 +30,29 @@ static int holds(const char *hay, size_t len, const char *needle)
     return 0;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The body urlencoded-decoded as a whole ("%31" is "1", "+" a space), into out (size + 1 bytes):
+ * a form whose token field decodes to the token holds "token=" TOKEN once decoded so. */
+static size_t form_decoded(const char *in, size_t size, char *out)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < size; i++) {
+        if (in[i] == '%' && i + 2 < size && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
+            out[k++] = (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+            i += 2;
+        } else {
+            out[k++] = in[i] == '+' ? ' ' : in[i];
+        }
+    }
+    out[k] = 0;
+    return k;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static dm_host_auth *auth;
@@ -52,9 +75,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dm_host_auth_bearer(auth, text) && strcmp(text, "Bearer " TOKEN))
         abort();
     (void)dm_host_auth_cookie_session(auth, text, NULL);
-    /* a session only for a body that holds the token */
-    if (dm_host_auth_login(auth, text, size, sid) && !holds(text, size, "token=" TOKEN))
-        abort();
+    /* a session only for a body that holds the token, once decoded */
+    if (dm_host_auth_login(auth, text, size, sid)) {
+        char *plain = malloc(size + 1);
+        if (!plain) {
+            free(text);
+            if (dm_fuzz_alloc_failed())
+                return 0;
+            abort();
+        }
+        if (!holds(plain, form_decoded(text, size, plain), "token=" TOKEN))
+            abort();
+        free(plain);
+    }
     if (dm_host_parse(text, size, &cmd) == DM_NET_OK)
         free(cmd.pattern);
     free(text);

@@ -51,6 +51,8 @@ static void test_login_and_cookie(void **state)
     assert_false(dm_host_auth_login(a, "token=wrong", 11, sid));
     assert_false(dm_host_auth_login(a, "tok=tok%2Ben%2F1%25", 19, sid));
     assert_false(dm_host_auth_login(a, "token=tok+en/1%", 15, sid));   /* '+' is a space in a form */
+    /* the form ends where its length says: its last "%2" is not completed by the byte after it */
+    assert_false(dm_host_auth_login(a, right, strlen(right) - 1, sid));
     assert_true(dm_host_auth_login(a, right, strlen(right), sid));
     assert_int_equal(strlen(sid), DM_HOST_SID_LEN);
     snprintf(cookie, sizeof cookie, "theme=dark; dm_host=%s; x=1", sid);
