@@ -381,8 +381,10 @@ static void *writer_main(void *ud)
     pthread_mutex_lock(&r->lock);
     for (;;) {
         rec_job *batch;
-        while (!r->head && !r->closing) {
-            if (r->retry) {
+        /* and while the service thread writes a line of its own (dm_recorder_comment_now): what
+         * is queued meanwhile goes after it, and the file's size is one thread's at a time */
+        while (r->writing || (!r->head && !r->closing)) {
+            if (r->retry && !r->writing) {
                 /* deletes wait for the disk: try again a moment later, or with the next line queued */
                 struct timespec until;
                 clock_gettime(CLOCK_REALTIME, &until);
@@ -575,6 +577,15 @@ int dm_recorder_comment(dm_recorder *r, char *line, const dm_net_comment *c)
     return 0;
 }
 
+/* The service thread's own write is over (lock held): the writer may go on, a reopen too. */
+static void end_own_write(dm_recorder *r)
+{
+    r->writing = 0;
+    if (r->waiting)
+        pthread_cond_signal(&r->wake);   /* lines queued meanwhile, or a close waiting for the write */
+    pthread_cond_broadcast(&r->idle);    /* dm_recorder_reopen waits for no write under way */
+}
+
 int dm_recorder_comment_now(dm_recorder *r, char *line, const dm_net_comment *c)
 {
     size_t len = strlen(line);
@@ -609,38 +620,40 @@ int dm_recorder_comment_now(dm_recorder *r, char *line, const dm_net_comment *c)
         dm_feed_commit(r->feed, c);
         free(line);
         pthread_mutex_lock(&r->lock);
-        r->writing = 0;
         r->status.written++;
-        if (r->head && r->waiting)
-            pthread_cond_signal(&r->wake);   /* deletes queued meanwhile */
-        pthread_cond_broadcast(&r->idle);    /* dm_recorder_reopen waits for no write under way */
+        end_own_write(r);
         pthread_mutex_unlock(&r->lock);
         return 1;
     }
     /* not all of it now (a full pipe, a full disk): the writer finishes it first, or fails it */
     j = calloc(1, sizeof *j);
-    pthread_mutex_lock(&r->lock);
-    r->writing = 0;
-    pthread_cond_broadcast(&r->idle);
     if (!j) {
-        /* a started line cannot be left cut: write the rest from here (rare: out of memory) */
+        /* a started line cannot be left cut: write the rest from here, still the one writing
+         * (rare: out of memory) */
+        size_t done = 0, off = w > 0 ? (size_t)w : 0;
+        int e = write_all(r->fd, line + off, len - off, &done), cut = 0;
+        if (!e)
+            r->size += (off_t)len;
+        else
+            cut = (off || done) && !(r->regular && ftruncate(r->fd, r->size) == 0);
+        pthread_mutex_lock(&r->lock);
+        if (!e)
+            r->status.written++;
+        if (cut)
+            r->need_newline = 1;
+        end_own_write(r);
         pthread_mutex_unlock(&r->lock);
-        {
-            size_t done = 0, off = w > 0 ? (size_t)w : 0;
-            int e = write_all(r->fd, line + off, len - off, &done);
-            if (!e) {
-                r->size += (off_t)len;
-                dm_feed_commit(r->feed, c);
-                free(line);
-                return 1;
-            }
-            if ((off || done) && !(r->regular && ftruncate(r->fd, r->size) == 0))
-                r->need_newline = 1;
+        if (!e) {
+            dm_feed_commit(r->feed, c);
+            free(line);
+            return 1;
         }
         dm_feed_unreserve(r->feed);
         free(line);
         return -2;
     }
+    pthread_mutex_lock(&r->lock);
+    end_own_write(r);
     j->line = line;
     j->len = len;
     j->off = w > 0 ? (size_t)w : 0;
