@@ -8,6 +8,7 @@
 
 #include "alloc_fail.h"
 #include "host.h"
+#include "net_validate.h"
 
 #define FUZZ_MAX_BYTES 4096u   /* the server reads at most 1 KiB headers and bodies */
 #define TOKEN "fuzz-host-token-1"
@@ -30,11 +31,6 @@ static int holds(const char *hay, size_t len, const char *needle)
     return 0;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* The body urlencoded-decoded as a whole ("%31" is "1", "+" a space), into out (size + 1 bytes):
  * a form whose token field decodes to the token holds "token=" TOKEN once decoded so. */
 static size_t form_decoded(const char *in, size_t size, char *out)
@@ -42,8 +38,8 @@ static size_t form_decoded(const char *in, size_t size, char *out)
     size_t k = 0;
 
     for (size_t i = 0; i < size; i++) {
-        if (in[i] == '%' && i + 2 < size && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-            out[k++] = (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+        if (in[i] == '%' && i + 2 < size && dm_net_hexval(in[i + 1]) >= 0 && dm_net_hexval(in[i + 2]) >= 0) {
+            out[k++] = (char)(dm_net_hexval(in[i + 1]) * 16 + dm_net_hexval(in[i + 2]));
             i += 2;
         } else {
             out[k++] = in[i] == '+' ? ' ' : in[i];
