@@ -25,5 +25,13 @@ const char *__tsan_default_suppressions(void)
     return "mutex:dm_text_free\n"
            "called_from_lib:libfontconfig.so\n"
            "called_from_lib:libavcodec.so\n"      /* FFmpeg's frame threads synchronise with atomics TSan */
-           "called_from_lib:libavutil.so\n";      /* does not model (its own documentation says so) */
+           "called_from_lib:libavutil.so\n"      /* does not model (its own documentation says so) */
+           /*
+            * The AV1 decoders libavcodec hands AV1 to: their worker threads
+            * pass tiles and frame progress with C11 atomics in code built
+            * without TSan, so TSan sees their memcpy calls as racing (CI
+            * saw it in test_media's AV1 film, two dav1d-worker threads).
+            */
+           "called_from_lib:libdav1d.so\n"
+           "called_from_lib:libaom.so\n";
 }
