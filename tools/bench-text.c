@@ -6,7 +6,8 @@
  * track laid out whole (text measured and lanes allocated) and laid out
  * again at another stage size, as a window resize does; then a
  * 10,000-comment scene resized, to the same font size and to a new one,
- * measured on one thread and with helper threads (wall time).
+ * measured on one thread and with helper threads (wall time); then the
+ * player's resize, laid out near the film's time (near_playhead).
  *
  *     bench-text [COMMENTS] [--font NAME] [--track FILE]... [--check]
  *
@@ -212,6 +213,45 @@ int main(int argc, char **argv)
             printf("  %-44s %9.2f   %9.2f\n", stages[k].what, ms[0][k + 1], ms[1][k + 1]);
         printf("  (with helpers: %llu comments measured ahead, %llu on the scene's thread)\n",
                (unsigned long long)ahead, (unsigned long long)here);
+
+        /* 4. the player's resize (near_playhead): the film at the middle of the track, the new
+         * font size laid out near its time, then the film playing on at 60 frames a second for
+         * 10 s (each frame's query lays out the comments it reaches), then a seek back to the start
+         * (the whole track at the new size) */
+        {
+            dm_text *t2 = dm_text_new(font, DM_TEXT_OUTLINE_DEFAULT, err, sizeof err);
+            dm_scene_opts so = { .layout = DM_LAYOUT_OPTS_DEFAULT, .measure = dm_text_measure, .measure_ud = t2,
+                                 .near_playhead = 1 };
+            dm_layout_opts lo = dm_layout_opts_for_stage(&so.layout, 1280, 720, 0);
+            dm_scene *sc = t2 ? dm_scene_new(&so, NULL) : NULL;
+            const dm_visible *v;
+            size_t nv;
+            double at = (double)first.items[m / 2].t_ms, resize, worst = 0, back;
+            if (!sc || dm_scene_add_track(sc, &first) || dm_scene_layout(sc, NULL) ||
+                dm_scene_query_exact(sc, at, &v, &nv, NULL))
+                return 1;
+            t0 = dm_now();
+            if (dm_scene_set_layout(sc, &lo, NULL))
+                return 1;
+            resize = (dm_now() - t0) * 1000;
+            for (int f = 0; f < 600; f++) {
+                t0 = dm_now();
+                if (dm_scene_query_exact(sc, at + f * 1000.0 / 60, &v, &nv, NULL))
+                    return 1;
+                dt = (dm_now() - t0) * 1000;
+                worst = dt > worst ? dt : worst;
+            }
+            t0 = dm_now();
+            if (dm_scene_query_exact(sc, 0, &v, &nv, NULL))
+                return 1;
+            back = (dm_now() - t0) * 1000;
+            printf("the player's resize, the film at %.0f s (one thread, wall ms):\n", at / 1000);
+            printf("  %-44s %9.2f\n", "resize to 1280x720, new font size (32 px)", resize);
+            printf("  %-44s %9.2f\n", "then 10 s of frames at 60 Hz, worst frame", worst);
+            printf("  %-44s %9.2f\n", "then a seek back to the start (all of it)", back);
+            dm_scene_free(&sc);
+            dm_text_free(&t2);
+        }
     }
     dm_track_clear(&track);
     dm_text_free(&t);

@@ -792,6 +792,21 @@ typedef struct dm_scene_opts {
     void *(*measure_clone)(void *measure_ud);
     void (*measure_clone_free)(void *clone);
     int measure_threads;        /* helpers: 0 one per processor beyond the first (at most 7), < 0 none */
+    /*
+     * A new stage lays out first what is near the playhead (the time of the
+     * last query): the comments that can still be on screen then and those
+     * of the next second, on empty lanes; the later ones follow as queries
+     * reach them, and the earlier ones are laid out with all the rest when
+     * a query goes back before the playhead or the whole layout is asked
+     * for (dm_scene_dump, dm_scene_tally_get, new obstacles or filters):
+     * then it is exactly the layout a scene with that stage from the start
+     * has. The player's, so a resize costs the comments around the film's
+     * time, not the track's size. Scenes that are live, or whose layout
+     * order goes back in time, lay out whole as without it. Until then
+     * dm_scene_placed holds the last stage's placements for comments the
+     * layout has not reached.
+     */
+    int near_playhead;
 } dm_scene_opts;
 
 /* A new, empty scene; NULL with the reason in diag. */

@@ -20,12 +20,20 @@
  * obstacle of the layout, so every comment, live ones included, keeps off
  * it. A card appended live could not become an obstacle any more: it is not
  * shown ("unsupported").
+ *
+ * Near the playhead (dm_scene_opts.near_playhead). A new stage replays
+ * only part of `seq`: from the first comment that can still be on screen a
+ * second before the last query's time, on empty lanes, to the comments of
+ * the second after it. The whole list stays in `replay`, and queries lay out
+ * the rest of it as they reach it (`partial`). Anything that needs the whole
+ * layout replays all of `replay`, which gives the exact layout again.
  */
 #include "danmaku.h"
 #include "cards.h"
 #include "layout_order.h"
 #include "measure_ahead.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +64,17 @@ struct dm_scene {
     dm_ahead_job *jobs;         /* what they measure in the running bulk (jobs_cap entries) */
     size_t jobs_cap;
     uint32_t measuring;         /* the comment being laid out, for the helpers' results; NO_COMMENT: none */
+    int64_t playhead;           /* the last query's time (ms); INT64_MIN before the first */
+    int partial;                /* laid out near the playhead only: replay[replay_next..) are not laid out */
+    uint32_t *replay;           /* while partial: the whole stage's list, in order (replay_n entries) */
+    size_t replay_n, replay_next, replay_cap;
+    int64_t valid_from;         /* while partial: a query before this lays out the whole */
 };
+
+/* Near the playhead: fewer comments are laid out whole; what is laid out around a query. */
+#define NEAR_MIN_COMMENTS 512
+#define NEAR_BACK_MS 1000
+#define NEAR_AHEAD_MS 1000
 
 #define NO_COMMENT UINT32_MAX
 
@@ -78,6 +96,7 @@ dm_scene *dm_scene_new(const dm_scene_opts *opts, dm_diag *diag)
     s->o = *opts;
     dm_track_init(&s->track);
     s->measuring = NO_COMMENT;
+    s->playhead = INT64_MIN;
     if (opts->measure && opts->measure_clone && opts->measure_clone_free && opts->measure_threads >= 0)
         s->ahead = dm_ahead_new(opts->measure, opts->measure_ud, opts->measure_clone, opts->measure_clone_free,
                                 opts->measure_threads);   /* NULL: measured here, as without clones */
@@ -98,6 +117,7 @@ void dm_scene_free(dm_scene **ps)
     dm_texts_free(s->texts, s->cap);
     free(s->placed);
     free(s->seq);
+    free(s->replay);
     free(s->order);
     free(s->extra);
     free(s->labels);
@@ -367,19 +387,66 @@ int dm_scene_layout(dm_scene *s, dm_diag *diag)
     return err;
 }
 
+/* The latest comment i can be on screen under the current settings: a bound, for near_playhead. */
+static int64_t latest_end(const dm_scene *s, uint32_t i)
+{
+    const dm_layout_opts *o = &s->o.layout;
+    const dm_placed *p = &s->placed[i];
+    int64_t d = o->scroll_ms > o->fixed_ms ? o->scroll_ms : o->fixed_ms;
+
+    if (p->end_ms - p->start_ms > d)
+        d = p->end_ms - p->start_ms;   /* positioned comments and cards: their own duration */
+    return s->track.items[i].t_ms + o->max_delay_ms + d;
+}
+
+/* Whether a new stage may be laid out near the playhead: list[0..n) goes forward in time. */
+static int near_possible(const dm_scene *s, const uint32_t *list, size_t n)
+{
+    if (!s->o.near_playhead || s->o.live || s->rewinds || s->playhead == INT64_MIN || n < NEAR_MIN_COMMENTS)
+        return 0;
+    for (size_t k = 1; k < n; k++)
+        if (s->track.items[list[k]].t_ms < s->track.items[list[k - 1]].t_ms)
+            return 0;
+    return 1;
+}
+
 /*
  * Lay out again, for new settings, obstacles or filters: replay every
  * comment in its order; those of time up to keep_until keep their placements
  * (pinned), except, with `refilter`, the ones the filter now hides: they
- * leave the screen at once.
+ * leave the screen at once. With `near` (a new stage), only around the
+ * playhead when near_possible; see "Near the playhead" above.
  */
-static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, dm_diag *diag)
+static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, int near, dm_diag *diag)
 {
     dm_layout *layout;
     dm_timeline *timeline;
-    size_t n = s->seq_n;
+    const uint32_t *list;
+    size_t n, from = 0, until;
     int err;
 
+    /* pinning keeps placements: those not laid out at this stage must be first */
+    if (s->partial && (keep_until != INT64_MIN || refilter) && (err = relayout_keeping(s, INT64_MIN, 0, 0, diag)))
+        return err;
+    list = s->partial ? s->replay : s->seq;
+    n = s->partial ? s->replay_n : s->seq_n;
+    near = near && keep_until == INT64_MIN && !refilter && near_possible(s, list, n);
+    if (near && !s->partial) {
+        if (n > s->replay_cap) {
+            uint32_t *v = realloc(s->replay, n * sizeof *v);
+            if (!v)
+                near = 0;
+            else {
+                s->replay = v;
+                s->replay_cap = n;
+            }
+        }
+        if (near) {
+            memcpy(s->replay, s->seq, n * sizeof *s->replay);
+            s->replay_n = n;
+            list = s->replay;
+        }
+    }
     if ((err = new_layout(s, &layout, &timeline, diag)) != 0)
         return err;
     dm_layout_free(&s->layout);
@@ -387,15 +454,25 @@ static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, dm_di
     s->layout = layout;
     s->timeline = timeline;
     s->seq_n = 0;
-    if (ahead_room(s, n)) {
+    until = n;
+    if (near) {
+        int64_t at = s->playhead - NEAR_BACK_MS;
+        while (from < n && latest_end(s, list[from]) < at)
+            from++;
+        until = from;
+        while (until < n && s->track.items[list[until]].t_ms <= s->playhead + NEAR_AHEAD_MS)
+            until++;
+        s->valid_from = at;
+    }
+    if (ahead_room(s, until - from)) {
         size_t jobs = 0;
-        for (size_t k = 0; k < n; k++)
-            if (s->track.items[s->seq[k]].t_ms > keep_until)
-                ahead_job(s, &jobs, s->seq[k]);
+        for (size_t k = from; k < until; k++)
+            if (s->track.items[list[k]].t_ms > keep_until)
+                ahead_job(s, &jobs, list[k]);
         dm_ahead_start(s->ahead, s->jobs, jobs, s->track.count);
     }
-    for (size_t k = 0; k < n && !err; k++) {
-        size_t i = s->seq[k];
+    for (size_t k = from; k < until && !err; k++) {
+        size_t i = list[k];
         if (s->track.items[i].t_ms > keep_until) {
             err = place(s, i);
             continue;
@@ -412,11 +489,42 @@ static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, dm_di
             s->seq[s->seq_n++] = (uint32_t)i;
     }
     dm_ahead_stop(s->ahead);
+    s->partial = near;
+    s->replay_next = until;
     if (err)
         dm_diag_error(diag, "out of memory laying out the comments again");
     return err;
 }
 
+/* Every comment laid out at the current stage (after a layout near the playhead). */
+static int settle(dm_scene *s)
+{
+    return s->partial ? relayout_keeping(s, INT64_MIN, 0, 0, NULL) : 0;
+}
+
+/*
+ * Before a query at t of a scene laid out near the playhead: the comments up
+ * to a second after t. Back before the part laid out, the whole; far ahead
+ * of it (a seek), near t instead.
+ */
+static int near_query(dm_scene *s, double t)
+{
+    int64_t now = (int64_t)floor(t);
+    int err = 0;
+
+    if (!s->partial)
+        return 0;
+    if (t < (double)s->valid_from)
+        return settle(s);
+    if (s->replay_next < s->replay_n && latest_end(s, s->replay[s->replay_next]) < now - NEAR_BACK_MS) {
+        s->playhead = now;
+        return relayout_keeping(s, INT64_MIN, 0, 1, NULL);
+    }
+    while (s->replay_next < s->replay_n && !err &&
+           s->track.items[s->replay[s->replay_next]].t_ms <= now + NEAR_AHEAD_MS)
+        err = place(s, s->replay[s->replay_next++]);
+    return err;
+}
 
 static int same_layout_opts(const dm_layout_opts *a, const dm_layout_opts *b)
 {
@@ -491,7 +599,7 @@ int dm_scene_set_labels(dm_scene *s, const dm_obstacle *obs, size_t n)
     err = store_obstacles(s, own, own_n);
     free(own);
     if (!err && s->started)
-        err = relayout_keeping(s, INT64_MIN, 0, NULL);
+        err = relayout_keeping(s, INT64_MIN, 0, 1, NULL);
     return err;
 }
 
@@ -515,7 +623,7 @@ int dm_scene_update(dm_scene *s, const dm_layout_opts *lo, const dm_obstacle *ob
     if (!s->started)
         return 0;
     /* a new stage lays everything out again; new obstacles alone keep what came before from_ms */
-    err = relayout_keeping(s, same_layout_opts(&old, lo) ? from_ms : INT64_MIN, 0, diag);
+    err = relayout_keeping(s, same_layout_opts(&old, lo) ? from_ms : INT64_MIN, 0, 1, diag);
     if (err && err != DM_ENOMEM)
         s->o.layout = old;
     return err;
@@ -544,13 +652,15 @@ int dm_scene_filter_changed(dm_scene *s, int64_t from_ms, dm_diag *diag)
 {
     if (!s->started)
         return 0;
-    return relayout_keeping(s, from_ms, 1, diag);
+    return relayout_keeping(s, from_ms, 1, 0, diag);
 }
 
 int dm_scene_advance(dm_scene *s, int pass, int64_t t_ms)
 {
     int err = dm_scene_layout(s, NULL);
 
+    if (!err)
+        err = settle(s);
     return err ? err : advance(s, pass, t_ms);
 }
 
@@ -624,8 +734,11 @@ int dm_scene_query_exact(dm_scene *s, double t_ms, const dm_visible **visible, s
 
     *visible = s->visible;
     *count = 0;
+    if (!err)
+        err = near_query(s, t_ms);
     if (err)
         return err;
+    s->playhead = (int64_t)floor(t_ms);
     n = dm_timeline_query_exact(s->timeline, t_ms, s->visible, s->visible_cap, changed);
     if (n > s->visible_cap) {
         size_t cap = n * 2;
@@ -733,7 +846,7 @@ void dm_scene_tally_get(dm_scene *s, dm_scene_tally *t)
         }
         return;
     }
-    if (dm_scene_layout(s, NULL)) {
+    if (dm_scene_layout(s, NULL) || settle(s)) {
         t->total = 0;
         return;
     }

@@ -225,6 +225,8 @@ static int load_tracks(player *p)
     so.measure_clone = dm_text_measure_clone;
     so.measure_clone_free = dm_text_measure_clone_free;
     so.live = p->opt.listen != NULL;
+    /* a resize lays out what is near the film's time first, the rest as the film reaches it */
+    so.near_playhead = 1;
     /* the viewer's filter: the options', changed by the keys */
     if (!p->opt.filter && !(p->opt.filter = dm_filter_new())) {
         fprintf(stderr, "danmaku: out of memory\n");
@@ -305,6 +307,7 @@ static int relayout(player *p, int stage_w, int stage_h)
     const dm_layout_opts *now = dm_scene_layout_opts(p->scene);
     dm_diag diag = { 0 };
     char err[512] = "";
+    double t0 = dm_now();
     int rc;
 
     if (p->laid_out && now->stage_w == lo.stage_w && now->stage_h == lo.stage_h && now->font_px == lo.font_px)
@@ -334,6 +337,9 @@ static int relayout(player *p, int stage_w, int stage_h)
         fprintf(stderr, "danmaku: %s\n", err[0] ? err : diag.error[0] ? diag.error : dm_strerror(rc));
         return -1;
     }
+    if (p->laid_out && p->opt.verbose)
+        fprintf(stderr, "danmaku: comments laid out again for a %dx%d stage (%d px font) in %.2f ms\n", lo.stage_w,
+                lo.stage_h, lo.font_px, (dm_now() - t0) * 1000);
     p->laid_out = 1;
     dm_stage_flush_sprites(p->stage);
     /* a live scene is summed up at the end, when the film has reached its comments */
@@ -1633,7 +1639,12 @@ static void run_script_keys(player *p)
             handle_key(p, c->key, c->mod);
         else if (c->kind == DM_SCRIPT_MOUSE)
             bar_show(p);
-        else
+        else if (c->kind == DM_SCRIPT_WINDOW_SIZE) {
+            if (p->window)
+                SDL_SetWindowSize(p->window, c->x, c->y);   /* SIZE_CHANGED follows, as for a user's resize */
+            else
+                fprintf(stderr, "danmaku: script: window-size needs a window (not --headless)\n");
+        } else
             mouse_click(p, c->x, c->y);
     }
 }

@@ -56,9 +56,18 @@ int dm_script_load(dm_script *s, const char *path)
                 fprintf(stderr, "danmaku: %s:%d: expected 'SECONDS %s X Y' (output pixels)\n", path, lineno, verb);
                 goto error;
             }
+        } else if (!strcmp(verb, "window-size")) {
+            char extra;
+            cmd.kind = DM_SCRIPT_WINDOW_SIZE;
+            if (sscanf(arg, "%d %d %c", &cmd.x, &cmd.y, &extra) != 2 || cmd.x < 1 || cmd.y < 1 || cmd.x > 16384 ||
+                cmd.y > 16384) {
+                fprintf(stderr, "danmaku: %s:%d: expected 'SECONDS window-size W H' (pixels, 1 to 16384)\n", path,
+                        lineno);
+                goto error;
+            }
         } else {
-            fprintf(stderr, "danmaku: %s:%d: unknown command '%s' (key, screenshot, screenshot-window, mouse or "
-                    "click)\n", path, lineno, verb);
+            fprintf(stderr, "danmaku: %s:%d: unknown command '%s' (key, screenshot, screenshot-window, mouse, "
+                    "click or window-size)\n", path, lineno, verb);
             goto error;
         }
         {

@@ -9,6 +9,7 @@
  *     1.0 key Right          # any SDL key name: Space, Left, d, [ ...
  *     2.0 key Shift+j        # with Shift held (what mpv calls J)
  *     6.5 screenshot a.png
+ *     7.0 window-size 960 540   # a window's new size (not headless)
  *     # comments and blank lines are ignored
  */
 #ifndef DM_PLAYER_SCRIPT_H
@@ -22,6 +23,7 @@ typedef enum dm_script_kind {
     DM_SCRIPT_SCREENSHOT_WINDOW,  /* SECONDS screenshot-window FILE: with the OSD, as S */
     DM_SCRIPT_MOUSE,              /* SECONDS mouse X Y: the pointer moves there (output pixels) */
     DM_SCRIPT_CLICK,              /* SECONDS click X Y: a left click there */
+    DM_SCRIPT_WINDOW_SIZE,        /* SECONDS window-size W H: the window is resized to W x H (as by its user) */
 } dm_script_kind;
 
 typedef struct dm_script_cmd {
@@ -30,7 +32,7 @@ typedef struct dm_script_cmd {
     SDL_Keycode key;          /* DM_SCRIPT_KEY */
     SDL_Keymod mod;           /* DM_SCRIPT_KEY: KMOD_SHIFT for "Shift+NAME", else KMOD_NONE */
     char *path;               /* the screenshots' file, owned */
-    int x, y;                 /* DM_SCRIPT_MOUSE, DM_SCRIPT_CLICK */
+    int x, y;                 /* DM_SCRIPT_MOUSE, DM_SCRIPT_CLICK; DM_SCRIPT_WINDOW_SIZE: W, H */
 } dm_script_cmd;
 
 typedef struct dm_script {

@@ -2,7 +2,7 @@
  * test_player.c - the `danmaku` player seen from outside: golden frames
  * (comment pixels where the engine placed comments, film pixels between
  * them), a CJK + emoji comment with every glyph drawn, seeking, a real window
- * under Xvfb, and audio/video sync measured on a film with a flash and a beep
+ * under Xvfb and one resized while a dense track plays, and audio/video sync measured on a film with a flash and a beep
  * every second.
  *
  * Films are made at test time with the ffmpeg program; the player runs as a
@@ -21,6 +21,7 @@
 
 #include "danmaku.h"
 #include "media.h"
+#include "testutil.h"
 #include "text.h"
 
 #define W 640
@@ -375,6 +376,60 @@ static void test_window_under_xvfb(void **state)
  * clock) and logs when each frame is presented and when each audio chunk will
  * be heard; each flash must come within 40 ms of its beep.
  */
+/*
+ * A window resized by its user while a dense track plays: the comments are
+ * laid out for the new stage near the film's time (the log says so, without
+ * a figure the test depends on), drawn at the new size, and the dump at the
+ * end is exactly the layout of a player started at that size.
+ */
+static void test_window_resize(void **state)
+{
+    image im;
+    long text = 0;
+    char *log, *a, *b;
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(run("ffmpeg -loglevel error -y -f lavfi -i color=c=0x336699:s=%dx%d:r=24:d=20 -c:v libx264 "
+                         "-preset ultrafast -pix_fmt yuv420p %s", W, H, path("long.mp4")), 0);
+    f = fopen(path("dense.xml"), "w");
+    assert_non_null(f);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<i>\n");
+    for (int i = 0; i < 3000; i++)   /* 20 a second for 150 s */
+        fprintf(f, "<d p=\"%.3f,1,25,16777215,0,0,u%d,%d\">comment %d 弹幕</d>\n", i * 0.05, i, i + 1, i);
+    fprintf(f, "</i>\n");
+    fclose(f);
+    f = fopen(path("resize.script"), "w");
+    assert_non_null(f);
+    fprintf(f, "15.0 window-size 960 540\n16.0 screenshot %s\n", path("resized.png"));
+    fclose(f);
+    assert_int_equal(run("ASAN_OPTIONS=detect_leaks=0 SDL_AUDIODRIVER=dummy xvfb-run -a -s '-screen 0 1280x800x24' "
+                         "'%s' %s --track %s --size %dx%d --start 14 --until 17 --script %s --verbose --dump %s 2>%s",
+                         player, path("long.mp4"), path("dense.xml"), W, H, path("resize.script"),
+                         path("resized.json"), path("resize.log")), 0);
+    log = dm_test_slurp(path("resize.log"), NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "comments laid out again for a 960x540 stage"));
+    free(log);
+    im = load_png(path("resized.png"));
+    assert_int_equal(im.w, 960);
+    assert_int_equal(im.h, 540);
+    for (int i = 0; i < im.w * im.h; i++)
+        text += im.px[4 * i] > 200 && im.px[4 * i + 1] > 200 && im.px[4 * i + 2] > 200;
+    print_message("after the resize: %ld white text pixels\n", text);
+    assert_true(text > 20000);   /* rows of comments across the new stage, not a few */
+    free(im.px);
+    assert_int_equal(run("SDL_AUDIODRIVER=dummy '%s' %s --track %s --size 960x540 --headless --fast --until 1 "
+                         "--dump %s 2>/dev/null", player, path("long.mp4"), path("dense.xml"), path("direct.json")), 0);
+    a = dm_test_slurp(path("resized.json"), NULL);
+    b = dm_test_slurp(path("direct.json"), NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
 static void test_av_sync(void **state)
 {
     FILE *f;
@@ -449,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_cjk_emoji_comment),
         cmocka_unit_test(test_seek_matches_fresh_start),
         cmocka_unit_test(test_window_under_xvfb),
+        cmocka_unit_test(test_window_resize),
         cmocka_unit_test(test_av_sync),
         cmocka_unit_test(test_bad_input),
     };

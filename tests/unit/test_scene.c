@@ -523,6 +523,134 @@ static void test_delete_clear_and_changes(void **state)
     dm_track_clear(&track);
 }
 
+/* ---------------------------------------------------------------- near the playhead */
+
+static long near_measured;
+
+static int near_measure(void *ud, const char *text, int height_px, int *w, int *h)
+{
+    near_measured++;
+    return dm_test_measure(ud, text, height_px, w, h);
+}
+
+static dm_scene *near_scene(const dm_layout_opts *o, const dm_track *t, int near)
+{
+    dm_scene_opts so = { .layout = *o, .measure = near_measure, .near_playhead = near };
+    dm_scene *s = dm_scene_new(&so, NULL);
+
+    assert_non_null(s);
+    assert_int_equal(dm_scene_add_track(s, t), 0);
+    assert_int_equal(dm_scene_layout(s, NULL), 0);
+    return s;
+}
+
+/* Film time q: the scene's visible comments, each marked in seen[]. */
+static void near_look(dm_scene *s, int64_t q, char *seen)
+{
+    const dm_visible *v;
+    size_t n;
+
+    assert_int_equal(dm_scene_query(s, q, &v, &n, NULL), 0);
+    for (size_t k = 0; k < n; k++)
+        seen[v[k].index] = 1;
+}
+
+/*
+ * A new stage laid out near the playhead: the resize measures only the
+ * comments around the film's time; playing on, what is shown keeps the
+ * lane rule at the new stage and as much is shown as in a fresh layout; a
+ * forward seek lays out near its time; the dump, or a query back before the
+ * playhead, gives exactly a fresh layout of the new stage.
+ */
+static void test_near_playhead(void **state)
+{
+    unsigned seed = 9090;
+    dm_layout_opts big = plain_opts(), small = plain_opts();
+    dm_track track;
+    dm_scene *s, *fresh;
+    dm_placed *got;
+    char *seen, *a, *b;
+    size_t n, ngot = 0, shown_here = 0, shown_fresh = 0;
+    int64_t p, end;
+    long before;
+
+    (void)state;
+    small.stage_w = 1280;
+    small.stage_h = 720;
+    small.font_px = 32;
+    dm_track_init(&track);
+    random_track(&track, 3000, 0, &seed);
+    n = track.count;
+    end = track.items[n - 1].t_ms;
+    p = track.items[n / 2].t_ms;
+
+    /* before any query there is no playhead: all of it, as without the option */
+    s = near_scene(&big, &track, 1);
+    before = near_measured;
+    assert_int_equal(dm_scene_set_layout(s, &small, NULL), 0);
+    assert_true(near_measured - before > (long)n * 9 / 10);
+    dm_scene_free(&s);
+
+    s = near_scene(&big, &track, 1);
+    fresh = near_scene(&small, &track, 0);
+    seen = calloc(n, 1);
+    got = calloc(n, sizeof *got);
+    assert_non_null(seen);
+    assert_non_null(got);
+    near_look(s, p, seen);
+    memset(seen, 0, n);
+    before = near_measured;
+    assert_int_equal(dm_scene_set_layout(s, &small, NULL), 0);
+    print_message("near the playhead: %ld of %zu comments measured for the resize\n", near_measured - before, n);
+    assert_true(near_measured - before > 0);
+    assert_true(near_measured - before < (long)n / 10);
+
+    /* playing on to the end, a frame at a time */
+    for (int64_t q = p; q <= end + 20000; q += 40)
+        near_look(s, q, seen);
+    for (size_t i = 0; i < n; i++) {
+        const dm_placed *pl = &dm_scene_placed(s)[i];
+        if (track.items[i].t_ms >= p && dm_scene_placed(fresh)[i].shown)
+            shown_fresh++;
+        if (!seen[i])
+            continue;
+        assert_true(pl->shown);
+        assert_true(pl->y >= 0 && pl->y + pl->h <= small.stage_h);
+        got[ngot++] = *pl;
+        shown_here += track.items[i].t_ms >= p;
+    }
+    print_message("after the playhead: %zu shown, %zu in a fresh layout\n", shown_here, shown_fresh);
+    assert_int_equal(dm_test_count_overlaps(got, ngot), 0);
+    assert_true(shown_here * 100 >= shown_fresh * 95);
+
+    /* the whole layout asked for: exactly the fresh one */
+    a = dump_of(s);
+    b = dump_of(fresh);
+    assert_string_equal(a, b);
+    free(a);
+
+    /* a forward seek after a resize lays out near its time, and a query back before it, the whole */
+    assert_int_equal(dm_scene_set_layout(s, &big, NULL), 0);
+    near_look(s, p, seen);
+    assert_int_equal(dm_scene_set_layout(s, &small, NULL), 0);
+    before = near_measured;
+    near_look(s, p + (end - p) / 2, seen);
+    assert_true(near_measured - before < (long)n / 10);
+    before = near_measured;
+    near_look(s, p - 5000, seen);
+    assert_true(near_measured - before > (long)n * 9 / 10);
+    a = dump_of(s);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+
+    free(seen);
+    free(got);
+    dm_scene_free(&s);
+    dm_scene_free(&fresh);
+    dm_track_clear(&track);
+}
+
 /* --keep-off: pixels, fractions, percentages, times, and what is refused. */
 /* ---------------------------------------------------------------- measuring ahead */
 
@@ -697,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_delete_clear_and_changes),
         cmocka_unit_test(test_keep_off_syntax),
         cmocka_unit_test(test_measuring_ahead),
+        cmocka_unit_test(test_near_playhead),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
