@@ -147,6 +147,17 @@ static dm_layout_opts plain_opts(void)
     return o;
 }
 
+/* The stage a resize goes to: 1280x720 with a 32 px font. */
+static dm_layout_opts small_opts(void)
+{
+    dm_layout_opts o = plain_opts();
+
+    o.stage_w = 1280;
+    o.stage_h = 720;
+    o.font_px = 32;
+    return o;
+}
+
 static void place_one(const dm_obstacle *box, const char *text, dm_mode mode, int64_t t, dm_placed *out)
 {
     dm_layout_opts o = plain_opts();
@@ -417,15 +428,12 @@ static void test_obstacles_from_a_time(void **state)
 static void test_relayout_replays(void **state)
 {
     unsigned seed = 777;
-    dm_layout_opts small = plain_opts(), big = plain_opts();
+    dm_layout_opts small = small_opts(), big = plain_opts();
     dm_track track, rec;
     dm_scene *resized, *fresh;
     char *a, *b;
 
     (void)state;
-    small.stage_w = 1280;
-    small.stage_h = 720;
-    small.font_px = 32;
     dm_track_init(&track);
     dm_track_init(&rec);
     random_track(&track, 400, 0, &seed);
@@ -565,7 +573,7 @@ static void near_look(dm_scene *s, int64_t q, char *seen)
 static void test_near_playhead(void **state)
 {
     unsigned seed = 9090;
-    dm_layout_opts big = plain_opts(), small = plain_opts();
+    dm_layout_opts big = plain_opts(), small = small_opts();
     dm_track track;
     dm_scene *s, *fresh;
     dm_placed *got;
@@ -575,9 +583,6 @@ static void test_near_playhead(void **state)
     long before;
 
     (void)state;
-    small.stage_w = 1280;
-    small.stage_h = 720;
-    small.font_px = 32;
     dm_track_init(&track);
     random_track(&track, 3000, 0, &seed);
     n = track.count;
@@ -698,7 +703,7 @@ static void test_measuring_ahead(void **state)
     unsigned seed = 4242;
     atomic_long calls_one = 0, calls_many = 0;
     counted one_m = { &calls_one, 0 }, many_m = { &calls_many, 1 };
-    dm_layout_opts big = plain_opts(), small = plain_opts();
+    dm_layout_opts big = plain_opts(), small = small_opts();
     dm_scene_opts one = { .layout = big, .measure = counted_measure, .measure_ud = &one_m };
     dm_scene_opts many = { .layout = big, .measure = counted_measure, .measure_ud = &many_m,
                            .measure_clone = counted_clone, .measure_clone_free = counted_free, .measure_threads = 3 };
@@ -709,9 +714,6 @@ static void test_measuring_ahead(void **state)
     char *da, *db;
 
     (void)state;
-    small.stage_w = 1280;
-    small.stage_h = 720;
-    small.font_px = 32;
     dm_track_init(&track);
     random_track(&track, 4000, 0, &seed);
     a = dm_scene_new(&one, NULL);
