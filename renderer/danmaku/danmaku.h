@@ -793,12 +793,15 @@ typedef struct dm_scene_opts {
     void (*measure_clone_free)(void *clone);
     int measure_threads;        /* helpers: 0 one per processor beyond the first (at most 7), < 0 none */
     /*
-     * A new stage lays out first what is near the playhead (the time of the
-     * last query): the comments that can still be on screen then and those
-     * of the next second, on empty lanes; the later ones follow as queries
-     * reach them, and the earlier ones are laid out with all the rest when
-     * a query goes back before the playhead or the whole layout is asked
-     * for (dm_scene_dump, dm_scene_tally_get, new obstacles or filters):
+     * A new stage (new settings, or new obstacles and labels for the whole
+     * film) lays out first what is near the playhead (the time of the last
+     * query): the comments that can still be on screen a second before it
+     * and those of the second after it, on empty lanes; the later ones
+     * follow as queries reach them (a forward seek lays out near its own
+     * time). Obstacles from a time and filter changes lay out that part
+     * again as they would the whole. The whole is laid out when a query goes
+     * back before the playhead, or when it is asked for (dm_scene_dump,
+     * dm_scene_tally_get, dm_scene_clear, dm_scene_append, dm_scene_advance):
      * then it is exactly the layout a scene with that stage from the start
      * has. The player's, so a resize costs the comments around the film's
      * time, not the track's size. Scenes that are live, or whose layout

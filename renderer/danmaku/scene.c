@@ -67,7 +67,7 @@ struct dm_scene {
     int64_t playhead;           /* the last query's time (ms); INT64_MIN before the first */
     int partial;                /* laid out near the playhead only: replay[replay_next..) are not laid out */
     uint32_t *replay;           /* while partial: the whole stage's list, in order (replay_n entries) */
-    size_t replay_n, replay_next, replay_cap;
+    size_t replay_n, replay_from, replay_next, replay_cap;   /* replay[replay_from..replay_next) are laid out */
     int64_t valid_from;         /* while partial: a query before this lays out the whole */
 };
 
@@ -387,16 +387,23 @@ int dm_scene_layout(dm_scene *s, dm_diag *diag)
     return err;
 }
 
-/* The latest comment i can be on screen under the current settings: a bound, for near_playhead. */
+/*
+ * The latest comment i can be on screen under the current settings: a
+ * bound, for near_playhead, from the comment itself (its placement may be
+ * the last stage's). Cards are placed for the stage before the comments
+ * (lay_out_cards, which may let one wait for room), so theirs is exact.
+ */
 static int64_t latest_end(const dm_scene *s, uint32_t i)
 {
     const dm_layout_opts *o = &s->o.layout;
-    const dm_placed *p = &s->placed[i];
+    const dm_comment *c = &s->track.items[i];
     int64_t d = o->scroll_ms > o->fixed_ms ? o->scroll_ms : o->fixed_ms;
 
-    if (p->end_ms - p->start_ms > d)
-        d = p->end_ms - p->start_ms;   /* positioned comments and cards: their own duration */
-    return s->track.items[i].t_ms + o->max_delay_ms + d;
+    if (c->kind != DM_KIND_COMMENT)
+        return s->placed[i].shown ? s->placed[i].end_ms : INT64_MIN;
+    if (c->pos && c->pos->life_ms > d)
+        d = c->pos->life_ms;   /* positioned comments: their own life */
+    return c->t_ms + o->max_delay_ms + d;
 }
 
 /* Whether a new stage may be laid out near the playhead: list[0..n) goes forward in time. */
@@ -422,15 +429,22 @@ static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, int n
     dm_layout *layout;
     dm_timeline *timeline;
     const uint32_t *list;
-    size_t n, from = 0, until;
-    int err;
+    size_t n, from = 0, until, k;
+    int err, keep_part;
 
-    /* pinning keeps placements: those not laid out at this stage must be first */
-    if (s->partial && (keep_until != INT64_MIN || refilter) && (err = relayout_keeping(s, INT64_MIN, 0, 0, diag)))
-        return err;
     list = s->partial ? s->replay : s->seq;
     n = s->partial ? s->replay_n : s->seq_n;
-    near = near && keep_until == INT64_MIN && !refilter && near_possible(s, list, n);
+    /*
+     * New obstacles from a time, or a filter, while laid out near the
+     * playhead: the part laid out is laid out again, those before keep_until
+     * pinned where they are, and the rest still follows the queries (the
+     * comments before the part are off screen from valid_from on).
+     */
+    keep_part = s->partial && (keep_until != INT64_MIN || refilter);
+    if (keep_part)
+        near = 1;
+    else
+        near = near && keep_until == INT64_MIN && !refilter && near_possible(s, list, n);
     if (near && !s->partial) {
         if (n > s->replay_cap) {
             uint32_t *v = realloc(s->replay, n * sizeof *v);
@@ -455,7 +469,10 @@ static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, int n
     s->timeline = timeline;
     s->seq_n = 0;
     until = n;
-    if (near) {
+    if (keep_part) {
+        from = s->replay_from;
+        until = s->replay_next;
+    } else if (near) {
         int64_t at = s->playhead - NEAR_BACK_MS;
         while (from < n && latest_end(s, list[from]) < at)
             from++;
@@ -466,12 +483,12 @@ static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, int n
     }
     if (ahead_room(s, until - from)) {
         size_t jobs = 0;
-        for (size_t k = from; k < until; k++)
+        for (k = from; k < until; k++)
             if (s->track.items[list[k]].t_ms > keep_until)
                 ahead_job(s, &jobs, list[k]);
         dm_ahead_start(s->ahead, s->jobs, jobs, s->track.count);
     }
-    for (size_t k = from; k < until && !err; k++) {
+    for (k = from; k < until && !err; k++) {
         size_t i = list[k];
         if (s->track.items[i].t_ms > keep_until) {
             err = place(s, i);
@@ -489,8 +506,18 @@ static int relayout_keeping(dm_scene *s, int64_t keep_until, int refilter, int n
             s->seq[s->seq_n++] = (uint32_t)i;
     }
     dm_ahead_stop(s->ahead);
-    s->partial = near;
-    s->replay_next = until;
+    if (err && list == s->replay) {
+        /* what is laid out stays, and the whole list for the next try (k - 1 failed) */
+        s->partial = 1;
+        s->replay_from = from;
+        s->replay_next = k - 1;
+        if (!near)
+            s->valid_from = INT64_MAX;
+    } else {
+        s->partial = near;
+        s->replay_from = from;
+        s->replay_next = until;
+    }
     if (err)
         dm_diag_error(diag, "out of memory laying out the comments again");
     return err;
@@ -522,7 +549,8 @@ static int near_query(dm_scene *s, double t)
     }
     while (s->replay_next < s->replay_n && !err &&
            s->track.items[s->replay[s->replay_next]].t_ms <= now + NEAR_AHEAD_MS)
-        err = place(s, s->replay[s->replay_next++]);
+        if ((err = place(s, s->replay[s->replay_next])) == 0)
+            s->replay_next++;
     return err;
 }
 
@@ -669,7 +697,8 @@ int dm_scene_append(dm_scene *s, const dm_comment *c, size_t *index)
     size_t i = s->track.count;
     int err;
 
-    if ((err = dm_scene_layout(s, NULL)) != 0 || (err = reserve(s, i + 1)) != 0 ||
+    /* (a scene laid out near the playhead lays out the whole first: the new one joins the list) */
+    if ((err = dm_scene_layout(s, NULL)) != 0 || (err = settle(s)) != 0 || (err = reserve(s, i + 1)) != 0 ||
         (err = advance(s, c->pass, c->t_ms)) != 0 || (err = dm_track_push(&s->track, c)) != 0)
         return err;
     if ((err = place(s, i)) != 0)
@@ -706,7 +735,9 @@ long dm_scene_clear(dm_scene *s, int64_t t_ms, void (*deleted)(void *ud, const d
     size_t n;
     int err;
 
-    if ((err = dm_scene_layout(s, NULL)) != 0 ||
+    /* the whole first: what is cleared must stay cleared when the rest is laid out (nothing on screen moves:
+     * whatever is on screen at t_ms leaves it) */
+    if ((err = dm_scene_layout(s, NULL)) != 0 || (err = settle(s)) != 0 ||
         dm_timeline_query_all(s->timeline, t_ms, &s->visible, &s->visible_cap, &n))
         return err ? err : DM_ENOMEM;
     for (size_t k = 0; k < n; k++) {

@@ -656,6 +656,157 @@ static void test_near_playhead(void **state)
     dm_track_clear(&track);
 }
 
+/* How many of comments [lo, hi) are on screen at q. */
+static size_t near_count(dm_scene *s, int64_t q, size_t lo, size_t hi)
+{
+    const dm_visible *v;
+    size_t n, c = 0;
+
+    assert_int_equal(dm_scene_query(s, q, &v, &n, NULL), 0);
+    for (size_t k = 0; k < n; k++)
+        c += v[k].index >= lo && v[k].index < hi;
+    return c;
+}
+
+/* n scrolling comments 50 ms apart from `from` on. */
+static void near_fillers(dm_track *t, int64_t from, int n)
+{
+    char text[16];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(text, sizeof text, "f%d", i);
+        push(t, from + i * 50, DM_MODE_SCROLL, DM_SIZE_NORMAL, text);
+    }
+}
+
+/*
+ * Near the playhead, what comes before the part laid out: super chats that
+ * waited for room and positioned comments not shown at the last stage are
+ * still on screen when they should be; a filter change keeps the comments on
+ * screen where they are; a clear stays cleared once the whole is laid out;
+ * an appended comment is kept.
+ */
+static void test_near_playhead_edges(void **state)
+{
+    dm_layout_opts big = plain_opts(), small = small_opts();
+    dm_track t;
+    dm_scene *s, *fresh;
+
+    (void)state;
+    big.max_delay_ms = small.max_delay_ms = 5000;
+    big.scroll_ms = small.scroll_ms = 12000;
+
+    /* 11 super chats of 30 s at 1 s: most wait for room, so some are on screen at 45 s */
+    dm_track_init(&t);
+    for (int i = 0; i < 11; i++) {
+        dm_comment c = { .kind = DM_KIND_SUPERCHAT, .mode = DM_MODE_POSITIONED, .color = 0xFFFFFF, .weight = -1,
+                         .count = 1, .price = 30, .sender = (char *)"x", .text = (char *)"hello there" };
+        c.t_ms = 1000 + i;
+        c.duration_ms = 30000;
+        assert_int_equal(dm_track_push(&t, &c), 0);
+    }
+    near_fillers(&t, 50000, 600);
+    s = near_scene(&big, &t, 1);
+    fresh = near_scene(&small, &t, 0);
+    near_count(s, 45000, 0, 11);
+    assert_int_equal(dm_scene_set_layout(s, &small, NULL), 0);
+    assert_true(near_count(fresh, 45000, 0, 11) > 0);
+    assert_int_equal(near_count(s, 45000, 0, 11), near_count(fresh, 45000, 0, 11));
+    dm_scene_free(&s);
+    dm_scene_free(&fresh);
+    dm_track_clear(&t);
+
+    /* a positioned comment of 20 s dropped by the density cap at the first stage, shown at the next */
+    {
+        dm_layout_opts a = big, b = big;
+        dm_positioned *pos = calloc(1, sizeof *pos);
+        a.density_cap = b.density_cap = 2;
+        a.overflow = b.overflow = DM_OVERFLOW_DROP;
+        b.stage_w = 640;
+        b.stage_h = 48;
+        b.font_px = 40;
+        dm_track_init(&t);
+        push(&t, 900, DM_MODE_SCROLL, DM_SIZE_NORMAL, "aa");
+        push(&t, 900, DM_MODE_SCROLL, DM_SIZE_NORMAL, "bb");
+        push(&t, 1000, DM_MODE_POSITIONED, DM_SIZE_NORMAL, "pos");
+        assert_non_null(pos);
+        *pos = (dm_positioned){ .x0 = 0.1, .y0 = 0.3, .x1 = 0.1, .y1 = 0.3, .alpha0 = 1, .alpha1 = 1,
+                                .life_ms = 20000, .outline = 1 };
+        t.items[2].pos = pos;
+        near_fillers(&t, 30000, 600);
+        s = near_scene(&a, &t, 1);
+        fresh = near_scene(&b, &t, 0);
+        assert_false(dm_scene_placed(s)[2].shown);
+        near_count(s, 15000, 0, 1);
+        assert_int_equal(dm_scene_set_layout(s, &b, NULL), 0);
+        assert_int_equal(near_count(fresh, 15000, 2, 3), 1);
+        assert_int_equal(near_count(s, 15000, 2, 3), 1);
+        dm_scene_free(&s);
+        dm_scene_free(&fresh);
+        dm_track_clear(&t);
+    }
+
+    /* a dense track resized at 75 s: a filter, a clear, an append */
+    {
+        dm_scene_opts so = { .layout = big, .measure = dm_test_measure, .near_playhead = 1 };
+        dm_filter *f = dm_filter_new();
+        const dm_visible *v;
+        dm_visible *before;
+        size_t n, n2, moved = 0, gone = 0, idx;
+        int64_t p = 75000;
+        dm_comment late = { .t_ms = 200000, .mode = DM_MODE_SCROLL, .color = 0xFFFFFF, .weight = -1,
+                            .text = (char *)"appended" };
+
+        assert_non_null(f);
+        so.filter = f;
+        dm_track_init(&t);
+        near_fillers(&t, 0, 3000);
+        s = dm_scene_new(&so, NULL);
+        assert_non_null(s);
+        assert_int_equal(dm_scene_add_track(s, &t), 0);
+        assert_int_equal(dm_scene_layout(s, NULL), 0);
+        near_count(s, p, 0, 0);
+        assert_int_equal(dm_scene_set_layout(s, &small, NULL), 0);
+        assert_int_equal(dm_scene_query(s, p, &v, &n, NULL), 0);
+        assert_true(n > 20);
+        before = malloc(n * sizeof *before);
+        assert_non_null(before);
+        memcpy(before, v, n * sizeof *v);
+        assert_int_equal(dm_filter_add_keyword(f, "f14"), 0);   /* f14, f140.., f1400..f1499 */
+        assert_int_equal(dm_scene_filter_changed(s, p, NULL), 0);
+        assert_int_equal(dm_scene_query(s, p, &v, &n2, NULL), 0);
+        for (size_t k = 0; k < n; k++) {
+            int found = 0;
+            for (size_t j = 0; j < n2; j++)
+                if (v[j].index == before[k].index) {
+                    found = 1;
+                    moved += v[j].x != before[k].x || v[j].y != before[k].y;
+                }
+            gone += !found;
+        }
+        print_message("a filter after a resize: %zu on screen, %zu hidden, %zu moved\n", n, gone, moved);
+        assert_int_equal(moved, 0);
+        assert_true(gone > 0 && gone < n);
+        free(before);
+
+        assert_true(dm_scene_clear(s, p, NULL, NULL) > 0);
+        assert_int_equal(near_count(s, p, 0, t.count), 0);
+        near_count(s, p - 5000, 0, 0);   /* back: the whole */
+        assert_int_equal(near_count(s, p, 0, t.count), 0);
+
+        assert_int_equal(dm_scene_set_layout(s, &big, NULL), 0);
+        near_count(s, p, 0, 0);
+        assert_int_equal(dm_scene_set_layout(s, &small, NULL), 0);
+        assert_int_equal(dm_scene_append(s, &late, &idx), 0);
+        assert_int_equal(near_count(s, late.t_ms + 1000, idx, idx + 1), 1);
+        near_count(s, 1000, 0, 0);
+        assert_int_equal(near_count(s, late.t_ms + 1000, idx, idx + 1), 1);
+        dm_scene_free(&s);
+        dm_filter_free(&f);
+        dm_track_clear(&t);
+    }
+}
+
 /* --keep-off: pixels, fractions, percentages, times, and what is refused. */
 /* ---------------------------------------------------------------- measuring ahead */
 
@@ -828,6 +979,7 @@ int main(void)
         cmocka_unit_test(test_keep_off_syntax),
         cmocka_unit_test(test_measuring_ahead),
         cmocka_unit_test(test_near_playhead),
+        cmocka_unit_test(test_near_playhead_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
