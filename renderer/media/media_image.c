@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
@@ -66,10 +67,22 @@ int dm_frame_to_rgba(struct SwsContext **sws, const AVFrame *src, uint8_t *rgba,
     return ret < 0 ? ret : 0;
 }
 
+/*
+ * The file at `path` appears whole or not at all: written beside it under a
+ * temporary name, then renamed over it. A program watching for a screenshot
+ * never reads half of one, and a failed write leaves the old file.
+ */
 static int write_all(const char *path, const uint8_t *data, size_t size, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "wb");
+    char tmp[4200];
+    FILE *fp;
     int ok;
+
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= sizeof tmp) {
+        dm_set_err(err, errlen, "cannot write '%s': the path is too long", path);
+        return AVERROR(ENAMETOOLONG);
+    }
+    fp = fopen(tmp, "wb");
     if (!fp) {
         int e = errno;
         dm_set_err(err, errlen, "cannot write '%s': %s", path, strerror(e));
@@ -80,8 +93,14 @@ static int write_all(const char *path, const uint8_t *data, size_t size, char *e
         ok = 0;
     if (!ok) {
         dm_set_err(err, errlen, "cannot write '%s': disk full or I/O error", path);
-        remove(path);
+        remove(tmp);
         return AVERROR(EIO);
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        dm_set_err(err, errlen, "cannot write '%s': %s", path, strerror(e));
+        remove(tmp);
+        return AVERROR(e);
     }
     return 0;
 }

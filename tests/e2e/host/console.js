@@ -74,6 +74,13 @@ async function main() {
     const at = Math.max(1000, (Math.floor(ms / STEP_MS) + 1) * STEP_MS);
     if (at > LAST_SHOT_MS) L.fail('the film ran past the last screenshot');
     await waitScreen((s) => s.film_ms >= at + 200, 'film time ' + (at + 200) + ' ms');
+    // the film clock can run ahead of the frames drawn (a slow build draws a few a second): the
+    // screenshot is there once the frame at `at` has been drawn (the player writes it whole, renamed)
+    const deadline = Date.now() + 30000;
+    while (!L.fs.existsSync(shotPath(at))) {
+      if (Date.now() > deadline) L.fail('the screenshot at ' + at + ' ms was never written');
+      await L.sleep(100);
+    }
     return { at, img: L.readPng(shotPath(at)) };
   };
   const px = (frame, colour) => L.countColour(frame.img, COLOURS[colour], { x: 0, y: 0, w: 0, h: 0 }, 20).outside;
