@@ -25,8 +25,8 @@
 #define DUPLICATE_WINDOW_NS (10LL * 60 * 1000000000LL) /* a republished comment is dropped within it */
 #define READ_WAIT_MS 5000        /* the export's wait for the next message */
 #define STOP_WAIT_MS 3000        /* at the end, a subscription's last callbacks are waited for this long */
-#define ELECTION_TRIES 5         /* JetStream requests that time out are tried again this often, */
-#define ELECTION_WAIT_MS 1000    /* ...this long apart: a cluster that lost a node elects new leaders */
+#define ELECTION_MS 30000        /* JetStream requests are tried again this long while a cluster forms */
+#define ELECTION_WAIT_MS 500     /* ...or elects new leaders after losing a node, this long apart */
 #define PENDING_BYTES (256 << 20) /* a reader's messages not yet taken (the library's default is 64 MB) */
 #define RESUME_TRIES 100         /* the export reads on after a slow-consumer drop this often */
 #define STALL_MS 3000            /* a reader that has had nothing this long while the stream grew reads it again */
@@ -130,6 +130,31 @@ static void nats_error(char *err, size_t errlen, const char *what, natsStatus s,
     (void)stack;
 }
 
+/*
+ * JetStream's answers while a cluster forms or elects its leaders: a request
+ * that timed out, no meta leader yet ("temporarily unavailable"), or a meta
+ * leader that does not know enough peers yet for the replicas asked ("no
+ * suitable peers"). Each is tried again, ELECTION_WAIT_MS apart, until
+ * ELECTION_MS after `t0`; 1 means try again (after the wait). A key-value
+ * call gives no JetStream code: its error text is read instead (jerr < 0).
+ */
+static int electing(natsStatus s, jsErrCode jerr, int64_t t0)
+{
+    int transient = s == NATS_TIMEOUT || jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr;
+
+    if (!transient && jerr < 0 && s != NATS_OK) {
+        natsStatus last;
+        const char *text = nats_GetLastError(&last);
+
+        transient = text && (strstr(text, "10005") || strstr(text, "10008") ||
+                             strstr(text, "no suitable peers") || strstr(text, "temporarily unavailable"));
+    }
+    if (!transient || nats_Now() - t0 >= ELECTION_MS)
+        return 0;
+    nats_Sleep(ELECTION_WAIT_MS);
+    return 1;
+}
+
 static void async_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
     dm_bus *b = closure;
@@ -146,15 +171,13 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
     jsStreamConfig cfg;
     jsErrCode jerr = 0;
     const char *subjects[1] = { b->subj_all };
+    int64_t t0 = nats_Now();
     natsStatus s;
 
-    for (int tries = 0;; tries++) {
+    do {
         jerr = 0;
         s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
-        if (s != NATS_TIMEOUT || tries == ELECTION_TRIES)
-            break;
-        nats_Sleep(ELECTION_WAIT_MS);   /* a leader being elected */
-    }
+    } while (electing(s, jerr, t0));
 
     if (s == NATS_OK) {
         jsStreamInfo_Destroy(si);
@@ -175,11 +198,15 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
     cfg.Storage = js_FileStorage;
     cfg.Replicas = replicas > 0 ? replicas : 1;
     cfg.Duplicates = DUPLICATE_WINDOW_NS;
-    jerr = 0;
-    s = js_AddStream(&si, b->js, &cfg, NULL, &jerr);
+    t0 = nats_Now();
+    do {
+        jerr = 0;
+        s = js_AddStream(&si, b->js, &cfg, NULL, &jerr);
+    } while (electing(s, jerr, t0));
     if (s != NATS_OK && jerr != JSStreamNameExistErr) {   /* another gateway made it meanwhile: fine */
-        char what[160];
-        snprintf(what, sizeof what, "cannot create the stream %s (R%d)", b->stream, cfg.Replicas > 0 ? (int)cfg.Replicas : 1);
+        char what[200];
+        snprintf(what, sizeof what, "cannot create the stream %s (R%d)%s", b->stream, (int)cfg.Replicas,
+                 jerr == JSClusterNoPeersErr ? ", fewer JetStream servers than replicas" : "");
         nats_error(err, errlen, what, s, jerr);
         return DM_EIO;
     }
@@ -191,17 +218,19 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
 static int ensure_bucket(dm_bus *b, int replicas, char *err, size_t errlen)
 {
     kvConfig cfg;
-    natsStatus s = js_KeyValue(&b->kv, b->js, b->stream);
+    int64_t t0 = nats_Now();
+    natsStatus s;
 
-    if (s == NATS_OK)
-        return 0;
     kvConfig_Init(&cfg);
     cfg.Bucket = b->stream;
     cfg.History = 1;
     cfg.Replicas = replicas > 0 ? replicas : 1;
-    s = js_CreateKeyValue(&b->kv, b->js, &cfg);
-    if (s != NATS_OK)
-        s = js_KeyValue(&b->kv, b->js, b->stream);   /* made by another gateway meanwhile */
+    do {
+        s = js_KeyValue(&b->kv, b->js, b->stream);
+        if (s == NATS_OK)
+            return 0;
+        s = js_CreateKeyValue(&b->kv, b->js, &cfg);
+    } while (s != NATS_OK && electing(s, -1, t0));   /* (made by another gateway meanwhile: found next time) */
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot open the screening's settings bucket", s, 0);
         return DM_EIO;
@@ -644,17 +673,17 @@ int dm_bus_consume(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind kin
     jsErrCode jerr = 0;
     natsStatus s;
 
+    int64_t t0;
+
     b->msg_fn = fn;
     b->msg_ud = ud;
     ordered_opts(b, &so);
     /* a cluster that just lost a node may take seconds to elect the stream's new leader */
-    for (int tries = 0;; tries++) {
+    t0 = nats_Now();
+    do {
         jerr = 0;
         s = js_Subscribe(&b->consume_sub, b->js, b->subj_all, on_stream, b, NULL, &so, &jerr);
-        if (s != NATS_TIMEOUT || tries == ELECTION_TRIES)
-            break;
-        nats_Sleep(ELECTION_WAIT_MS);
-    }
+    } while (electing(s, jerr, t0));
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
         return DM_EIO;
@@ -675,8 +704,13 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
     jsErrCode jerr = 0;
     uint64_t last, seq = 0;
     int resumed = 0;
-    natsStatus s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
+    int64_t t0 = nats_Now();
+    natsStatus s;
 
+    do {
+        jerr = 0;
+        s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
+    } while (electing(s, jerr, t0));
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot look up the screening's stream", s, jerr);
         return DM_EIO;
@@ -686,13 +720,11 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
     if (last == 0)
         return 0;
     ordered_opts(b, &so);
-    for (int tries = 0;; tries++) {
+    t0 = nats_Now();
+    do {
         jerr = 0;
         s = js_SubscribeSync(&sub, b->js, b->subj_all, NULL, &so, &jerr);
-        if (s != NATS_TIMEOUT || tries == ELECTION_TRIES)
-            break;
-        nats_Sleep(ELECTION_WAIT_MS);   /* a leader being elected */
-    }
+    } while (electing(s, jerr, t0));
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
         return DM_EIO;
