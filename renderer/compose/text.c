@@ -133,7 +133,8 @@ struct dm_text {
     void *warn_ud;
     uint8_t *cpinfo;                /* per BMP code point: CP_* flags, 0 until looked at */
     text_memo *memo;                /* measured comments, MEMO_CAP slots (NULL: none) */
-    size_t nmemo;                   /* slots used */
+    uint32_t *memo_used;            /* ...the slots used, in order (a clear touches only those) */
+    size_t nmemo;                   /* slots used, at most MEMO_CAP / 2 */
     dm_run_widths *widths;          /* run widths as SDL_ttf measures them, memoised (text_width.h) */
     int check_widths;               /* compare each of those with TTF_SizeUTF8 (tests) */
     uint64_t width_checks, width_mismatches;
@@ -1109,9 +1110,10 @@ static uint64_t memo_hash(const char *s, int height)
 
 static void memo_clear(dm_text *t)
 {
-    for (size_t i = 0; t->memo && i < MEMO_CAP; i++) {
-        free(t->memo[i].text);
-        t->memo[i].text = NULL;
+    for (size_t k = 0; k < t->nmemo; k++) {
+        text_memo *m = &t->memo[t->memo_used[k]];
+        free(m->text);
+        m->text = NULL;
     }
     t->nmemo = 0;
 }
@@ -1257,6 +1259,11 @@ dm_text *dm_text_new(const char *font, int outline_px, char *err, size_t errlen)
     t->widths = dm_run_widths_new();   /* NULL: every width from SDL_ttf */
     t->cpinfo = calloc(0x10000, 1);      /* NULL: every code point looked at each time */
     t->memo = calloc(MEMO_CAP, sizeof *t->memo);
+    t->memo_used = malloc(MEMO_CAP / 2 * sizeof *t->memo_used);
+    if (!t->memo_used) {   /* no list of slots: no memo */
+        free(t->memo);
+        t->memo = NULL;
+    }
     rc = font && !(t->font_arg = strdup(font)) ? DM_ENOMEM : open_primary(t, font, err, errlen);
     if (rc == 0 && t->faces[0].bitmap) {
         dm_set_err(err, errlen, "font %s is a fixed-size bitmap font; pick a scalable one", t->faces[0].path);
@@ -1308,6 +1315,7 @@ void dm_text_free(dm_text **tp)
     free(t->cpinfo);
     memo_clear(t);
     free(t->memo);
+    free(t->memo_used);
     free(t);
     *tp = NULL;
 }
@@ -1369,7 +1377,7 @@ int dm_text_measure(void *text, const char *utf8, int height_px, int *w, int *h)
             m->w = bw;
             m->h = bh;
             m->rc = rc < 0 ? rc : 0;
-            t->nmemo++;
+            t->memo_used[t->nmemo++] = (uint32_t)(m - t->memo);
         }
     }
     if (rc < 0)

@@ -161,8 +161,10 @@ struct dm_run_widths {
     memo_font fonts[MAX_FONTS];
     int nfonts, next;          /* used; the next to replace when full */
     run_memo *runs;            /* remembered runs, open addressing, MAX_RUNS * 2 slots once used */
+    uint32_t *run_used;        /* ...the slots used, in order (a clear touches only those) */
     size_t nruns;
     piece_memo *pieces;        /* remembered pieces, open addressing, MAX_PIECES * 2 slots once used */
+    uint32_t *piece_used;      /* ...the slots used */
     size_t npieces;
     run_cp *cps;               /* the run measured in pieces */
     size_t cps_cap;
@@ -402,21 +404,23 @@ dm_run_widths *dm_run_widths_new(void)
     return rw;
 }
 
+/* (The slots never used are not touched: their pages stay unmapped, or the kernel's zero page.) */
 static void runs_clear(dm_run_widths *rw)
 {
-    for (size_t i = 0; rw->runs && i < 2 * MAX_RUNS; i++) {
-        free(rw->runs[i].text);
-        rw->runs[i].text = NULL;
+    for (size_t k = 0; k < rw->nruns; k++) {
+        run_memo *m = &rw->runs[rw->run_used[k]];
+        free(m->text);
+        m->text = NULL;
     }
     rw->nruns = 0;
 }
 
 static void pieces_clear(dm_run_widths *rw)
 {
-    for (size_t i = 0; rw->pieces && i < 2 * MAX_PIECES; i++) {
-        if (rw->pieces[i].text)
-            free((void *)rw->pieces[i].glyphs);   /* the block the text is in */
-        rw->pieces[i].text = NULL;
+    for (size_t k = 0; k < rw->npieces; k++) {
+        piece_memo *m = &rw->pieces[rw->piece_used[k]];
+        free((void *)m->glyphs);   /* the block the text is in */
+        m->text = NULL;
     }
     rw->npieces = 0;
 }
@@ -438,6 +442,8 @@ static run_memo *run_slot(dm_run_widths *rw, int key, int pt, int rtl, uint32_t 
         h = (h ^ *p) * 1099511628211ull;
     *hash = h;
     if (!rw->runs && !(rw->runs = calloc(2 * MAX_RUNS, sizeof *rw->runs)))
+        return NULL;
+    if (!rw->run_used && !(rw->run_used = malloc(MAX_RUNS * sizeof *rw->run_used)))
         return NULL;
     for (i = (size_t)h & (2 * MAX_RUNS - 1); rw->runs[i].text; i = (i + 1) & (2 * MAX_RUNS - 1)) {
         const run_memo *m = &rw->runs[i];
@@ -479,7 +485,7 @@ void dm_run_width_remember(dm_run_widths *rw, int key, int pt, int rtl, const ch
     m->script = tag;
     m->rtl = rtl == 1;
     m->w = w;
-    rw->nruns++;
+    rw->run_used[rw->nruns++] = (uint32_t)(m - rw->runs);
 }
 
 static void ctx_free(memo_face *f)
@@ -540,8 +546,10 @@ void dm_run_widths_free(dm_run_widths **prw)
         face_close(&rw->faces[i]);
     runs_clear(rw);
     free(rw->runs);
+    free(rw->run_used);
     pieces_clear(rw);
     free(rw->pieces);
+    free(rw->piece_used);
     free(rw->cps);
     if (rw->buf)
         hb_buffer_destroy(rw->buf);
@@ -993,6 +1001,8 @@ static piece_memo *piece_slot(dm_run_widths *rw, int key, int pt, const char *s,
     *hash = h;
     if (!rw->pieces && !(rw->pieces = calloc(2 * MAX_PIECES, sizeof *rw->pieces)))
         return NULL;
+    if (!rw->piece_used && !(rw->piece_used = malloc(MAX_PIECES * sizeof *rw->piece_used)))
+        return NULL;
     for (i = (size_t)h & (2 * MAX_PIECES - 1); rw->pieces[i].text; i = (i + 1) & (2 * MAX_PIECES - 1)) {
         const piece_memo *m = &rw->pieces[i];
         if (m->hash == h && m->key == key && m->pt == pt && !strncmp(m->text, s, len) && !m->text[len])
@@ -1053,7 +1063,7 @@ static const piece_memo *shaped_piece(dm_run_widths *rw, memo_font *f, int key, 
     m->hash = hash;
     m->key = key;
     m->pt = pt;
-    rw->npieces++;
+    rw->piece_used[rw->npieces++] = (uint32_t)(m - rw->pieces);
     return m;
 }
 
