@@ -134,23 +134,46 @@ static void nats_error(char *err, size_t errlen, const char *what, natsStatus s,
  * JetStream's answers while a cluster forms or elects its leaders: a request
  * that timed out, no meta leader yet ("temporarily unavailable"), or a meta
  * leader that does not know enough peers yet for the replicas asked ("no
- * suitable peers"). Each is tried again, ELECTION_WAIT_MS apart, until
- * ELECTION_MS after `t0`; 1 means try again (after the wait). A key-value
- * call gives no JetStream code: its error text is read instead (jerr < 0).
+ * suitable peers"; a cluster with fewer servers than replicas answers the
+ * same, so it is told after the wait). Each is tried again,
+ * ELECTION_WAIT_MS apart, until ELECTION_MS after the first try, and the
+ * first wait is said once on stderr. A key-value call gives no JetStream
+ * code: its error text is read instead (code KV_CALL).
  */
-static int electing(natsStatus s, jsErrCode jerr, int64_t t0)
-{
-    int transient = s == NATS_TIMEOUT || jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr;
+#define KV_CALL (-1)
 
-    if (!transient && jerr < 0 && s != NATS_OK) {
+typedef struct {
+    int64_t t0;
+    int told;
+    const char *what;
+} election;
+
+static election election_start(const char *what)
+{
+    election e = { nats_Now(), 0, what };
+    return e;
+}
+
+static int electing(election *e, natsStatus s, int code)
+{
+    int peers = code == JSClusterNoPeersErr;
+    int transient = s == NATS_TIMEOUT || code == JSClusterNotAvailErr || peers;
+
+    if (!transient && code == KV_CALL && s != NATS_OK) {
         natsStatus last;
         const char *text = nats_GetLastError(&last);
 
-        transient = text && (strstr(text, "10005") || strstr(text, "10008") ||
-                             strstr(text, "no suitable peers") || strstr(text, "temporarily unavailable"));
+        peers = text && strstr(text, "no suitable peers");
+        transient = peers || (text && strstr(text, "temporarily unavailable"));
     }
-    if (!transient || nats_Now() - t0 >= ELECTION_MS)
+    if (!transient || nats_Now() - e->t0 >= ELECTION_MS)
         return 0;
+    if (!e->told) {
+        e->told = 1;
+        fprintf(stderr, "danmaku: the comment bus: %s: waiting up to %d s for the JetStream cluster (%s)\n", e->what,
+                ELECTION_MS / 1000, s == NATS_TIMEOUT ? "a request timed out" :
+                peers ? "no suitable peers for the replicas yet" : "no leader yet");
+    }
     nats_Sleep(ELECTION_WAIT_MS);
     return 1;
 }
@@ -171,13 +194,13 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
     jsStreamConfig cfg;
     jsErrCode jerr = 0;
     const char *subjects[1] = { b->subj_all };
-    int64_t t0 = nats_Now();
+    election e = election_start("the screening's stream");
     natsStatus s;
 
     do {
         jerr = 0;
         s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
-    } while (electing(s, jerr, t0));
+    } while (electing(&e, s, (int)jerr));
 
     if (s == NATS_OK) {
         jsStreamInfo_Destroy(si);
@@ -198,11 +221,11 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
     cfg.Storage = js_FileStorage;
     cfg.Replicas = replicas > 0 ? replicas : 1;
     cfg.Duplicates = DUPLICATE_WINDOW_NS;
-    t0 = nats_Now();
+    e.t0 = nats_Now();   /* (said once, if it waited before) */
     do {
         jerr = 0;
         s = js_AddStream(&si, b->js, &cfg, NULL, &jerr);
-    } while (electing(s, jerr, t0));
+    } while (electing(&e, s, (int)jerr));
     if (s != NATS_OK && jerr != JSStreamNameExistErr) {   /* another gateway made it meanwhile: fine */
         char what[200];
         snprintf(what, sizeof what, "cannot create the stream %s (R%d)%s", b->stream, (int)cfg.Replicas,
@@ -218,7 +241,7 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
 static int ensure_bucket(dm_bus *b, int replicas, char *err, size_t errlen)
 {
     kvConfig cfg;
-    int64_t t0 = nats_Now();
+    election e = election_start("the screening's settings bucket");
     natsStatus s;
 
     kvConfig_Init(&cfg);
@@ -230,7 +253,9 @@ static int ensure_bucket(dm_bus *b, int replicas, char *err, size_t errlen)
         if (s == NATS_OK)
             return 0;
         s = js_CreateKeyValue(&b->kv, b->js, &cfg);
-    } while (s != NATS_OK && electing(s, -1, t0));   /* (made by another gateway meanwhile: found next time) */
+        if (s != NATS_OK && js_KeyValue(&b->kv, b->js, b->stream) == NATS_OK)
+            return 0;   /* made by another process meanwhile (with its own replicas, say) */
+    } while (s != NATS_OK && electing(&e, s, KV_CALL));
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot open the screening's settings bucket", s, 0);
         return DM_EIO;
@@ -673,17 +698,16 @@ int dm_bus_consume(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind kin
     jsErrCode jerr = 0;
     natsStatus s;
 
-    int64_t t0;
+    election e = election_start("the screening's stream");
 
     b->msg_fn = fn;
     b->msg_ud = ud;
     ordered_opts(b, &so);
     /* a cluster that just lost a node may take seconds to elect the stream's new leader */
-    t0 = nats_Now();
     do {
         jerr = 0;
         s = js_Subscribe(&b->consume_sub, b->js, b->subj_all, on_stream, b, NULL, &so, &jerr);
-    } while (electing(s, jerr, t0));
+    } while (electing(&e, s, (int)jerr));
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
         return DM_EIO;
@@ -704,13 +728,13 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
     jsErrCode jerr = 0;
     uint64_t last, seq = 0;
     int resumed = 0;
-    int64_t t0 = nats_Now();
+    election e = election_start("the screening's stream");
     natsStatus s;
 
     do {
         jerr = 0;
         s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
-    } while (electing(s, jerr, t0));
+    } while (electing(&e, s, (int)jerr));
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot look up the screening's stream", s, jerr);
         return DM_EIO;
@@ -720,11 +744,11 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
     if (last == 0)
         return 0;
     ordered_opts(b, &so);
-    t0 = nats_Now();
+    e = election_start("the screening's stream");
     do {
         jerr = 0;
         s = js_SubscribeSync(&sub, b->js, b->subj_all, NULL, &so, &jerr);
-    } while (electing(s, jerr, t0));
+    } while (electing(&e, s, (int)jerr));
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot read the screening's stream", s, jerr);
         return DM_EIO;
