@@ -187,6 +187,18 @@ static void async_error(jsCtx *js, jsPubAckErr *pae, void *closure)
     atomic_store(&b->async_failed, 1);
 }
 
+/* The screening's stream's state, waited for while the cluster elects. */
+static natsStatus stream_info(dm_bus *b, jsStreamInfo **si, jsErrCode *jerr, election *e)
+{
+    natsStatus s;
+
+    do {
+        *jerr = 0;
+        s = js_GetStreamInfo(si, b->js, b->stream, NULL, jerr);
+    } while (electing(e, s, (int)*jerr));
+    return s;
+}
+
 /* The screening's stream: found, or made. */
 static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
 {
@@ -195,12 +207,7 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
     jsErrCode jerr = 0;
     const char *subjects[1] = { b->subj_all };
     election e = election_start("the screening's stream");
-    natsStatus s;
-
-    do {
-        jerr = 0;
-        s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
-    } while (electing(&e, s, (int)jerr));
+    natsStatus s = stream_info(b, &si, &jerr, &e);
 
     if (s == NATS_OK) {
         jsStreamInfo_Destroy(si);
@@ -729,12 +736,7 @@ int dm_bus_read_all(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind ki
     uint64_t last, seq = 0;
     int resumed = 0;
     election e = election_start("the screening's stream");
-    natsStatus s;
-
-    do {
-        jerr = 0;
-        s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
-    } while (electing(&e, s, (int)jerr));
+    natsStatus s = stream_info(b, &si, &jerr, &e);
     if (s != NATS_OK) {
         nats_error(err, errlen, "cannot look up the screening's stream", s, jerr);
         return DM_EIO;
