@@ -145,12 +145,13 @@ static void nats_error(char *err, size_t errlen, const char *what, natsStatus s,
 typedef struct {
     int64_t t0;
     int told;
+    int peers;           /* the last answer was "no suitable peers" */
     const char *what;
 } election;
 
 static election election_start(const char *what)
 {
-    election e = { nats_Now(), 0, what };
+    election e = { nats_Now(), 0, 0, what };
     return e;
 }
 
@@ -166,6 +167,7 @@ static int electing(election *e, natsStatus s, int code)
         peers = text && strstr(text, "no suitable peers");
         transient = peers || (text && strstr(text, "temporarily unavailable"));
     }
+    e->peers = peers;
     if (!transient || nats_Now() - e->t0 >= ELECTION_MS)
         return 0;
     if (!e->told) {
@@ -236,7 +238,7 @@ static int ensure_stream(dm_bus *b, int replicas, char *err, size_t errlen)
     if (s != NATS_OK && jerr != JSStreamNameExistErr) {   /* another gateway made it meanwhile: fine */
         char what[200];
         snprintf(what, sizeof what, "cannot create the stream %s (R%d)%s", b->stream, (int)cfg.Replicas,
-                 jerr == JSClusterNoPeersErr ? ", fewer JetStream servers than replicas" : "");
+                 e.peers ? ", fewer JetStream servers than replicas" : "");
         nats_error(err, errlen, what, s, jerr);
         return DM_EIO;
     }
@@ -255,16 +257,19 @@ static int ensure_bucket(dm_bus *b, int replicas, char *err, size_t errlen)
     cfg.Bucket = b->stream;
     cfg.History = 1;
     cfg.Replicas = replicas > 0 ? replicas : 1;
-    do {
-        s = js_KeyValue(&b->kv, b->js, b->stream);
-        if (s == NATS_OK)
-            return 0;
+    /* (electing reads the create's error text, so it comes before any other call) */
+    while ((s = js_KeyValue(&b->kv, b->js, b->stream)) != NATS_OK) {
         s = js_CreateKeyValue(&b->kv, b->js, &cfg);
-        if (s != NATS_OK && js_KeyValue(&b->kv, b->js, b->stream) == NATS_OK)
-            return 0;   /* made by another process meanwhile (with its own replicas, say) */
-    } while (s != NATS_OK && electing(&e, s, KV_CALL));
+        if (s == NATS_OK || !electing(&e, s, KV_CALL))
+            break;
+    }
+    if (s != NATS_OK && js_KeyValue(&b->kv, b->js, b->stream) == NATS_OK)
+        s = NATS_OK;   /* made by another process meanwhile (with its own replicas, say) */
     if (s != NATS_OK) {
-        nats_error(err, errlen, "cannot open the screening's settings bucket", s, 0);
+        char what[160];
+        snprintf(what, sizeof what, "cannot open the screening's settings bucket (R%d)%s", (int)cfg.Replicas,
+                 e.peers ? ", fewer JetStream servers than replicas" : "");
+        nats_error(err, errlen, what, s, 0);
         return DM_EIO;
     }
     return 0;
@@ -703,9 +708,8 @@ int dm_bus_consume(dm_bus *b, void (*fn)(void *ud, uint64_t seq, dm_bus_kind kin
 {
     jsSubOptions so;
     jsErrCode jerr = 0;
-    natsStatus s;
-
     election e = election_start("the screening's stream");
+    natsStatus s;
 
     b->msg_fn = fn;
     b->msg_ud = ud;
